@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+
+namespace Tributary.Cli;
+
+/// <summary>
+/// Runs a parsed command line with the conventions every subcommand shares: parse errors exit 2
+/// (DESIGN.md "Bad input"), SIGINT and SIGTERM cancel the command's token and end it with exit 0.
+/// </summary>
+internal static class CommandRunner
+{
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public static int Invoke(ParseResult parse)
+    {
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+                Console.Error.WriteLine($"tributary: {error.Message}");
+            Console.Error.WriteLine("Try 'tributary --help' for more information.");
+            return ExitUsage;
+        }
+
+        using var cts = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        var config = new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return parse.InvokeAsync(config, cts.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            return ExitOk;
+        }
+        catch (CommandLineException ex)
+        {
+            Console.Error.WriteLine($"tributary: {ex.Message}");
+            return ex.ExitCode;
+        }
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // we end the command ourselves, with exit 0
+            cts.Cancel();
+        }
+    }
+}
+
+/// <summary>A failure a command reports to the user as one line on stderr and an exit code.</summary>
+public sealed class CommandLineException(string message, int exitCode = CommandRunner.ExitFailure) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
