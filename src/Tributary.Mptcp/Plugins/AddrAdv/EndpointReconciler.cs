@@ -39,6 +39,7 @@ internal sealed class EndpointReconciler : IDisposable
     private MptcpLimits _baseline;
     private MptcpLimits? _lastSet;
     private Thread? _worker;
+    private bool _started;
     private volatile bool _stopping;
     private long _passes;
     private long _failures;
@@ -138,7 +139,7 @@ internal sealed class EndpointReconciler : IDisposable
     /// address is still present (<paramref name="present"/>: address → interface) ahead of the addresses
     /// reported so far, and starts the worker. Endpoints of vanished addresses will be removed.
     /// </summary>
-    public void Start(IReadOnlyDictionary<MptcpAddress, int> present)
+    public void Start(IReadOnlyDictionary<MptcpAddress, int> present, bool startWorker = true)
     {
         RefreshKernel();
         _baseline = _table.GetLimits();
@@ -155,6 +156,9 @@ internal sealed class EndpointReconciler : IDisposable
             _order.InsertRange(0, adopted);
             _version++;
         }
+        _started = true;
+        if (!startWorker)
+            return; // unit tests drive ReconcileOnce themselves
         _worker = new Thread(WorkerLoop) { IsBackground = true, Name = "tributary addr_adv" };
         _worker.Start();
         _wake.Set();
@@ -404,7 +408,7 @@ internal sealed class EndpointReconciler : IDisposable
         _stopping = true;
         _wake.Set();
         _worker?.Join();
-        if (!removeEndpoints || _worker is null)
+        if (!removeEndpoints || !_started)
             return;
         foreach (byte id in _added.ToList())
         {
