@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Tributary.Cli.Commands;
+using Tributary.Cli.Commands.Links;
 
 namespace Tributary.Cli;
 
