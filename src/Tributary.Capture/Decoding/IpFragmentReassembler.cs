@@ -54,7 +54,7 @@ public sealed class IpFragmentReassembler : IDisposable
     /// the rebuilt IP datagram (header first), valid until the next call; decode it with
     /// <see cref="PacketDecoder.DecodeIp"/>.
     /// </summary>
-    public FragmentResult Process(in DecodedPacket fragment, long timestampNanoseconds, out ReadOnlySpan<byte> datagram)
+    public FragmentResult Process(scoped in DecodedPacket fragment, long timestampNanoseconds, out ReadOnlySpan<byte> datagram)
     {
         datagram = default;
         ReleaseCompleted();
@@ -197,7 +197,7 @@ public sealed class IpFragmentReassembler : IDisposable
     private void Sweep(long now)
     {
         // At most once per second of packet time: expiry is O(datagrams).
-        if (now - _lastSweepNs < 1_000_000_000L && now >= _lastSweepNs)
+        if (_lastSweepNs != long.MinValue && now >= _lastSweepNs && now - _lastSweepNs < 1_000_000_000L)
             return;
         _lastSweepNs = now;
         if (_entries.Count > 0)
