@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Tributary.Cli.Commands;
+using Tributary.Cli.Commands.Links;
 
 namespace Tributary.Cli;
 
@@ -17,6 +17,7 @@ public static class Program
     {
         var root = new RootCommand("Tributary: watch the network and act on what it sees (links, MPTCP paths, TCP flows).");
         root.Subcommands.Add(LinksCommand.Create());
+        root.Subcommands.Add(Commands.Capture.CaptureCommand.Create());
         return root;
     }
 }

@@ -101,6 +101,10 @@ public ref struct NetlinkAttributeReader
 
     public readonly NetlinkAttribute Current => _current;
 
+    /// <summary>
+    /// For <c>foreach</c>. It enumerates a copy, so <see cref="Malformed"/> of this variable does not
+    /// move: when you need it after the walk, loop with <c>while (reader.MoveNext())</c> on the variable itself.
+    /// </summary>
     public readonly NetlinkAttributeReader GetEnumerator() => this;
 
     public bool MoveNext()

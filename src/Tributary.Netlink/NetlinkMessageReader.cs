@@ -31,6 +31,11 @@ public ref struct NetlinkMessageReader
 
     public readonly NetlinkMessage Current => _current;
 
+    /// <summary>
+    /// For <c>foreach</c>. It enumerates a copy, so <see cref="Malformed"/> and <see cref="Consumed"/>
+    /// of this variable do not move: when you need them after the walk, loop with
+    /// <c>while (reader.MoveNext())</c> on the variable itself.
+    /// </summary>
     public readonly NetlinkMessageReader GetEnumerator() => this;
 
     public bool MoveNext()

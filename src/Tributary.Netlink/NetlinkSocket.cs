@@ -269,8 +269,9 @@ public sealed class NetlinkSocket : IDisposable
         {
             ReceiveForRequest(out NetlinkReceiveResult r, operation);
             var reader = new NetlinkMessageReader(_rx.AsSpan(0, r.Length));
-            foreach (NetlinkMessage m in reader)
+            while (reader.MoveNext())
             {
+                NetlinkMessage m = reader.Current;
                 if (!IsReplyTo(m, seq))
                 {
                     Unsolicited(m);
@@ -329,8 +330,9 @@ public sealed class NetlinkSocket : IDisposable
             ReadOnlySpan<byte> datagram = _rx.AsSpan(0, r.Length);
             var reader = new NetlinkMessageReader(datagram);
             int offset = 0;
-            foreach (NetlinkMessage m in reader)
+            while (reader.MoveNext())
             {
+                NetlinkMessage m = reader.Current;
                 int start = offset;
                 offset = reader.Consumed;
                 if (!IsReplyTo(m, seq))

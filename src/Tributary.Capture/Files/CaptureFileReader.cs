@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Tributary.Capture.Internal;
+
+namespace Tributary.Capture.Files;
+
+/// <summary>
+/// A pcap or pcapng reader (<see cref="CaptureFile.Open(string)"/>). Reads the input in large chunks
+/// into one pinned buffer and hands out packets as spans into it: no copy and no allocation per
+/// packet. Files larger than 2 GB are fine (offsets are 64-bit; only one record must fit the buffer).
+/// </summary>
+public abstract unsafe class CaptureFileReader : PacketSource
+{
+    /// <summary>Default read buffer: large enough to amortise the read calls, small enough to stay in L2/L3.</summary>
+    internal const int DefaultBufferSize = 1 << 20;
+
+    /// <summary>Largest record or block loaded into memory (a packet block; other blocks are skipped unread).</summary>
+    internal const int MaxRecordSize = 16 << 20;
+
+    private readonly InputFeed _feed;
+    private readonly string _name;
+    private byte[] _buffer;
+    private bool _eof;
+
+    /// <summary>Start of the pinned buffer.</summary>
+    private protected byte* _base;
+
+    /// <summary>Read position in the buffer.</summary>
+    private protected int _pos;
+
+    /// <summary>End of valid data in the buffer.</summary>
+    private protected int _end;
+
+    /// <summary>Input offset of <c>_buffer[0]</c>.</summary>
+    private protected long _bufferOffset;
+
+    private protected CaptureFileReader(InputFeed feed, string name, int bufferSize)
+    {
+        _feed = feed;
+        _name = name;
+        _buffer = GC.AllocateUninitializedArray<byte>(bufferSize, pinned: true);
+        _base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer));
+    }
+
+    /// <summary>The file path, or <c>-</c> for standard input.</summary>
+    public override string Name => _name;
+
+    /// <summary>The file's format.</summary>
+    public abstract CaptureFileFormat Format { get; }
+
+    /// <summary>Byte offset in the input of the next record to be read.</summary>
+    public long Position => _bufferOffset + _pos;
+
+    /// <summary>A <see cref="CaptureFileException"/> for the record at <paramref name="offset"/>.</summary>
+    private protected CaptureFileException Corrupt(long offset, string reason) => new(_name, offset, reason);
+
+    /// <summary>
+    /// Makes at least <paramref name="count"/> bytes available at <c>_pos</c>, moving the unread tail
+    /// to the front and refilling (growing the buffer for a record larger than it). False when the
+    /// input ends first; then <c>_end - _pos</c> bytes remain.
+    /// </summary>
+    private protected bool Ensure(int count)
+    {
+        if (_end - _pos >= count)
+            return true;
+        if (_eof)
+            return false;
+        ThrowIfDisposed();
+        int remaining = _end - _pos;
+        if (count > _buffer.Length)
+            Grow(count);
+        else if (_pos > 0)
+        {
+            Buffer.MemoryCopy(_base + _pos, _base, _buffer.Length, remaining);
+        }
+        _bufferOffset += _pos;
+        _pos = 0;
+        _end = remaining;
+        while (_end < count)
+        {
+            // Regular files fill the whole buffer per call; streams (pipes) return what is there, and
+            // we wait only for what this record needs so that a live `tcpdump -w -` is not delayed.
+            int n;
+            try
+            {
+                n = _feed.Read(new Span<byte>(_base + _end, _buffer.Length - _end));
+            }
+            catch (IOException ex)
+            {
+                throw new CaptureFileException(_name, _bufferOffset + _end, $"read failed: {ex.Message}", ex);
+            }
+            if (n <= 0)
+            {
+                _eof = true;
+                return false;
+            }
+            _end += n;
+        }
+        return true;
+    }
+
+    /// <summary>Skips <paramref name="count"/> bytes from <c>_pos</c> without loading them; false when the input ends first.</summary>
+    private protected bool Skip(long count)
+    {
+        long buffered = _end - _pos;
+        if (count <= buffered)
+        {
+            _pos += (int)count;
+            return true;
+        }
+        long rest = count - buffered;
+        _bufferOffset += _end;
+        _pos = 0;
+        _end = 0;
+        long skipped = _eof ? 0 : _feed.Skip(rest, _buffer);
+        _bufferOffset += skipped;
+        if (skipped < rest)
+        {
+            _eof = true;
+            return false;
+        }
+        return true;
+    }
+
+    private void Grow(int count)
+    {
+        int size = _buffer.Length;
+        while (size < count)
+            size *= 2;
+        byte[] bigger = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+        byte* b = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(bigger));
+        Buffer.MemoryCopy(_base + _pos, b, size, _end - _pos);
+        _buffer = bigger;
+        _base = b;
+        _end -= _pos;
+        _bufferOffset += _pos;
+        _pos = 0;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _feed.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,119 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Tributary.Capture.Internal;
+
+/// <summary>
+/// Where a capture file reader gets its bytes: a regular file read with positional reads
+/// (RandomAccess: no seek state, and faster than a memory map here, reference/dotnet/FEASIBILITY.md §3.4),
+/// or any stream (standard input, pipes).
+/// </summary>
+internal abstract class InputFeed : IDisposable
+{
+    /// <summary>Reads up to <c>buffer.Length</c> bytes; 0 only at the end of the input.</summary>
+    public abstract int Read(Span<byte> buffer);
+
+    /// <summary>True when <see cref="Read"/> normally fills the whole buffer (regular files).</summary>
+    public abstract bool FillsBuffer { get; }
+
+    /// <summary>Skips <paramref name="count"/> bytes; returns how many were skipped (fewer at the end of the input).</summary>
+    public abstract long Skip(long count, Span<byte> scratch);
+
+    public abstract void Dispose();
+
+    public static InputFeed ForFile(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
+            bufferSize: 0, FileOptions.SequentialScan);
+        // FIFOs and character devices (e.g. /dev/stdin) have no positions: read them as streams.
+        return stream.CanSeek ? new FileFeed(stream) : new StreamFeed(stream, ownsStream: true);
+    }
+}
+
+internal sealed class FileFeed(FileStream stream) : InputFeed
+{
+    private readonly SafeFileHandle _handle = stream.SafeFileHandle;
+    private long _offset;
+
+    public override bool FillsBuffer => true;
+
+    public override int Read(Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = RandomAccess.Read(_handle, buffer[total..], _offset);
+            if (n <= 0)
+                break;
+            total += n;
+            _offset += n;
+        }
+        return total;
+    }
+
+    public override long Skip(long count, Span<byte> scratch)
+    {
+        long length = RandomAccess.GetLength(_handle);
+        long skipped = Math.Max(0, Math.Min(count, length - _offset));
+        _offset += skipped;
+        return skipped;
+    }
+
+    public override void Dispose() => stream.Dispose();
+}
+
+internal sealed class StreamFeed(Stream stream, bool ownsStream) : InputFeed
+{
+    public override bool FillsBuffer => false;
+
+    public override int Read(Span<byte> buffer) => stream.Read(buffer);
+
+    public override long Skip(long count, Span<byte> scratch)
+    {
+        long skipped = 0;
+        while (skipped < count)
+        {
+            int n = stream.Read(scratch[..(int)Math.Min(scratch.Length, count - skipped)]);
+            if (n <= 0)
+                break;
+            skipped += n;
+        }
+        return skipped;
+    }
+
+    public override void Dispose()
+    {
+        if (ownsStream)
+            stream.Dispose();
+    }
+}
+
+/// <summary>A feed whose first bytes (the magic read to detect the format) are replayed before the rest.</summary>
+internal sealed class PrefixedFeed(InputFeed inner, byte[] prefix) : InputFeed
+{
+    private int _prefixPos;
+
+    public override bool FillsBuffer => inner.FillsBuffer;
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = 0;
+        if (_prefixPos < prefix.Length)
+        {
+            n = Math.Min(buffer.Length, prefix.Length - _prefixPos);
+            prefix.AsSpan(_prefixPos, n).CopyTo(buffer);
+            _prefixPos += n;
+            if (n == buffer.Length)
+                return n;
+        }
+        return n + inner.Read(buffer[n..]);
+    }
+
+    public override long Skip(long count, Span<byte> scratch)
+    {
+        long fromPrefix = Math.Min(count, prefix.Length - _prefixPos);
+        _prefixPos += (int)fromPrefix;
+        return fromPrefix + (count > fromPrefix ? inner.Skip(count - fromPrefix, scratch) : 0);
+    }
+
+    public override void Dispose() => inner.Dispose();
+}

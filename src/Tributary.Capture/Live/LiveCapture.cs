@@ -1,0 +1,347 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Tributary.Capture.Filters;
+using Tributary.Capture.Interop;
+
+namespace Tributary.Capture.Live;
+
+/// <summary>
+/// Live capture from one interface with an AF_PACKET socket and a TPACKET_V3 memory-mapped ring
+/// (reference/dotnet/FEASIBILITY.md §3.2–3.3: ~10–30 ns per packet in user space, no system call per
+/// packet). Packets are spans into the ring and stay valid until the next read; the ring block is
+/// handed back to the kernel once all its packets have been read. An optional tcpdump filter runs in
+/// the kernel. The socket lives in the network namespace of the thread that calls <see cref="Open"/>.
+/// </summary>
+public sealed unsafe class LiveCapture : PacketSource
+{
+    private const int PageSize = 4096;
+    private const int FrameSize = 2048;     // unused by TPACKET_V3 but must divide the block size
+    private const int VlanTagLength = 4;
+
+    private readonly string _name;
+    private readonly CaptureInterface[] _interfaces;
+    private readonly LinkType _linkType;
+    private readonly bool _reinsertVlan;
+    private readonly int _blockSize;
+    private readonly int _blockCount;
+    private readonly Lock _statsLock = new();
+    private int _fd = -1;
+    private int _eventFd = -1;
+    private byte* _ring;
+    private nuint _ringSize;
+
+    private int _block;          // current ring block
+    private bool _held;          // current block is ours (TP_STATUS_USER) until all its packets are read
+    private uint _left;          // packets left in the held block
+    private byte* _next;         // next tpacket3_hdr in the held block
+    private volatile bool _stopped;
+    private long _received, _dropped, _freezes;
+
+    private LiveCapture(string name, int interfaceIndex, LinkType linkType, LiveCaptureOptions options)
+    {
+        _name = name;
+        InterfaceIndex = interfaceIndex;
+        _linkType = linkType;
+        _reinsertVlan = options.ReinsertVlanTags && linkType == LinkType.Ethernet;
+        _blockSize = options.BlockSize;
+        _blockCount = options.BlockCount;
+        _interfaces = [new CaptureInterface(0, linkType, options.SnapLength, name, null, 1_000_000_000UL)];
+    }
+
+    public override string Name => _name;
+
+    public override IReadOnlyList<CaptureInterface> Interfaces => _interfaces;
+
+    public override bool IsLive => true;
+
+    /// <summary>The interface index (in the socket's network namespace).</summary>
+    public int InterfaceIndex { get; }
+
+    /// <summary>The link type of captured frames (Ethernet for Ethernet-like and loopback devices, raw IP for tun/PPP).</summary>
+    public LinkType LinkType => _linkType;
+
+    /// <summary>The socket's file descriptor (for poll/epoll integration).</summary>
+    public int FileDescriptor => _fd;
+
+    /// <summary>Opens <paramref name="interfaceName"/> for capture (needs CAP_NET_RAW).</summary>
+    /// <exception cref="CaptureSystemException">A system call failed (no such interface, no permission, ring too large …).</exception>
+    /// <exception cref="FilterException">The filter expression does not compile.</exception>
+    public static LiveCapture Open(string interfaceName, LiveCaptureOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(interfaceName);
+        options ??= new LiveCaptureOptions();
+        Validate(options);
+        int index = (int)Libc.if_nametoindex(interfaceName);
+        if (index == 0)
+            throw new CaptureSystemException($"if_nametoindex({interfaceName})", Marshal.GetLastPInvokeError(), "no such interface");
+        int fd = Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            throw new CaptureSystemException("socket(AF_PACKET)", Marshal.GetLastPInvokeError());
+        LiveCapture? capture = null;
+        try
+        {
+            LinkType linkType = LinkTypeOf(fd, interfaceName);
+            capture = new LiveCapture(interfaceName, index, linkType, options) { _fd = fd };
+            capture.Setup(options);
+            return capture;
+        }
+        catch
+        {
+            if (capture is not null)
+                capture.Dispose();
+            else
+                Libc.close(fd);
+            throw;
+        }
+    }
+
+    private static void Validate(LiveCaptureOptions o)
+    {
+        if (o.BlockSize < PageSize || (o.BlockSize & (o.BlockSize - 1)) != 0)
+            throw new ArgumentException($"BlockSize must be a power of two of at least {PageSize} bytes", nameof(o));
+        if (o.BlockCount < 1)
+            throw new ArgumentException("BlockCount must be positive", nameof(o));
+        if ((long)o.BlockSize * o.BlockCount > int.MaxValue)
+            throw new ArgumentException("the ring (BlockSize × BlockCount) must stay below 2 GiB", nameof(o));
+        if (o.BlockTimeoutMilliseconds < 0)
+            throw new ArgumentException("BlockTimeoutMilliseconds must not be negative", nameof(o));
+        if (o.SnapLength <= 0)
+            throw new ArgumentException("SnapLength must be positive", nameof(o));
+    }
+
+    private static LinkType LinkTypeOf(int fd, string interfaceName)
+    {
+        Libc.ifreq_hwaddr request = default;
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(interfaceName);
+        if (name.Length >= Libc.IFNAMSIZ)
+            throw new CaptureSystemException($"interface {interfaceName}", Errno.ENODEV, "name too long");
+        for (int i = 0; i < name.Length; i++)
+            request.ifr_name[i] = name[i];
+        if (Libc.ioctl(fd, Libc.SIOCGIFHWADDR, &request) < 0)
+            throw new CaptureSystemException($"ioctl(SIOCGIFHWADDR, {interfaceName})", Marshal.GetLastPInvokeError());
+        return request.sa_family switch
+        {
+            Libc.ARPHRD_ETHER or Libc.ARPHRD_LOOPBACK => LinkType.Ethernet,
+            Libc.ARPHRD_NONE or Libc.ARPHRD_PPP => LinkType.Raw,
+            _ => throw new CaptureSystemException($"interface {interfaceName}", Errno.EINVAL,
+                $"hardware type {request.sa_family} is not supported (Ethernet, loopback, tun and PPP are)"),
+        };
+    }
+
+    private void Setup(LiveCaptureOptions o)
+    {
+        // libpcap's order: version, reserve, ring, map, filter, then bind (the socket was opened with
+        // protocol 0, so nothing is queued before the bind and the filter sees every packet).
+        SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_VERSION, IfPacket.TPACKET_V3, "PACKET_VERSION");
+        if (_reinsertVlan)
+            SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_RESERVE, VlanTagLength, "PACKET_RESERVE");
+        var req = new tpacket_req3
+        {
+            tp_block_size = (uint)_blockSize,
+            tp_block_nr = (uint)_blockCount,
+            tp_frame_size = FrameSize,
+            tp_frame_nr = (uint)(_blockSize / FrameSize * _blockCount),
+            tp_retire_blk_tov = (uint)o.BlockTimeoutMilliseconds,
+        };
+        if (Libc.setsockopt(_fd, IfPacket.SOL_PACKET, IfPacket.PACKET_RX_RING, &req, sizeof(tpacket_req3)) < 0)
+            throw new CaptureSystemException("setsockopt(PACKET_RX_RING)", Marshal.GetLastPInvokeError(),
+                $"{_blockCount} blocks of {_blockSize} bytes");
+        _ringSize = (nuint)_blockSize * (nuint)_blockCount;
+        void* ring = Libc.mmap(null, _ringSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, _fd, 0);
+        if (ring == (void*)-1)
+            throw new CaptureSystemException("mmap(ring)", Marshal.GetLastPInvokeError());
+        _ring = (byte*)ring;
+
+        BpfProgram? program = o.FilterProgram
+            ?? (o.Filter is not null ? BpfProgram.Compile(o.Filter, _linkType, o.SnapLength) : null)
+            ?? (o.SnapLength < BpfProgram.DefaultSnapLength
+                ? new BpfProgram([new BpfInstruction(0x06, 0, 0, (uint)o.SnapLength)]) // ret #snaplen: the kernel cuts the rest
+                : null);
+        if (program is not null)
+            AttachFilter(program);
+        if (o.IgnoreOutgoing)
+            SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
+
+        var address = new sockaddr_ll
+        {
+            sll_family = Libc.AF_PACKET,
+            sll_protocol = Libc.Htons(Libc.ETH_P_ALL),
+            sll_ifindex = InterfaceIndex,
+        };
+        if (Libc.bind(_fd, &address, sizeof(sockaddr_ll)) < 0)
+            throw new CaptureSystemException($"bind({_name})", Marshal.GetLastPInvokeError());
+        if (o.Promiscuous)
+        {
+            var mreq = new packet_mreq { mr_ifindex = InterfaceIndex, mr_type = IfPacket.PACKET_MR_PROMISC };
+            if (Libc.setsockopt(_fd, IfPacket.SOL_PACKET, IfPacket.PACKET_ADD_MEMBERSHIP, &mreq, sizeof(packet_mreq)) < 0)
+                throw new CaptureSystemException("setsockopt(PACKET_ADD_MEMBERSHIP)", Marshal.GetLastPInvokeError());
+        }
+        _eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (_eventFd < 0)
+            throw new CaptureSystemException("eventfd", Marshal.GetLastPInvokeError());
+    }
+
+    private void AttachFilter(BpfProgram program)
+    {
+        ReadOnlySpan<BpfInstruction> instructions = program.Instructions;
+        fixed (BpfInstruction* insns = instructions)
+        {
+            var fprog = new sock_fprog { len = (ushort)instructions.Length, filter = (sock_filter*)insns };
+            if (Libc.setsockopt(_fd, Libc.SOL_SOCKET, Filter.SO_ATTACH_FILTER, &fprog, sizeof(sock_fprog)) < 0)
+                throw new CaptureSystemException("setsockopt(SO_ATTACH_FILTER)", Marshal.GetLastPInvokeError());
+        }
+    }
+
+    private void SetOption(int level, int name, int value, string what)
+    {
+        if (Libc.setsockopt(_fd, level, name, &value, sizeof(int)) < 0)
+            throw new CaptureSystemException($"setsockopt({what})", Marshal.GetLastPInvokeError());
+    }
+
+    public override bool TryReadNext(out Packet packet) => Read(out packet, -1) == PacketReadResult.Packet;
+
+    public override PacketReadResult Read(out Packet packet, int timeoutMilliseconds)
+    {
+        ThrowIfDisposed();
+        long deadline = timeoutMilliseconds > 0 ? Environment.TickCount64 + timeoutMilliseconds : 0;
+        while (true)
+        {
+            if (_left > 0)
+            {
+                var h = (tpacket3_hdr*)_next;
+                _next += h->tp_next_offset;
+                _left--;
+                byte* data = (byte*)h + h->tp_mac;
+                int captured = (int)h->tp_snaplen;
+                int length = (int)h->tp_len;
+                if (_reinsertVlan && (h->tp_status & IfPacket.TP_STATUS_VLAN_VALID) != 0 && captured >= 12)
+                {
+                    // The NIC or veth stripped the 802.1Q tag into metadata: put it back in front of the
+                    // ethertype, in the PACKET_RESERVE headroom (as libpcap does).
+                    byte* moved = data - VlanTagLength;
+                    Buffer.MemoryCopy(data, moved, 12, 12);
+                    ushort tpid = (h->tp_status & IfPacket.TP_STATUS_VLAN_TPID_VALID) != 0 ? h->hv1.tp_vlan_tpid : (ushort)0x8100;
+                    BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(moved + 12, 2), tpid);
+                    BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(moved + 14, 2), (ushort)h->hv1.tp_vlan_tci);
+                    data = moved;
+                    captured += VlanTagLength;
+                    length += VlanTagLength;
+                }
+                packet = new Packet(new Span<byte>(data, captured), length, h->tp_sec * 1_000_000_000L + h->tp_nsec,
+                    _linkType, 0, -1, ++PacketsRead);
+                return PacketReadResult.Packet;
+            }
+            var block = (tpacket_block_desc*)(_ring + (nuint)_block * (nuint)_blockSize);
+            if (_held)
+            {
+                Volatile.Write(ref block->hdr.block_status, IfPacket.TP_STATUS_KERNEL);   // hand the block back
+                _held = false;
+                _block = _block + 1 == _blockCount ? 0 : _block + 1;
+                block = (tpacket_block_desc*)(_ring + (nuint)_block * (nuint)_blockSize);
+            }
+            if ((Volatile.Read(ref block->hdr.block_status) & IfPacket.TP_STATUS_USER) != 0)
+            {
+                _held = true;
+                _left = block->hdr.num_pkts;
+                _next = (byte*)block + block->hdr.offset_to_first_pkt;
+                continue;
+            }
+            packet = default;
+            if (_stopped)
+                return PacketReadResult.EndOfInput;
+            int wait = timeoutMilliseconds < 0 ? -1 : timeoutMilliseconds == 0 ? 0 : (int)Math.Max(0, deadline - Environment.TickCount64);
+            if (timeoutMilliseconds >= 0 && wait == 0)
+                return PacketReadResult.Timeout;
+            Wait(wait);
+        }
+    }
+
+    private void Wait(int timeoutMilliseconds)
+    {
+        Libc.pollfd* fds = stackalloc Libc.pollfd[2];
+        fds[0] = new Libc.pollfd { fd = _fd, events = Libc.POLLIN };
+        fds[1] = new Libc.pollfd { fd = _eventFd, events = Libc.POLLIN };
+        int r = Libc.poll(fds, 2, timeoutMilliseconds);
+        if (r < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errno.EINTR)
+                return;
+            throw new CaptureSystemException("poll", errno);
+        }
+        if ((fds[0].revents & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) != 0)
+        {
+            // The interface went away or down (the kernel reports ENETDOWN on the socket).
+            int error = 0, length = sizeof(int);
+            Libc.getsockopt(_fd, Libc.SOL_SOCKET, 4 /* SO_ERROR */, &error, &length);
+            throw new CaptureSystemException($"capture on {_name}", error != 0 ? error : Errno.ENETDOWN);
+        }
+    }
+
+    /// <summary>Ends a blocked or future read (it returns <see cref="PacketReadResult.EndOfInput"/>); any thread.</summary>
+    public override void Stop()
+    {
+        _stopped = true;
+        int fd = _eventFd;
+        if (fd >= 0)
+        {
+            ulong one = 1;
+            Libc.write(fd, &one, sizeof(ulong));
+        }
+    }
+
+    /// <summary>
+    /// The kernel's counters since the capture was opened (reading them resets the kernel's copy, so
+    /// this object accumulates them). Callable from any thread.
+    /// </summary>
+    public LiveCaptureStatistics GetStatistics()
+    {
+        lock (_statsLock)
+        {
+            if (_fd >= 0)
+            {
+                tpacket_stats_v3 st;
+                int length = sizeof(tpacket_stats_v3);
+                if (Libc.getsockopt(_fd, IfPacket.SOL_PACKET, IfPacket.PACKET_STATISTICS, &st, &length) < 0)
+                    throw new CaptureSystemException("getsockopt(PACKET_STATISTICS)", Marshal.GetLastPInvokeError());
+                _received += st.tp_packets;
+                _dropped += st.tp_drops;
+                _freezes += st.tp_freeze_q_cnt;
+            }
+            return new LiveCaptureStatistics(_received, _dropped, _freezes);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            try
+            {
+                GetStatistics();
+            }
+            catch (CaptureSystemException)
+            {
+                // closing anyway
+            }
+        }
+        if (_ring is not null)
+        {
+            Libc.munmap(_ring, _ringSize);
+            _ring = null;
+        }
+        if (_fd >= 0)
+        {
+            Libc.close(_fd);
+            _fd = -1;
+        }
+        if (_eventFd >= 0)
+        {
+            Libc.close(_eventFd);
+            _eventFd = -1;
+        }
+        base.Dispose(disposing);
+    }
+
+    ~LiveCapture() => Dispose(false);
+}

@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Tributary.Capture;
+using Tributary.Capture.Files;
+using Tributary.Capture.Filters;
+using Tributary.Capture.Live;
+
+namespace Tributary.Cli.Commands.Capture;
+
+/// <summary>
+/// <c>tributary capture stats CAPTURE [--filter EXPR] [--json] [--interface IF] [--count N]</c>:
+/// whole-capture counts (DESIGN.md "Contracts"; meanings in <see cref="CaptureStatistics"/>).
+/// A corrupt or truncated file prints the counts of everything before the fault, then the error
+/// (file and byte offset) on stderr, and exits 1.
+/// </summary>
+internal static class CaptureStatsCommand
+{
+    public static Command Create()
+    {
+        var capture = new Argument<string?>("CAPTURE")
+        {
+            Description = "pcap or pcapng file, or - for standard input.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var filter = new Option<string?>("--filter", "-f") { Description = "tcpdump-syntax filter: 'matched' counts the packets it accepts.", HelpName = "EXPR" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var iface = new Option<string?>("--interface", "-i") { Description = "Capture live from this interface instead of a file, until interrupted or --count.", HelpName = "IF" };
+        var count = new Option<long?>("--count", "-c") { Description = "Stop after this many packets.", HelpName = "N" };
+        count.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long?>() is <= 0)
+                r.AddError("--count must be a positive number of packets");
+        });
+
+        var cmd = new Command("stats", "Count packets, bytes, IPv4/IPv6, TCP/UDP, fragments, malformed packets and link types of a capture.")
+        {
+            capture, filter, json, iface, count,
+        };
+        cmd.Validators.Add(r =>
+        {
+            bool hasFile = r.GetValue(capture) is not null, hasInterface = r.GetValue(iface) is not null;
+            if (hasFile == hasInterface)
+                r.AddError("give either a CAPTURE file or --interface IF");
+        });
+        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), parse.GetValue(filter),
+            parse.GetValue(json), parse.GetValue(count) ?? long.MaxValue, ct)));
+        return cmd;
+    }
+
+    private static int Run(string? path, string? interfaceName, string? expression, bool json, long maxPackets, CancellationToken ct)
+    {
+        PacketSource source;
+        try
+        {
+            source = interfaceName is not null
+                ? LiveCapture.Open(interfaceName, new LiveCaptureOptions { Filter = null })
+                : CaptureFile.Open(path!);
+        }
+        catch (CaptureFileException ex)
+        {
+            throw new CommandLineException(ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CaptureSystemException)
+        {
+            throw new CommandLineException($"{path ?? interfaceName}: {ex.Message}");
+        }
+
+        using (source)
+        {
+            PacketFilter? packetFilter = null;
+            if (expression is not null)
+            {
+                LinkType primary = source.Interfaces.Count > 0 ? source.Interfaces[0].LinkType : LinkType.Ethernet;
+                try
+                {
+                    packetFilter = PacketFilter.Compile(expression, primary);
+                }
+                catch (FilterException ex)
+                {
+                    throw new CommandLineException($"invalid filter '{expression}': {ex.Message}", CommandRunner.ExitUsage);
+                }
+            }
+            var stats = new CaptureStatistics();
+            CaptureFileException? failure = null;
+            try
+            {
+                CaptureStatistics.Collect(source, packetFilter, maxPackets, ct, stats);
+            }
+            catch (CaptureFileException ex)
+            {
+                failure = ex;
+            }
+            Print(stats, json, path ?? interfaceName!, expression);
+            if (packetFilter is not null)
+            {
+                foreach (var (linkType, message) in packetFilter.LinkTypeErrors)
+                    Console.Error.WriteLine($"tributary: filter does not apply to link type {LinkTypeNames.GetName(linkType)} (its packets never match): {message}");
+            }
+            if (failure is not null)
+                throw new CommandLineException(failure.Message);
+        }
+        return CommandRunner.ExitOk;
+    }
+
+    private static void Print(CaptureStatistics s, bool json, string name, string? expression)
+    {
+        if (json)
+        {
+            using Stream stdout = Console.OpenStandardOutput();
+            using (var w = new Utf8JsonWriter(stdout))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("packets", s.Packets);
+                w.WriteNumber("bytes", s.Bytes);
+                w.WriteNumber("matched", s.Matched);
+                w.WriteNumber("ipv4", s.IPv4);
+                w.WriteNumber("ipv6", s.IPv6);
+                w.WriteNumber("tcp", s.Tcp);
+                w.WriteNumber("udp", s.Udp);
+                w.WriteNumber("fragments", s.Fragments);
+                w.WriteNumber("malformed", s.Malformed);
+                w.WriteStartObject("link_types");
+                foreach (var (type, count) in s.LinkTypes)
+                    w.WriteNumber(type, count);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            stdout.WriteByte((byte)'\n');
+            return;
+        }
+        var c = CultureInfo.InvariantCulture;
+        TextWriter o = Console.Out;
+        o.WriteLine(string.Create(c, $"capture:    {name}"));
+        o.WriteLine(string.Create(c, $"packets:    {s.Packets}"));
+        o.WriteLine(string.Create(c, $"bytes:      {s.Bytes}"));
+        o.WriteLine(expression is null ? string.Create(c, $"matched:    {s.Matched}") : string.Create(c, $"matched:    {s.Matched} (filter: {expression})"));
+        o.WriteLine(string.Create(c, $"ipv4:       {s.IPv4}"));
+        o.WriteLine(string.Create(c, $"ipv6:       {s.IPv6}"));
+        o.WriteLine(string.Create(c, $"tcp:        {s.Tcp}"));
+        o.WriteLine(string.Create(c, $"udp:        {s.Udp}"));
+        o.WriteLine(string.Create(c, $"fragments:  {s.Fragments}"));
+        o.WriteLine(string.Create(c, $"malformed:  {s.Malformed}"));
+        o.WriteLine("link types: " + (s.LinkTypes.Count == 0 ? "none" : string.Join(", ", s.LinkTypes.Select(kv => string.Create(c, $"{kv.Key}={kv.Value}")))));
+    }
+}

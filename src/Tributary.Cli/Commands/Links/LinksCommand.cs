@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Tributary.Links;
+
+namespace Tributary.Cli.Commands.Links;
+
+/// <summary>
+/// <c>tributary links</c>: the network monitor on the command line, one line per event
+/// (DESIGN.md "Contracts"). Text or <c>--json</c>; <c>--once</c> lists the tracked interfaces and
+/// addresses and exits.
+/// </summary>
+internal static class LinksCommand
+{
+    public static Command Create()
+    {
+        var existing = new Option<bool>("--existing") { Description = "Report the addresses present at start (notify flag 'existing')." };
+        var skipLinkLocal = new Option<bool>("--skip-link-local") { Description = "Ignore link-scope addresses such as fe80::/10 ('skip_link_local')." };
+        var skipLoopback = new Option<bool>("--skip-loopback") { Description = "Ignore host-scope addresses ('skip_loopback')." };
+        var checkRoute = new Option<bool>("--check-route") { Description = "Report an address only once a default route goes out of its interface ('check_route')." };
+        var loopback = new Option<bool>("--loopback") { Description = "Track the loopback interface too." };
+        var json = new Option<bool>("--json") { Description = "One JSON object per line instead of text." };
+        var once = new Option<bool>("--once") { Description = "Print the tracked interfaces and addresses, then exit." };
+        var receiveBuffer = new Option<int?>("--receive-buffer")
+        {
+            Description = "Receive buffer of the event socket in bytes (a tiny one forces ENOBUFS, to exercise the resync).",
+            HelpName = "BYTES",
+        };
+        receiveBuffer.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is <= 0)
+                r.AddError("--receive-buffer must be a positive number of bytes");
+        });
+        var netns = new Option<string?>("--netns") { Description = "Monitor this named network namespace instead of the current one.", HelpName = "NAME" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log resyncs and route checks to standard error." };
+
+        var cmd = new Command("links", "Watch network interfaces and addresses (mptcpd's network monitor, without its drift).")
+        {
+            existing, skipLinkLocal, skipLoopback, checkRoute, loopback, json, once, receiveBuffer, netns, verbose,
+        };
+        cmd.SetAction((parse, ct) =>
+        {
+            var flags = NotifyFlags.None;
+            if (parse.GetValue(existing))
+                flags |= NotifyFlags.Existing;
+            if (parse.GetValue(skipLinkLocal))
+                flags |= NotifyFlags.SkipLinkLocal;
+            if (parse.GetValue(skipLoopback))
+                flags |= NotifyFlags.SkipLoopback;
+            if (parse.GetValue(checkRoute))
+                flags |= NotifyFlags.CheckRoute;
+            var settings = new LinksSettings(flags, parse.GetValue(loopback), parse.GetValue(json), parse.GetValue(once),
+                parse.GetValue(receiveBuffer), parse.GetValue(netns), parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Warning);
+            return LinksRunner.RunAsync(settings, Console.Out, ct);
+        });
+        return cmd;
+    }
+}

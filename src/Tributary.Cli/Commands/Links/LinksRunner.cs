@@ -1,0 +1,56 @@
+using System.Net;
+using Tributary.Links;
+using Tributary.Netlink;
+
+namespace Tributary.Cli.Commands.Links;
+
+/// <summary>Runs the monitor for <c>tributary links</c> and prints its events.</summary>
+internal static class LinksRunner
+{
+    public static async Task<int> RunAsync(LinksSettings settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        NetworkMonitor monitor;
+        try
+        {
+            var options = new NetworkMonitorOptions
+            {
+                NetworkNamespace = settings.NetworkNamespace,
+                Logger = new StderrLogger(settings.LogLevel),
+                ReceiveBufferSize = settings.ReceiveBuffer ?? new NetworkMonitorOptions().ReceiveBufferSize,
+            };
+            monitor = NetworkMonitor.Create(settings.Flags, options);
+        }
+        catch (NetlinkException ex)
+        {
+            throw new CommandLineException($"links: cannot open the network monitor: {ex.Message}");
+        }
+        using (monitor)
+        {
+            monitor.MonitorLoopback(settings.Loopback);
+            var printer = new LinkEventPrinter(output, settings.Json);
+            if (settings.Once)
+            {
+                monitor.Start();
+                monitor.WaitForRouteChecks(TimeSpan.FromSeconds(1));
+                monitor.ForEachInterface((i, _) =>
+                {
+                    printer.NewInterface(i, null);
+                    foreach (IPAddress a in i.Addresses)
+                        printer.NewAddress(i, a, null);
+                });
+                output.Flush();
+                return CommandRunner.ExitOk;
+            }
+            monitor.RegisterOps(printer);
+            monitor.Start();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return CommandRunner.ExitOk;
+        }
+    }
+}

@@ -1,0 +1,281 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Tributary.Links.Interop;
+using Tributary.Links.Internal;
+using Tributary.Netlink;
+
+namespace Tributary.Links;
+
+// Reading the kernel: the initial dump, the event loop, and the resync that keeps the view exact
+// when events were lost.
+public sealed partial class NetworkMonitor
+{
+    private readonly byte[] _eventBuffer = new byte[NetlinkSocket.DefaultReceiveBufferLength];
+
+    /// <summary>Links first, then (if any link is tracked) addresses, each dump read to its end (mptcpd's order).</summary>
+    private void InitialDump()
+    {
+        DumpLinks((in NetlinkMessage msg) =>
+        {
+            if (RtnetlinkMessages.TryParseLink(msg, out LinkMessage lm))
+                ApplyLink(lm, initial: true);
+            else
+                Malformed("short RTM_NEWLINK in the initial dump");
+        });
+        if (_links.Count == 0)
+            return;
+        AddMode mode = (Flags & NotifyFlags.Existing) != 0 ? AddMode.Report : AddMode.Silent;
+        DumpAddresses(0, (in NetlinkMessage msg) =>
+        {
+            if (RtnetlinkMessages.TryParseAddress(msg, out AddressMessage am))
+                ApplyAddress(am, mode);
+            else
+                Malformed("short RTM_NEWADDR in the initial dump");
+        });
+    }
+
+    private void DumpLinks(NetlinkMessageHandler handler)
+    {
+        Span<byte> buf = stackalloc byte[64];
+        var w = new NetlinkMessageWriter(buf);
+        w.BeginMessage(Rtnetlink.RTM_GETLINK, NetlinkMessageFlags.None);
+        w.WriteHeader(new ifinfomsg { ifi_family = Rtnetlink.AF_UNSPEC });
+        // Statistics are most of a link message and the monitor never reads them.
+        w.PutU32(IfLink.IFLA_EXT_MASK, Rtnetlink.RTEXT_FILTER_SKIP_STATS);
+        _requests.Dump(w.Finish(), handler, "dump links");
+    }
+
+    /// <summary>Dumps addresses of all links (<paramref name="index"/> 0) or of one (the kernel filters under strict checking).</summary>
+    private void DumpAddresses(int index, NetlinkMessageHandler handler)
+    {
+        Span<byte> buf = stackalloc byte[64];
+        var w = new NetlinkMessageWriter(buf);
+        w.BeginMessage(Rtnetlink.RTM_GETADDR, NetlinkMessageFlags.None);
+        w.WriteHeader(new ifaddrmsg { ifa_family = Rtnetlink.AF_UNSPEC, ifa_index = (uint)index });
+        _requests.Dump(w.Finish(), handler, "dump addresses");
+    }
+
+    private void EventLoop()
+    {
+        while (!_stopping)
+        {
+            try
+            {
+                int timeout;
+                lock (_lock)
+                {
+                    RunDueRouteChecks();
+                    timeout = MillisecondsToNextRouteCheck();
+                }
+                if (_poller.Wait(timeout) == NetlinkPoller.Result.Readable)
+                    DrainEvents();
+            }
+            catch (NetlinkOverrunException)
+            {
+                Resync("the event socket overflowed (ENOBUFS)");
+            }
+            catch (ObjectDisposedException) when (_stopping)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // the monitor thread must survive anything the kernel or a callback throws at it
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                if (_stopping)
+                    return;
+                _log.LogError(ex, "network monitor: unexpected error; resynchronising");
+                Thread.Sleep(10);
+                TryResync("after an unexpected error");
+            }
+        }
+    }
+
+    /// <summary>Reads and applies every queued datagram.</summary>
+    private void DrainEvents()
+    {
+        while (!_stopping && _events.TryReceiveNow(_eventBuffer, out NetlinkReceiveResult r))
+        {
+            if (r.Truncated)
+            {
+                // Part of a datagram was lost, so some changes were: same remedy as ENOBUFS.
+                Malformed($"truncated rtnetlink datagram ({r.Length} bytes kept)");
+                Resync("a datagram was truncated");
+                continue;
+            }
+            lock (_lock)
+            {
+                if (_stopping)
+                    return;
+                ApplyDatagram(_eventBuffer.AsSpan(0, r.Length));
+            }
+        }
+    }
+
+    private void ApplyDatagram(ReadOnlySpan<byte> datagram)
+    {
+        var reader = new NetlinkMessageReader(datagram);
+        while (reader.MoveNext())
+        {
+            NetlinkMessage m = reader.Current;
+            if (RtnetlinkMessages.IsLink(m.Type))
+            {
+                if (RtnetlinkMessages.TryParseLink(m, out LinkMessage lm))
+                    ApplyLink(lm, initial: false);
+                else
+                    Malformed($"link message of {m.Payload.Length} bytes");
+            }
+            else if (RtnetlinkMessages.IsAddress(m.Type))
+            {
+                if (RtnetlinkMessages.TryParseAddress(m, out AddressMessage am))
+                    ApplyAddress(am, AddMode.Report);
+                else
+                    Malformed($"address message of {m.Payload.Length} bytes");
+            }
+        }
+        if (reader.Malformed)
+            Malformed($"bad message length at byte {reader.MalformedOffset} of a {datagram.Length}-byte datagram");
+    }
+
+    /// <summary>Applies a datagram as if it came from the kernel (tests feed byte fixtures and hostile input through this).</summary>
+    internal void InjectDatagram(ReadOnlySpan<byte> datagram)
+    {
+        lock (_lock)
+            ApplyDatagram(datagram);
+    }
+
+    private void TryResync(string why)
+    {
+        try
+        {
+            Resync(why);
+        }
+        catch (NetlinkOverrunException)
+        {
+            Resync(why);
+        }
+    }
+
+    /// <summary>
+    /// Recovers from lost events: empty the event socket (which also ends the kernel's congestion
+    /// state, so any later loss raises ENOBUFS again), dump links and addresses, and report the
+    /// difference between the known state and the dump. Events queued after the dump are older
+    /// than or equal to it and replay over it without contradiction, because every callback is
+    /// derived from a change of the known state.
+    /// </summary>
+    private void Resync(string why)
+    {
+        Interlocked.Increment(ref _resyncs);
+        _log.LogWarning("network monitor lost events ({Why}); re-reading links and addresses", why);
+        DiscardQueuedEvents();
+
+        var links = new Dictionary<int, LinkSnapshot>();
+        DumpLinks((in NetlinkMessage msg) =>
+        {
+            if (RtnetlinkMessages.TryParseLink(msg, out LinkMessage lm) && lm.Family == Rtnetlink.AF_UNSPEC)
+                links[lm.Index] = new LinkSnapshot(lm.Type, lm.Flags, Encoding.UTF8.GetString(lm.Name));
+        });
+        var addresses = new Dictionary<int, List<(AddressKey Key, byte Scope)>>();
+        DumpAddresses(0, (in NetlinkMessage msg) =>
+        {
+            if (!RtnetlinkMessages.TryParseAddress(msg, out AddressMessage am))
+                return;
+            if (am.Family is not (Rtnetlink.AF_INET or Rtnetlink.AF_INET6))
+                return;
+            foreach (NetlinkAttribute a in new NetlinkAttributeReader(am.Attributes))
+            {
+                if (a.Type == IfAddr.IFA_ADDRESS && AddressKey.TryCreate(am.Family, a.Payload, out AddressKey key))
+                {
+                    if (!addresses.TryGetValue(am.Index, out var list))
+                        addresses[am.Index] = list = [];
+                    list.Add((key, am.Scope));
+                }
+            }
+        });
+        lock (_lock)
+            ApplySnapshot(links, addresses);
+    }
+
+    private void DiscardQueuedEvents()
+    {
+        while (true)
+        {
+            try
+            {
+                if (!_events.TryReceiveNow(_eventBuffer, out _))
+                    return;
+            }
+            catch (NetlinkOverrunException)
+            {
+                // still overflowing: keep emptying
+            }
+        }
+    }
+
+    private readonly record struct LinkSnapshot(ushort Type, uint Flags, string Name);
+
+    /// <summary>Reports the difference between the known state and a fresh dump.</summary>
+    private void ApplySnapshot(Dictionary<int, LinkSnapshot> links, Dictionary<int, List<(AddressKey Key, byte Scope)>> addresses)
+    {
+        // 1. Tracked links that are gone, no longer ready, or replaced under the same index.
+        foreach (TrackedLink link in _links.Values.ToArray())
+        {
+            int index = link.Info.Index;
+            if (!links.TryGetValue(index, out LinkSnapshot now) || !IsReady(now.Flags)
+                || now.Name != link.Info.Name || now.Type != link.Info.Type)
+            {
+                _links.Remove(index);
+                Drop(link);
+            }
+        }
+
+        // 2. Links still tracked: flags, then addresses removed, then addresses added.
+        foreach (TrackedLink link in _links.Values.ToArray())
+        {
+            LinkSnapshot now = links[link.Info.Index];
+            if ((uint)link.Info.Flags != now.Flags)
+            {
+                link.Info.Flags = (InterfaceFlags)now.Flags;
+                NotifyUpdateInterface(link.Info);
+            }
+            var current = new HashSet<AddressKey>();
+            if (addresses.TryGetValue(link.Info.Index, out var list))
+            {
+                foreach (var (key, scope) in list)
+                {
+                    if (PassesSkipFlags(scope))
+                        current.Add(key);
+                }
+            }
+            foreach (AddressKey key in link.Known.Keys.ToArray())
+            {
+                if (!current.Contains(key))
+                    RemoveAddress(link, key);
+            }
+            foreach (AddressKey key in link.Pending.Keys.ToArray())
+            {
+                if (!current.Contains(key))
+                    RemoveAddress(link, key);
+            }
+            if (list is not null)
+            {
+                foreach (var (key, scope) in list)
+                    AddAddress(link, key, scope, AddMode.Report);
+            }
+        }
+
+        // 3. Links that became tracked, in index order, each with its addresses.
+        foreach (var (index, now) in links.OrderBy(kv => kv.Key))
+        {
+            if (_links.ContainsKey(index) || !IsReady(now.Flags))
+                continue;
+            TrackedLink link = Insert(index, now.Type, now.Flags, now.Name);
+            NotifyNewInterface(link.Info);
+            if (addresses.TryGetValue(index, out var list))
+            {
+                foreach (var (key, scope) in list)
+                    AddAddress(link, key, scope, AddMode.Report);
+            }
+        }
+    }
+}
