@@ -18,6 +18,7 @@ public static class Program
         var root = new RootCommand("Tributary: watch the network and act on what it sees (links, MPTCP paths, TCP flows).");
         root.Subcommands.Add(LinksCommand.Create());
         root.Subcommands.Add(Commands.Capture.CaptureCommand.Create());
+        root.Subcommands.Add(Commands.Flows.FlowsCommand.Create());
         return root;
     }
 }
