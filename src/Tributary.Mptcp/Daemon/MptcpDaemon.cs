@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Tributary.Links;
+using Tributary.Netlink;
+
+namespace Tributary.Mptcp.Daemon;
+
+/// <summary>
+/// <c>tributary mptcpd</c>: mptcpd 0.12's daemon (DESIGN.md "Contracts"). Command line and config file as
+/// mptcpd's (argp messages, exit 64 for usage errors), then the path manager in the process's network
+/// namespace until SIGTERM or SIGINT (exit 0). Fatal start-up errors (world-writable config or plugin
+/// directory, MPTCP disabled, no plugin registered) exit 1. Tells systemd READY=1 once it serves when
+/// NOTIFY_SOCKET is set.
+/// </summary>
+public static class MptcpDaemon
+{
+    public const int ExitFailure = 1;
+
+    /// <summary>Runs the daemon until <paramref name="stop"/> is cancelled; returns the exit code.</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        MptcpdParseResult parsed = MptcpdCommandLine.Parse(args);
+        if (parsed.ShouldExit)
+        {
+            stdout.Write(parsed.StandardOutput);
+            stderr.Write(parsed.StandardError);
+            stdout.Flush();
+            stderr.Flush();
+            return parsed.ExitCode;
+        }
+        MptcpdSettings cli = parsed.Settings!;
+        MptcpdSettings? file;
+        using (var early = new MptcpdLogger(cli.Log ?? MptcpdLogTarget.Stderr, cli.Debug, stderr))
+        {
+            if (!TryReadConfig(cli.ConfigFile, early, out file))
+                return ExitFailure;
+        }
+        MptcpdSettings s = cli.Over(file ?? new MptcpdSettings());
+        using var log = new MptcpdLogger(s.Log ?? MptcpdLogTarget.Stderr, s.Debug, stderr);
+        foreach (string warning in s.Warnings)
+            log.LogWarning("{Warning}", warning);
+        string pluginDir = s.PluginDirectory ?? PathManagerOptions.DefaultPluginDirectory;
+        log.LogDebug("path manager plugin directory: {Dir}", pluginDir);
+        if (s.PathManager is not null)
+            log.LogDebug("default path manager plugin: {Name}", s.PathManager);
+        if (s.AddressFlags is { } af and not 0)
+            log.LogDebug("address flags: {Flags}", MptcpdFlags.Format(af));
+        if (s.NotifyFlags is { } nf and not 0)
+            log.LogDebug("notify flags: {Flags}", MptcpdFlags.Format(nf));
+        if (s.LoadPlugins is not null)
+            log.LogDebug("plugins to load: {Plugins}", string.Join(',', s.LoadPlugins));
+
+        var options = new PathManagerOptions
+        {
+            NotifyFlags = s.NotifyFlags ?? NotifyFlags.None,
+            AddressFlags = s.AddressFlags ?? MptcpEndpointFlags.None,
+            PluginDirectory = s.PluginDirectory,
+            DefaultPlugin = s.PathManager,
+            LoadPlugins = s.LoadPlugins,
+            RemoveEndpointsOnExit = s.RemoveEndpointsOnExit ?? false,
+            Logger = log,
+        };
+        PathManager pm;
+        try
+        {
+            pm = PathManager.Create(options);
+        }
+        catch (PathManagerException ex)
+        {
+            log.LogError("{Message}", ex.Message);
+            return ExitFailure;
+        }
+        using (pm)
+        {
+            try
+            {
+                pm.Start();
+            }
+            catch (Exception ex) when (ex is PathManagerException or NetlinkException)
+            {
+                log.LogError("{Message}", ex.Message);
+                return ExitFailure;
+            }
+            log.LogDebug("\"mptcp_pm\" generic netlink family appeared");
+            SystemdNotifier.Notify(string.Create(CultureInfo.InvariantCulture,
+                $"READY=1\nSTATUS=Managing MPTCP paths with {pm.DefaultPluginName}\nMAINPID={Environment.ProcessId}"));
+            stop.WaitHandle.WaitOne();
+            log.LogInformation("Terminating {Program}", MptcpdCommandLine.ProgramName);
+            SystemdNotifier.Notify("STOPPING=1");
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// As the command-line entry point: SIGTERM and SIGINT stop the daemon with exit 0. A SIGINT that
+    /// the parent left ignored (shell background jobs) is restored first, or Ctrl-C would never reach
+    /// the daemon (SUMMARY pitfall 7).
+    /// </summary>
+    public static int RunWithSignals(IReadOnlyList<string> args)
+    {
+        using var cts = new CancellationTokenSource();
+        if (!OperatingSystem.IsWindows() && Interop.Libc.signal(Interop.Libc.SIGINT, Interop.Libc.SIG_DFL) is var previous
+            && previous != Interop.Libc.SIG_IGN && previous != Interop.Libc.SIG_DFL && previous != -1)
+        {
+            Interop.Libc.signal(Interop.Libc.SIGINT, previous); // the runtime's own handler: keep it
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        return Run(args, Console.Out, Console.Error, cts.Token);
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            cts.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// Reads the config file (mptcpd's rules: a world-writable file is fatal, a missing default file is
+    /// fine, an unparsable one is ignored). An explicitly given file that does not exist is fatal.
+    /// </summary>
+    private static bool TryReadConfig(string? explicitPath, ILogger log, out MptcpdSettings? settings)
+    {
+        settings = null;
+        string path = explicitPath ?? MptcpdCommandLine.DefaultConfigFile;
+        if (!File.Exists(path))
+        {
+            if (explicitPath is not null)
+            {
+                log.LogError("Unable to open configuration file \"{Path}\": No such file or directory", path);
+                return false;
+            }
+            log.LogDebug("No configuration file {Path}", path);
+            return true;
+        }
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.OtherWrite) != 0)
+        {
+            log.LogError("\"{Path}\" should be a file that is not world writable.", path);
+            return false;
+        }
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log.LogError("Unable to read configuration file \"{Path}\": {Error}", path, ex.Message);
+            return false;
+        }
+        settings = MptcpdConfigFile.Parse(text, out string? error);
+        if (settings is null)
+            log.LogDebug("Unable to load mptcpd settings from file '{Path}' ({Error})", path, error);
+        return true;
+    }
+}

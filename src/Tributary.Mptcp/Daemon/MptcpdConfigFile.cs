@@ -1,0 +1,100 @@
+using Tributary.Links;
+
+namespace Tributary.Mptcp.Daemon;
+
+/// <summary>
+/// mptcpd's configuration file (INVENTORY f.2): an ELL l_settings INI file whose <c>[core]</c> group holds
+/// log, plugin-dir, path-manager, addr-flags, notify-flags and load-plugins (plus this daemon's
+/// remove-endpoints-on-exit). Unknown keys and groups are ignored; a file that does not parse is ignored
+/// as a whole (with a debug message), as in mptcpd. Two corrections: an empty value means "not set"
+/// (mptcpd used an empty plugin-dir verbatim and failed, contrary to its NEWS), and an unknown log
+/// target is reported as a warning instead of being ignored silently.
+/// </summary>
+public static class MptcpdConfigFile
+{
+    /// <summary>Parses the text; null when it is not a valid settings file.</summary>
+    public static MptcpdSettings? Parse(string text, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        error = null;
+        string? group = null;
+        var core = new Dictionary<string, string>(StringComparer.Ordinal);
+        int lineNumber = 0;
+        foreach (string raw in text.Split('\n'))
+        {
+            lineNumber++;
+            string line = raw.TrimEnd('\r').Trim(' ', '\t');
+            if (line.Length == 0 || line[0] == '#')
+                continue;
+            if (line[0] == '[')
+            {
+                if (line[^1] != ']' || line.Length < 3 || line.IndexOfAny(['[', ']'], 1) != line.Length - 1)
+                {
+                    error = $"line {lineNumber}: invalid group name";
+                    return null;
+                }
+                group = line[1..^1];
+                continue;
+            }
+            int eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || group is null)
+            {
+                error = $"line {lineNumber}: expected [group] or key=value";
+                return null;
+            }
+            string key = line[..eq].TrimEnd(' ', '\t');
+            if (key.Length == 0 || !key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                error = $"line {lineNumber}: invalid key \"{key}\"";
+                return null;
+            }
+            string value = line[(eq + 1)..].TrimStart(' ', '\t');
+            if (group == "core")
+                core[key] = value;
+        }
+
+        var warnings = new List<string>();
+        MptcpdLogTarget? log = null;
+        if (Value(core, "log") is { } l)
+        {
+            log = MptcpdCommandLine.ParseLog(l);
+            if (log is null)
+                warnings.Add($"Unknown logging option in the configuration file: \"{l}\" (ignored)");
+        }
+        MptcpEndpointFlags? addr = null;
+        if (Value(core, "addr-flags") is { } af)
+        {
+            addr = MptcpdFlags.ParseAddressFlags(af, out string? w);
+            if (w is not null)
+                warnings.Add(w);
+        }
+        NotifyFlags? notify = null;
+        if (Value(core, "notify-flags") is { } nf)
+        {
+            notify = MptcpdFlags.ParseNotifyFlags(nf, out string? w);
+            if (w is not null)
+                warnings.Add(w);
+        }
+        bool? remove = null;
+        if (Value(core, "remove-endpoints-on-exit") is { } r)
+        {
+            remove = r is "true" or "yes" or "1" ? true : r is "false" or "no" or "0" ? false : null;
+            if (remove is null)
+                warnings.Add($"remove-endpoints-on-exit: expected true or false, not \"{r}\" (ignored)");
+        }
+        return new MptcpdSettings
+        {
+            Log = log,
+            PluginDirectory = Value(core, "plugin-dir"),
+            PathManager = Value(core, "path-manager"),
+            AddressFlags = addr,
+            NotifyFlags = notify,
+            LoadPlugins = Value(core, "load-plugins") is { } lp ? MptcpdCommandLine.SplitList(lp) : null,
+            RemoveEndpointsOnExit = remove,
+            Warnings = warnings,
+        };
+    }
+
+    private static string? Value(Dictionary<string, string> core, string key) =>
+        core.TryGetValue(key, out string? v) && v.Length > 0 ? v : null;
+}

@@ -1,0 +1,440 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Tributary.Netlink;
+
+namespace Tributary.Mptcp.Internal;
+
+/// <summary>
+/// The address advertiser's state and its reconciliation with the kernel (DESIGN.md "Paths"): the
+/// eligible addresses in order of appearance; the desired endpoint set is the first
+/// <see cref="MaxEndpoints"/> of them (the kernel's cap), the others wait and are promoted when an
+/// endpoint goes away. A worker thread makes the kernel's endpoint table equal to the desired set:
+/// removals first (to free slots under the cap), then additions, then the limits. Address events only
+/// update the model and wake the worker, so a burst coalesces into a few passes, and a pass that sees
+/// the model change after a slow DEL_ADDR (4–14 ms in the kernel) starts over from the new state.
+/// <para>Fixes of mptcpd's addr_adv (SUMMARY pitfalls 2–4): endpoints follow link flaps and missed
+/// events (the kernel table is re-read after any refusal, after a network-monitor resync and
+/// periodically, and stale endpoints are removed); an address already in the table is never added
+/// again; the limits are raised from what the administrator set, never lowered below it, and every
+/// change is logged.</para>
+/// </summary>
+internal sealed class EndpointReconciler : IDisposable
+{
+    /// <summary>The kernel's cap on in-kernel endpoints (MPTCP_PM_ADDR_MAX).</summary>
+    public const int MaxEndpoints = 8;
+
+    private readonly IEndpointTable _table;
+    private readonly MptcpIdManager _ids;
+    private readonly ILogger _log;
+    private readonly Func<long> _resyncCount;
+    private readonly Lock _lock = new();
+    private readonly List<Candidate> _order = [];
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly Dictionary<byte, MptcpEndpoint> _kernel = [];
+    private readonly HashSet<byte> _added = [];
+    private MptcpEndpointFlags _flags;
+    private long _version;
+    private bool _kernelStale = true;
+    private long _seenResyncs;
+    private MptcpLimits _baseline;
+    private MptcpLimits? _lastSet;
+    private Thread? _worker;
+    private bool _started;
+    private volatile bool _stopping;
+    private long _passes;
+    private long _failures;
+
+    public EndpointReconciler(IEndpointTable table, MptcpIdManager ids, MptcpEndpointFlags flags, ILogger log, Func<long>? resyncCount = null)
+    {
+        _table = table;
+        _ids = ids;
+        _flags = flags;
+        _log = log;
+        _resyncCount = resyncCount ?? (() => 0);
+    }
+
+    /// <summary>How often the kernel table is re-read even without a reason (someone else may edit it).</summary>
+    public TimeSpan VerifyInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Completed reconciliation passes.</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>Kernel commands that failed.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Raised (on the worker thread) after each pass that left the kernel equal to the desired set.</summary>
+    public event Action? Converged;
+
+    /// <summary>The desired endpoint set now: the first eight eligible addresses and their interfaces.</summary>
+    public IReadOnlyList<(IPAddress Address, int InterfaceIndex)> Desired
+    {
+        get
+        {
+            lock (_lock)
+                return _order.Take(MaxEndpoints).Select(c => (c.Address, c.InterfaceIndex)).ToList();
+        }
+    }
+
+    /// <summary>Every eligible address in order of appearance (desired first, then waiting).</summary>
+    public IReadOnlyList<IPAddress> Eligible
+    {
+        get
+        {
+            lock (_lock)
+                return _order.Select(c => c.Address).ToList();
+        }
+    }
+
+    /// <summary>An address appeared (or moved to another interface, keeping its place).</summary>
+    public void AddressAppeared(int interfaceIndex, IPAddress address)
+    {
+        var key = new MptcpAddress(address);
+        lock (_lock)
+        {
+            int i = IndexOf(key);
+            if (i >= 0)
+            {
+                if (_order[i].InterfaceIndex == interfaceIndex)
+                    return;
+                _order[i] = _order[i] with { InterfaceIndex = interfaceIndex };
+            }
+            else
+            {
+                _order.Add(new Candidate(address, key, interfaceIndex));
+            }
+            _version++;
+        }
+        _wake.Set();
+    }
+
+    /// <summary>An address went away.</summary>
+    public void AddressRemoved(IPAddress address)
+    {
+        var key = new MptcpAddress(address);
+        lock (_lock)
+        {
+            int i = IndexOf(key);
+            if (i < 0)
+                return;
+            _order.RemoveAt(i);
+            _version++;
+        }
+        _wake.Set();
+    }
+
+    /// <summary>An interface went away or down: its addresses go (the monitor reports no per-address deletes).</summary>
+    public void InterfaceRemoved(int interfaceIndex)
+    {
+        lock (_lock)
+        {
+            if (_order.RemoveAll(c => c.InterfaceIndex == interfaceIndex) == 0)
+                return;
+            _version++;
+        }
+        _wake.Set();
+    }
+
+    /// <summary>
+    /// Reads the kernel's endpoints and limits (the administrator's baseline), adopts the endpoints whose
+    /// address is still present (<paramref name="present"/>: address → interface) ahead of the addresses
+    /// reported so far, and starts the worker. Endpoints of vanished addresses will be removed.
+    /// </summary>
+    public void Start(IReadOnlyDictionary<MptcpAddress, int> present, bool startWorker = true)
+    {
+        RefreshKernel();
+        _baseline = _table.GetLimits();
+        lock (_lock)
+        {
+            var adopted = new List<Candidate>();
+            foreach (MptcpEndpoint e in _kernel.Values.OrderBy(e => e.Id))
+            {
+                var key = new MptcpAddress(e.Address);
+                if ((e.Flags & MptcpEndpointFlags.Implicit) != 0 || IndexOf(key) >= 0 || !present.TryGetValue(key, out int ifIndex))
+                    continue;
+                adopted.Add(new Candidate(e.Address, key, ifIndex));
+            }
+            _order.InsertRange(0, adopted);
+            _version++;
+        }
+        _started = true;
+        if (!startWorker)
+            return; // unit tests drive ReconcileOnce themselves
+        _worker = new Thread(WorkerLoop) { IsBackground = true, Name = "tributary addr_adv" };
+        _worker.Start();
+        _wake.Set();
+    }
+
+    /// <summary>Wakes the worker for an immediate pass (tests, kernel table known to have changed).</summary>
+    public void Poke(bool kernelChanged = false)
+    {
+        if (kernelChanged)
+        {
+            lock (_lock)
+                _kernelStale = true;
+        }
+        _wake.Set();
+    }
+
+    private int IndexOf(in MptcpAddress key)
+    {
+        for (int i = 0; i < _order.Count; i++)
+        {
+            if (_order[i].Key.SameAddress(key))
+                return i;
+        }
+        return -1;
+    }
+
+    private void WorkerLoop()
+    {
+        bool failed = false;
+        while (!_stopping)
+        {
+            TimeSpan wait = failed ? TimeSpan.FromSeconds(1) : VerifyInterval;
+            if (!_wake.WaitOne(wait))
+            {
+                lock (_lock)
+                    _kernelStale = true; // periodic check: the table may have been edited by someone else
+            }
+            if (_stopping)
+                break;
+            try
+            {
+                failed = !ReconcileOnce();
+            }
+#pragma warning disable CA1031 // the worker must survive anything the kernel or a bug throws at it
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failed = true;
+                _log.LogError(ex, "addr_adv: reconciliation failed");
+                lock (_lock)
+                    _kernelStale = true;
+            }
+        }
+    }
+
+    /// <summary>One reconciliation; true when the kernel ended equal to the desired set without errors.</summary>
+    internal bool ReconcileOnce()
+    {
+        while (!_stopping)
+        {
+            long resyncs = _resyncCount();
+            bool stale;
+            lock (_lock)
+            {
+                stale = _kernelStale || resyncs != _seenResyncs;
+                _seenResyncs = resyncs;
+            }
+            if (stale)
+                RefreshKernel();
+
+            List<Candidate> desired;
+            long version;
+            MptcpEndpointFlags flags;
+            lock (_lock)
+            {
+                desired = _order.Take(MaxEndpoints).ToList();
+                version = _version;
+                flags = _flags;
+            }
+            bool ok = true;
+            bool restart = false;
+
+            // Removals first: the kernel refuses a ninth endpoint (ERANGE).
+            foreach (MptcpEndpoint e in _kernel.Values.OrderBy(e => e.Id).ToList())
+            {
+                if ((e.Flags & MptcpEndpointFlags.Implicit) != 0 && !desired.Exists(c => c.Key.SameAddress(new MptcpAddress(e.Address))))
+                    continue; // the kernel's record of a peer-joined address: deleting it would cut a live subflow
+                Candidate? c = desired.Find(c => c.Key.SameAddress(new MptcpAddress(e.Address)));
+                if (c is not null && Matches(e, c, flags))
+                    continue;
+                if (!Remove(e, keepId: c is not null))
+                    ok = false;
+                if (Changed(version))
+                {
+                    restart = true;
+                    break;
+                }
+            }
+            if (restart)
+                continue;
+
+            foreach (Candidate c in desired)
+            {
+                if (_kernel.Values.Any(e => c.Key.SameAddress(new MptcpAddress(e.Address))))
+                    continue;
+                if (!Add(c, flags))
+                    ok = false;
+            }
+            if (!UpdateLimits(desired.Count, flags))
+                ok = false;
+            Interlocked.Increment(ref _passes);
+            if (Changed(version))
+                continue;
+            if (ok)
+                Converged?.Invoke();
+            return ok;
+        }
+        return false;
+    }
+
+    private bool Changed(long version)
+    {
+        lock (_lock)
+            return _version != version;
+    }
+
+    private static bool Matches(MptcpEndpoint e, Candidate c, MptcpEndpointFlags flags) =>
+        e.Port == 0 && e.InterfaceIndex == c.InterfaceIndex && (e.Flags & ~MptcpEndpointFlags.Implicit) == flags
+        && (e.Flags & MptcpEndpointFlags.Implicit) == 0;
+
+    private bool Remove(MptcpEndpoint e, bool keepId)
+    {
+        try
+        {
+            _table.Remove(e.Id);
+        }
+        catch (NetlinkException ex) when (ex.Errno is 2 or 22)
+        {
+            // Already gone (someone else removed it): the goal is reached.
+        }
+        catch (NetlinkException ex)
+        {
+            Interlocked.Increment(ref _failures);
+            _log.LogError("remove_addr: {Error}", ex.Message);
+            MarkStale();
+            return false;
+        }
+        _kernel.Remove(e.Id);
+        _added.Remove(e.Id);
+        if (!keepId)
+            _ids.RemoveId(e.Address);
+        return true;
+    }
+
+    private bool Add(Candidate c, MptcpEndpointFlags flags)
+    {
+        byte id = _ids.GetId(c.Address);
+        if (id == 0)
+        {
+            Interlocked.Increment(ref _failures);
+            _log.LogError("Unable to map addr to ID.");
+            return false;
+        }
+        var e = new MptcpEndpoint(id, c.Address, flags, c.InterfaceIndex);
+        try
+        {
+            _table.Add(e);
+        }
+        catch (NetlinkException ex)
+        {
+            // EBUSY (id taken), EEXIST (address taken), ERANGE (table full): the table is not what we
+            // believed; re-read it and retry on the next pass instead of repeating the same request.
+            Interlocked.Increment(ref _failures);
+            _log.LogError("add_addr: {Error}", ex.Message);
+            MarkStale();
+            return false;
+        }
+        _kernel[id] = e;
+        _added.Add(id);
+        return true;
+    }
+
+    private void MarkStale()
+    {
+        lock (_lock)
+            _kernelStale = true;
+    }
+
+    /// <summary>Reads the kernel's table and aligns the id manager with it (the kernel's ids win).</summary>
+    private void RefreshKernel()
+    {
+        IReadOnlyList<MptcpEndpoint> dump = _table.Dump();
+        lock (_lock)
+            _kernelStale = false;
+        _kernel.Clear();
+        foreach (MptcpEndpoint e in dump)
+        {
+            _kernel[e.Id] = e;
+            if (!_ids.MapId(e.Address, e.Id) && _ids.FindAddress(e.Id) is { } holder)
+            {
+                _ids.RemoveId(holder);
+                _ids.MapId(e.Address, e.Id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// mptcpd's limits (subflows = 2 + endpoints, at most 8; add_addr_accepted = subflows with
+    /// <c>subflow</c>, else 0), but never below what the administrator set: the values found at start,
+    /// or later values someone else set, are the floor. Every change is logged.
+    /// </summary>
+    private bool UpdateLimits(int endpoints, MptcpEndpointFlags flags)
+    {
+        try
+        {
+            MptcpLimits current = _table.GetLimits();
+            if (_lastSet is { } last && current != last)
+            {
+                _log.LogInformation("MPTCP limits were changed outside the daemon ({Limits}); keeping them as the minimum.", current);
+                _baseline = current;
+            }
+            uint subflows = (uint)Math.Min(MaxEndpoints, 2 + endpoints);
+            uint accepted = (flags & MptcpEndpointFlags.Subflow) != 0 ? subflows : 0;
+            var target = new MptcpLimits(Math.Max(_baseline.Subflows, subflows), Math.Max(_baseline.AddAddrAccepted, accepted));
+            if (target != current)
+            {
+                _table.SetLimits(target);
+                _log.LogInformation("MPTCP limits: {From} -> {To} (administrator's minimum: {Baseline}).", current, target, _baseline);
+            }
+            _lastSet = target;
+            return true;
+        }
+        catch (NetlinkException ex)
+        {
+            Interlocked.Increment(ref _failures);
+            _log.LogError("set_limits: {Error}", ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Stops the worker. With <paramref name="removeEndpoints"/>, removes the endpoints this advertiser
+    /// added and restores the limits found at start.
+    /// </summary>
+    public void Stop(bool removeEndpoints)
+    {
+        _stopping = true;
+        _wake.Set();
+        _worker?.Join();
+        if (!removeEndpoints || !_started)
+            return;
+        foreach (byte id in _added.ToList())
+        {
+            if (_kernel.TryGetValue(id, out MptcpEndpoint? e))
+                Remove(e, keepId: false);
+        }
+        if (_lastSet is { } last && last != _baseline)
+        {
+            try
+            {
+                _table.SetLimits(_baseline);
+                _log.LogInformation("MPTCP limits restored to {Limits}.", _baseline);
+            }
+            catch (NetlinkException ex)
+            {
+                _log.LogError("set_limits: {Error}", ex.Message);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_stopping)
+            Stop(removeEndpoints: false);
+        _wake.Dispose();
+    }
+
+    private sealed record Candidate(IPAddress Address, MptcpAddress Key, int InterfaceIndex);
+}

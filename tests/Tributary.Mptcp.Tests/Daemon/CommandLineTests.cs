@@ -1,0 +1,150 @@
+using Tributary.Links;
+using Tributary.Mptcp.Daemon;
+
+namespace Tributary.Mptcp.Tests.Daemon;
+
+/// <summary>
+/// The argp command line against reference/mptcpd/transcripts/s00_cli.txt: every bad input of ORACLE s00
+/// gives mptcpd's message (program name "tributary mptcpd") and exit 64 — asserted for real, unlike the
+/// vacuous upstream test-bad-* scripts (SUMMARY pitfall 6).
+/// </summary>
+public class CommandLineTests
+{
+    private const string Try = "Try `tributary mptcpd --help' or `tributary mptcpd --usage' for more information.\n";
+
+    [Theory]
+    [InlineData("--log=", "Unknown logging option: \"\"")]
+    [InlineData("--log=foo", "Unknown logging option: \"foo\"")]
+    [InlineData("-l|foo", "Unknown logging option: \"foo\"")]
+    [InlineData("-lfoo", "Unknown logging option: \"foo\"")]
+    [InlineData("--foo", "unrecognized option '--foo'")]
+    [InlineData("--foo=bar", "unrecognized option '--foo=bar'")]
+    [InlineData("--path-manager=", "Empty default path manager plugin command line option.")]
+    [InlineData("--plugin-dir=", "Empty plugin directory command line option.")]
+    [InlineData("--load-plugins=", "Empty load plugins commandline option.")]
+    [InlineData("-x", "invalid option -- 'x'")]
+    [InlineData("--debug=1", "option '--debug' doesn't allow an argument")]
+    [InlineData("--plugin-dir", "option '--plugin-dir' requires an argument")]
+    [InlineData("-l", "option requires an argument -- 'l'")]
+    [InlineData("--p=x", "option '--p' is ambiguous; possibilities: '--path-manager' '--plugin-dir'")]
+    [InlineData("extra", "Too many arguments")]
+    [InlineData("-d|--|-d", "Too many arguments")]
+    [InlineData("--config=", "Empty configuration file command line option.")]
+    public void Usage_errors_exit_64_with_argp_messages(string args, string message)
+    {
+        MptcpdParseResult r = MptcpdCommandLine.Parse(args.Split('|'));
+        Assert.True(r.ShouldExit);
+        Assert.Equal(64, r.ExitCode);
+        Assert.Equal("", r.StandardOutput);
+        Assert.Equal($"tributary mptcpd: {message}\n{Try}", r.StandardError);
+    }
+
+    [Fact]
+    public void First_error_wins_and_options_before_help_are_checked()
+    {
+        Assert.Equal(64, MptcpdCommandLine.Parse(["--log=bad", "--help"]).ExitCode);
+        MptcpdParseResult help = MptcpdCommandLine.Parse(["--help", "--log=bad"]);
+        Assert.Equal(0, help.ExitCode);
+        Assert.StartsWith("Usage: tributary mptcpd [OPTION...]\nStart the Multipath TCP daemon.\n", help.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_usage_and_version_follow_argp_layout()
+    {
+        string help = MptcpdCommandLine.Parse(["-?"]).StandardOutput;
+        // Same option lines as mptcpd 0.12 (s00), at argp's 29-column doc indent.
+        string reference = File.ReadAllText(SharedPaths.RequireShared("reference", "mptcpd", "transcripts", "s00_cli.txt"));
+        string[] mptcpdOptionLines = reference.Split('\n').SkipWhile(l => !l.StartsWith("      --addr-flags", StringComparison.Ordinal))
+            .TakeWhile(l => !l.StartsWith("Mandatory", StringComparison.Ordinal)).Where(l => l.Length > 0).ToArray();
+        Assert.True(mptcpdOptionLines.Length > 10);
+        foreach (string line in mptcpdOptionLines)
+            Assert.Contains(line + "\n", help, StringComparison.Ordinal);
+        Assert.Contains("Supported Linux kernel: upstream\n", help, StringComparison.Ordinal);
+        Assert.Equal(
+            "Usage: tributary mptcpd [-d?V] [-l DEST] [--addr-flags=FLAGS] [--config=FILE]\n" +
+            "            [--debug] [--load-plugins=PLUGINS] [--log=DEST]\n" +
+            "            [--notify-flags=FLAGS] [--path-manager=PLUGIN] [--plugin-dir=DIR]\n" +
+            "            [--remove-endpoints-on-exit] [--help] [--usage] [--version]\n",
+            MptcpdCommandLine.Parse(["--usage"]).StandardOutput);
+        Assert.Equal("tributary mptcpd 0.12\n", MptcpdCommandLine.Parse(["-V"]).StandardOutput);
+        Assert.Equal("tributary mptcpd 0.12\n", MptcpdCommandLine.Parse(["--vers"]).StandardOutput);
+        Assert.All(help.Split('\n'), l => Assert.True(l.Length <= 79 || l.Contains("--notify-flags=existing", StringComparison.Ordinal), l));
+    }
+
+    [Theory]
+    [InlineData("--debug")]
+    [InlineData("-d")]
+    [InlineData("--log=stderr")]
+    [InlineData("--log=syslog")]
+    [InlineData("--log=journal")]
+    [InlineData("--log=null")]
+    [InlineData("-l|stderr")]
+    [InlineData("-dlsyslog")]
+    [InlineData("--plugin-dir|/tmp/foo/bar")]
+    [InlineData("--path-manager|foo")]
+    [InlineData("--load-plugins|foo,bar")]
+    [InlineData("--path-manager=nonexistent")]
+    public void Accepted_options_of_test_configuration(string args)
+    {
+        MptcpdParseResult r = MptcpdCommandLine.Parse(args.Split('|'));
+        Assert.False(r.ShouldExit);
+        Assert.Equal("", r.StandardError);
+    }
+
+    [Fact]
+    public void Values_are_parsed_and_the_last_repeated_option_wins()
+    {
+        MptcpdSettings s = MptcpdCommandLine.Parse(["-d", "--plugin-dir=/a", "--plugin-dir", "/b", "--path-manager=x", "--path-manager=sspi",
+            "--load-plugins=one,,two", "--load-plugins=addr_adv,sspi", "--log", "journal", "--addr-flags=subflow,backup",
+            "--notify-flags=existing,skip_link_local,skip_loopback,check_route", "--conf=/etc/x.conf", "--remove-endpoints-on-exit"]).Settings!;
+        Assert.True(s.Debug);
+        Assert.Equal("/b", s.PluginDirectory);
+        Assert.Equal("sspi", s.PathManager);
+        Assert.Equal(["addr_adv", "sspi"], s.LoadPlugins);
+        Assert.Equal(MptcpdLogTarget.Journal, s.Log);
+        Assert.Equal(MptcpEndpointFlags.Subflow | MptcpEndpointFlags.Backup, s.AddressFlags);
+        Assert.Equal(NotifyFlags.Existing | NotifyFlags.SkipLinkLocal | NotifyFlags.SkipLoopback | NotifyFlags.CheckRoute, s.NotifyFlags);
+        Assert.Equal("/etc/x.conf", s.ConfigFile);
+        Assert.True(s.RemoveEndpointsOnExit);
+        Assert.Empty(s.Warnings);
+        Assert.Equal(["one", "two"], MptcpdCommandLine.Parse(["--load-plugins=one,,two"]).Settings!.LoadPlugins);
+        Assert.Equal("0123456789abcdef", MptcpdCommandLine.Parse(["--path-manager=0123456789abcdefXYZ"]).Settings!.PathManager);
+    }
+
+    [Theory]
+    [InlineData("--addr-flags=bogus", "unknown flag bogus", 0u)]
+    [InlineData("--addr-flags=subflow,,backup", "unknown flag ,backup", 2u)]
+    [InlineData("--addr-flags=signal,laminar", null, 33u)]
+    [InlineData("--addr-flags=", null, 0u)]
+    public void Unknown_address_flags_warn_stop_parsing_and_keep_earlier_tokens(string arg, string? warning, uint flags)
+    {
+        MptcpdParseResult r = MptcpdCommandLine.Parse([arg]);
+        Assert.False(r.ShouldExit);
+        Assert.Equal((MptcpEndpointFlags)flags, r.Settings!.AddressFlags);
+        Assert.Equal(warning is null ? [] : [warning], r.Settings.Warnings);
+    }
+
+    [Fact]
+    public void Notify_flags_stop_at_the_first_unknown_token()
+    {
+        MptcpdSettings s = MptcpdCommandLine.Parse(["--notify-flags=existing,bogus"]).Settings!;
+        Assert.Equal(NotifyFlags.Existing, s.NotifyFlags);
+        Assert.Equal(["unknown flag bogus"], s.Warnings);
+        s = MptcpdCommandLine.Parse(["--notify-flags=existing, skip_link_local"]).Settings!;
+        Assert.Equal(NotifyFlags.Existing, s.NotifyFlags);
+        Assert.Equal(["unknown flag  skip_link_local"], s.Warnings); // two spaces, as mptcpd logs it
+    }
+
+    [Fact]
+    public void Fuzzed_command_lines_never_throw()
+    {
+        string[] pieces = ["-", "--", "-d", "-l", "--log", "=", "stderr", "--plugin-dir", "--addr-flags=", "subflow", ",", "-?", "--p", "x", "-V", "--usage", "--help=1", "--config"];
+        var rng = new Random(5);
+        for (int i = 0; i < 20_000; i++)
+        {
+            string[] args = Enumerable.Range(0, rng.Next(0, 5)).Select(_ => string.Concat(Enumerable.Range(0, rng.Next(1, 3)).Select(_ => pieces[rng.Next(pieces.Length)]))).ToArray();
+            MptcpdParseResult r = MptcpdCommandLine.Parse(args);
+            Assert.True(r.ExitCode is 0 or 64);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using Tributary.Links;
+using Tributary.Mptcp.Daemon;
+
+namespace Tributary.Mptcp.Tests.Daemon;
+
+/// <summary>The config file and its precedence (INVENTORY f.2/f.3, transcripts/s11_config_file_head.txt).</summary>
+public class ConfigFileTests
+{
+    private const string S11 = """
+        [core]
+        plugin-dir=/opt/plugins
+        log=bogus
+        notify-flags=existing, skip_link_local
+        addr-flags=signal
+        unknown-key=1
+        path-manager=sspi
+        load-plugins=addr_adv
+        """;
+
+    [Fact]
+    public void S11_file_values_bad_log_ignored_flags_stop_at_the_space_unknown_keys_ignored()
+    {
+        MptcpdSettings s = MptcpdConfigFile.Parse(S11, out string? error)!;
+        Assert.Null(error);
+        Assert.Equal("/opt/plugins", s.PluginDirectory);
+        Assert.Null(s.Log);
+        Assert.Equal(NotifyFlags.Existing, s.NotifyFlags);
+        Assert.Equal(MptcpEndpointFlags.Signal, s.AddressFlags);
+        Assert.Equal("sspi", s.PathManager);
+        Assert.Equal(["addr_adv"], s.LoadPlugins);
+        Assert.Contains("unknown flag  skip_link_local", s.Warnings);
+        Assert.Contains(s.Warnings, w => w.Contains("bogus", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Command_line_overrides_the_file_per_field_but_flags_that_parse_to_zero_do_not()
+    {
+        MptcpdSettings file = MptcpdConfigFile.Parse(S11, out _)!;
+        MptcpdSettings cli = MptcpdCommandLine.Parse(["--addr-flags=subflow", "--path-manager=addr_adv", "--load-plugins=sspi"]).Settings!;
+        MptcpdSettings merged = cli.Over(file);
+        Assert.Equal(MptcpEndpointFlags.Subflow, merged.AddressFlags);
+        Assert.Equal("addr_adv", merged.PathManager);
+        Assert.Equal(["sspi"], merged.LoadPlugins);
+        Assert.Equal("/opt/plugins", merged.PluginDirectory);
+        Assert.Equal(NotifyFlags.Existing, merged.NotifyFlags);
+
+        // s11: "--addr-flags=bogus" parses to 0, which means "unset", so the file's signal stays.
+        MptcpdSettings bogus = MptcpdCommandLine.Parse(["--addr-flags=bogus"]).Settings!.Over(file);
+        Assert.Equal(MptcpEndpointFlags.Signal, bogus.AddressFlags);
+    }
+
+    [Theory]
+    [InlineData("this is not an ini file\n[[[\n")]
+    [InlineData("plugin-dir=/x\n")]
+    [InlineData("[core]\nbad key=1\n")]
+    [InlineData("[core\nlog=stderr\n")]
+    public void Unparsable_files_are_ignored_as_a_whole(string text)
+    {
+        Assert.Null(MptcpdConfigFile.Parse(text, out string? error));
+        Assert.NotNull(error);
+    }
+
+    [Fact]
+    public void Other_groups_comments_and_empty_values_are_ignored()
+    {
+        MptcpdSettings s = MptcpdConfigFile.Parse("# comment\n[other]\nplugin-dir=/nonexistent\n\n[core]\n  log = journal\nplugin-dir=\nremove-endpoints-on-exit=true\n", out _)!;
+        Assert.Null(s.PluginDirectory); // empty means unset (mptcpd used "" verbatim and failed; NEWS 0.8 says it may be empty)
+        Assert.Equal(MptcpdLogTarget.Journal, s.Log);
+        Assert.True(s.RemoveEndpointsOnExit);
+    }
+
+    [Fact]
+    public void Debian_default_file_parses()
+    {
+        MptcpdSettings s = MptcpdConfigFile.Parse("[core]\nlog=stderr\n\nplugin-dir=/usr/lib/x86_64-linux-gnu/mptcpd\n\npath-manager=addr_adv\n\n# addr-flags=subflow\n", out _)!;
+        Assert.Equal(MptcpdLogTarget.Stderr, s.Log);
+        Assert.Equal("addr_adv", s.PathManager);
+        Assert.Null(s.AddressFlags);
+    }
+
+    [Fact]
+    public void Shipped_example_config_parses_without_warnings()
+    {
+        string path = Path.Combine(SharedPaths.Repository, "dist", "mptcpd.conf");
+        MptcpdSettings s = MptcpdConfigFile.Parse(File.ReadAllText(path), out string? error)!;
+        Assert.Null(error);
+        Assert.Empty(s.Warnings);
+        Assert.Equal(NotifyFlags.Existing | NotifyFlags.SkipLinkLocal | NotifyFlags.SkipLoopback, s.NotifyFlags);
+    }
+
+    [Fact]
+    public void Fuzzed_files_never_throw()
+    {
+        var rng = new Random(3);
+        string[] pieces = ["[core]", "[", "]", "=", "log", "stderr", "\n", "#", " ", "addr-flags", "subflow,", "plugin-dir", "\r\n", "x"];
+        for (int i = 0; i < 20_000; i++)
+            _ = MptcpdConfigFile.Parse(string.Concat(Enumerable.Range(0, rng.Next(0, 12)).Select(_ => pieces[rng.Next(pieces.Length)])), out _);
+    }
+}
