@@ -71,7 +71,9 @@ public sealed partial class NetworkMonitor
         {
             rtm_family = v4 ? Rtnetlink.AF_INET : Rtnetlink.AF_INET6,
             rtm_dst_len = (byte)(v4 ? 32 : 128),
-            rtm_flags = Rtnetlink.RTM_F_LOOKUP_TABLE | Rtnetlink.RTM_F_FIB_MATCH,
+            // mptcpd also sets RTM_F_LOOKUP_TABLE, which only changes the reported table; under
+            // strict checking the kernel refuses it for IPv6 ("Invalid flags for get route request").
+            rtm_flags = v4 ? Rtnetlink.RTM_F_LOOKUP_TABLE | Rtnetlink.RTM_F_FIB_MATCH : Rtnetlink.RTM_F_FIB_MATCH,
         });
         w.PutU32(Rtnetlink.RTA_OIF, (uint)index);
         Span<byte> dst = stackalloc byte[16];
@@ -95,7 +97,8 @@ public sealed partial class NetworkMonitor
         }
         catch (NetlinkException ex)
         {
-            return $"can't resolved default route from {address} interface {index}: -{ex.Errno}";
+            string ext = ex.ExtendedAckMessage is null ? "" : $" ({ex.ExtendedAckMessage})";
+            return $"can't resolved default route from {address} interface {index}: -{ex.Errno}{ext}";
         }
         if (sawDst)
             return $"found non-default route for address {address} on interface {index}";

@@ -40,12 +40,17 @@ public sealed class TestNetworkNamespace : IDisposable
     public string Ip(params string[] args) =>
         ProcessRunner.Run("ip", ["-n", Name, .. args]).EnsureSuccess($"ip -n {Name} {string.Join(' ', args)}").StandardOutput;
 
-    /// <summary>Runs <c>ip -batch -</c> inside the namespace with the given commands, one per line.</summary>
-    public void IpBatch(IEnumerable<string> commands, bool force = false)
+    /// <summary>
+    /// Runs <c>ip -batch -</c> inside the namespace with the given commands, one per line. Throws on
+    /// the first failing command, or with <paramref name="force"/> (<c>ip -force</c>) runs them all
+    /// and returns the result, failures included (e.g. deleting what the kernel already removed).
+    /// </summary>
+    public ProcessResult IpBatch(IEnumerable<string> commands, bool force = false)
     {
         string input = string.Join('\n', commands) + "\n";
         string[] args = force ? ["-n", Name, "-force", "-batch", "-"] : ["-n", Name, "-batch", "-"];
-        ProcessRunner.Run("ip", args, input, TimeSpan.FromMinutes(5)).EnsureSuccess("ip -batch");
+        ProcessResult r = ProcessRunner.Run("ip", args, input, TimeSpan.FromMinutes(5));
+        return force ? r : r.EnsureSuccess("ip -batch");
     }
 
     /// <summary>Runs any program inside the namespace (<c>ip netns exec</c>).</summary>
