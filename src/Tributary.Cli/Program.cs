@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(LinksCommand.Create());
         root.Subcommands.Add(MptcpdCommand.Create());
         root.Subcommands.Add(Commands.Capture.CaptureCommand.Create());
+        root.Subcommands.Add(Commands.Flows.FlowsCommand.Create());
         return root;
     }
 }

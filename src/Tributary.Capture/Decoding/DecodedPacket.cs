@@ -34,6 +34,8 @@ public ref struct DecodedPacket
     internal byte _fragmentFlags;      // FragMore | FragDont | FragHeader
     internal ushort _ipIdentification;
     internal uint _flowLabel;
+    internal int _fragmentDataOffset;       // where the fragment's data starts (after the fragment header for IPv6)
+    internal int _fragmentNextHeaderField;  // IPv6: offset of the next-header byte that names the fragment header
 
     internal bool _hasTransport;
     internal int _transportOffset;

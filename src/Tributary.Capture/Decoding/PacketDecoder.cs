@@ -16,6 +16,7 @@ public static class PacketDecoder
     private const int MaxVlanTags = 8;
     private const int MplsLabelLength = 4;
     private const int MaxMplsLabels = 16;
+    private const int MplsControlWordLength = 4;
     private const int PppoeHeaderLength = 6;
     private const int SllHeaderLength = 16;
     private const int Sll2HeaderLength = 20;
@@ -101,6 +102,14 @@ public static class PacketDecoder
                     : BinaryPrimitives.ReadUInt32LittleEndian(f);
                 if (family > 0xFFFF)
                     family = BinaryPrimitives.ReverseEndianness(family);
+                if (family > 0xFFFF)
+                {
+                    // Neither order is an address family: some writers (BSD/OS, Cisco-style) put an
+                    // ethertype in the low 16 bits, big-endian (Wireshark's null dissector does the same).
+                    ushort low = BinaryPrimitives.ReadUInt16BigEndian(f[2..]);
+                    return low is EtherTypes.IPv4 or EtherTypes.IPv6 ? EtherPayload(ref d, LoopbackHeaderLength, low)
+                        : NotIp(ref d, LoopbackHeaderLength, 0);
+                }
                 return family switch
                 {
                     LoopbackFamilies.Inet => IPv4(ref d, LoopbackHeaderLength, EtherTypes.IPv4),
@@ -169,12 +178,19 @@ public static class PacketDecoder
         }
         if (f.Length <= off)
             return Short(ref d, off + 1);
-        return (f[off] >> 4) switch
+        switch (f[off] >> 4)
         {
-            4 => IPv4(ref d, off, EtherTypes.IPv4),
-            6 => IPv6(ref d, off, EtherTypes.IPv6),
-            _ => NotIp(ref d, off, 0),     // pseudowire control word, Ethernet over MPLS …
-        };
+            case 4:
+                return IPv4(ref d, off, EtherTypes.IPv4);
+            case 6:
+                return IPv6(ref d, off, EtherTypes.IPv6);
+            case 0 when f.Length >= off + MplsControlWordLength + EthernetHeaderLength:
+                // Ethernet pseudowire behind a control word (RFC 4448 §3, RFC 4385 §3: first nibble 0).
+                off += MplsControlWordLength;
+                return EtherPayload(ref d, off + EthernetHeaderLength, Be16(f, off + 12));
+            default:
+                return NotIp(ref d, off, 0);
+        }
     }
 
     /// <summary>PPPoE session header (RFC 2516 §4) then the PPP protocol field.</summary>
@@ -233,15 +249,14 @@ public static class PacketDecoder
             return Short(ref d, off + IPv4MinimumHeaderLength);
         ref byte ip = ref Unsafe.Add(ref MemoryMarshal.GetReference(f), off);
         byte vihl = ip;
-        int ihl = (vihl & 0x0F) << 2;
-        if ((vihl >> 4) != 4 || ihl < IPv4MinimumHeaderLength)
+        if ((vihl >> 4) != 4)
             return Malformed(ref d);
+        // From here the fixed header is IPv4: its fields are reported even if lengths turn out inconsistent.
+        int ihl = (vihl & 0x0F) << 2;
         int room = d._originalLength - off;
         int total = Be16(ref ip, 2);
         if (total == 0)
             total = room;               // TSO / BIG TCP super-packet: length 0, the frame says
-        if (total < ihl || total > room)
-            return Malformed(ref d);
         d._ipVersion = 4;
         d._trafficClass = Unsafe.Add(ref ip, 1);
         d._ipIdentification = Be16(ref ip, 4);
@@ -255,7 +270,10 @@ public static class PacketDecoder
         d._destination = IpAddress.FromIPv4(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref ip, 16), 4));
         d._ipHeaderLength = ihl;
         d._ipTotalLength = total;
+        if (ihl < IPv4MinimumHeaderLength || total < ihl || total > room)
+            return Malformed(ref d);
         int transport = off + ihl;
+        d._fragmentDataOffset = transport;
         d._transportOffset = transport;
         d._payloadOffset = transport;
         d._payloadLength = total - ihl;
@@ -281,8 +299,6 @@ public static class PacketDecoder
         int total = IPv6HeaderLength + Be16(ref ip, 4);
         if (total == IPv6HeaderLength && room > IPv6HeaderLength)
             total = room;               // payload length 0: jumbogram / BIG TCP (RFC 2675), the frame says
-        if (total > room)
-            return Malformed(ref d);
         d._ipVersion = 6;
         d._trafficClass = (byte)(first >> 20);
         d._flowLabel = first & 0xFFFFF;
@@ -290,7 +306,12 @@ public static class PacketDecoder
         d._source = IpAddress.FromIPv6(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref ip, 8), 16));
         d._destination = IpAddress.FromIPv6(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref ip, 24), 16));
         d._ipTotalLength = total;
+        d._protocol = (IpProtocol)Unsafe.Add(ref ip, 6);
+        d._ipHeaderLength = IPv6HeaderLength;
+        if (total > room)
+            return Malformed(ref d);
         var next = (IpProtocol)Unsafe.Add(ref ip, 6);
+        int nextField = off + 6;
         int p = off + IPv6HeaderLength;
         int end = off + total;
         // Extension headers (RFC 8200 §4): walk to the upper-layer header.
@@ -328,7 +349,10 @@ public static class PacketDecoder
                     d._fragmentOffset = fo & 0xFFF8;
                     d._fragmentFlags = (byte)(DecodedPacket.FragHeader | ((fo & 1) != 0 ? DecodedPacket.FragMore : 0));
                     d._fragmentId = Be32(f, p + 4);
+                    d._fragmentNextHeaderField = nextField;
+                    d._fragmentDataOffset = p + 8;
                     next = (IpProtocol)f[p];
+                    nextField = p;
                     p += 8;
                     if (d._fragmentOffset != 0)
                     {
@@ -348,6 +372,7 @@ public static class PacketDecoder
             if (i == MaxIPv6ExtensionHeaders)
                 return Malformed(ref d);
             next = (IpProtocol)f[p];
+            nextField = p;
             p += length;
         }
     }

@@ -58,6 +58,8 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
                     int id = _sectionFirstInterface + (int)iface;
                     ulong ts = (ulong)U32(b + 12) << 32 | U32(b + 16);
                     _pos = pos + (int)total;
+                    if (_swap && _linkTypes[id] == LinkType.Null)
+                        NullHeader.ToHostOrder(b + 28, captured);
                     packet = new Packet(new Span<byte>(b + 28, (int)captured), Length(U32(b + 24)), _scales[id].ToNanoseconds(ts),
                         _linkTypes[id], id, _bufferOffset + pos, ++PacketsRead);
                     return true;
@@ -171,6 +173,8 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
             throw Corrupt(offset, $"packet refers to interface {iface}, but the section defines {_sectionInterfaceCount}");
         int id = _sectionFirstInterface + (int)iface;
         _pos += (int)total;
+        if (_swap && _linkTypes[id] == LinkType.Null)
+            NullHeader.ToHostOrder(b + dataOffset, captured);
         packet = new Packet(new Span<byte>(b + dataOffset, (int)captured), Length(original), _scales[id].ToNanoseconds(ts),
             _linkTypes[id], id, offset, ++PacketsRead);
         return true;

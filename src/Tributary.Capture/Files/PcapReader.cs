@@ -14,6 +14,7 @@ public sealed unsafe class PcapReader : CaptureFileReader
     private readonly long _fractionToNanoseconds;
     private readonly LinkType _linkType;
     private readonly uint _maxCaptured;
+    private readonly bool _swapNullHeader;
     private readonly CaptureInterface[] _interfaces;
 
     internal PcapReader(InputFeed feed, string name, int bufferSize)
@@ -38,6 +39,7 @@ public sealed unsafe class PcapReader : CaptureFileReader
         uint snap = U32(_base + 16);
         _linkType = (LinkType)(U32(_base + 20) & PcapFormat.LinkTypeMask);
         _maxCaptured = Math.Clamp(snap, PcapFormat.MaximumSnapLength, MaxRecordSize);
+        _swapNullHeader = _swap && _linkType == LinkType.Null;
         _interfaces = [new CaptureInterface(0, _linkType, (int)Math.Min(snap, int.MaxValue), null, null, nano ? 1_000_000_000UL : 1_000_000UL)];
         _pos = PcapFormat.FileHeaderSize;
     }
@@ -64,6 +66,8 @@ public sealed unsafe class PcapReader : CaptureFileReader
             if (captured <= (uint)available && captured <= _maxCaptured)
             {
                 _pos = pos + PcapFormat.RecordHeaderSize + (int)captured;
+                if (_swapNullHeader)
+                    NullHeader.ToHostOrder(h + PcapFormat.RecordHeaderSize, captured);
                 packet = new Packet(new Span<byte>(h + PcapFormat.RecordHeaderSize, (int)captured), Length(U32(h + 12)),
                     U32(h) * 1_000_000_000L + U32(h + 4) * _fractionToNanoseconds, _linkType, 0, _bufferOffset + pos, ++PacketsRead);
                 return true;

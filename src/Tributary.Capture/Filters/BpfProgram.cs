@@ -56,11 +56,24 @@ public sealed unsafe class BpfProgram
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(snapLength);
         lock (s_compileLock)
         {
-            nint pcap = Libpcap.pcap_open_dead(LinkTypeToDlt(linkType), snapLength);
-            if (pcap == 0)
-                throw new FilterException(expression, $"libpcap cannot open a handle for link type {(int)linkType}");
+            // A savefile handle, not pcap_open_dead: libpcap compiles some link types differently for
+            // files (DLT_NULL "ip6" tests the BSD AF_INET6 values 24/28/30 as tcpdump -r does, instead
+            // of the host's 10). The "file" is a pcap header in memory (fmemopen).
+            byte* header = (byte*)NativeMemory.Alloc(PcapHeaderSize);
+            nint pcap = 0;
             try
             {
+                WriteSavefileHeader(new Span<byte>(header, PcapHeaderSize), linkType, snapLength);
+                nint file = Libpcap.fmemopen(header, PcapHeaderSize, "r");
+                if (file == 0)
+                    throw new FilterException(expression, "fmemopen failed");
+                byte* errbuf = stackalloc byte[Libpcap.PCAP_ERRBUF_SIZE];
+                pcap = Libpcap.pcap_fopen_offline(file, errbuf);
+                if (pcap == 0)
+                {
+                    string message = Marshal.PtrToStringUTF8((nint)errbuf) ?? "pcap_fopen_offline failed";
+                    throw new FilterException(expression, $"libpcap cannot compile for link type {(int)linkType}: {message}");
+                }
                 Libpcap.bpf_program program;
                 if (Libpcap.pcap_compile(pcap, &program, expression, optimize ? 1 : 0, 0) != 0)
                 {
@@ -79,9 +92,23 @@ public sealed unsafe class BpfProgram
             }
             finally
             {
-                Libpcap.pcap_close(pcap);
+                if (pcap != 0)
+                    Libpcap.pcap_close(pcap);    // closes the FILE too
+                NativeMemory.Free(header);
             }
         }
+    }
+
+    private const int PcapHeaderSize = 24;
+
+    private static void WriteSavefileHeader(Span<byte> h, LinkType linkType, int snapLength)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h, 0xA1B2C3D4);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(h[4..], 2);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(h[6..], 4);
+        h[8..16].Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(h[16..], snapLength);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h[20..], (uint)linkType);
     }
 
     /// <summary>
@@ -129,13 +156,4 @@ public sealed unsafe class BpfProgram
     /// <summary>The program in <c>tcpdump -dd</c> form.</summary>
     public override string ToString() => string.Join('\n', _instructions.Select(i => i.ToString() + ","));
 
-    /// <summary>
-    /// The DLT value libpcap's <c>pcap_open_dead</c> wants for a LINKTYPE_ number: they differ only
-    /// where DLT values are platform-specific (LINKTYPE_RAW 101 is DLT_RAW 12 on Linux).
-    /// </summary>
-    internal static int LinkTypeToDlt(LinkType linkType) => linkType switch
-    {
-        Capture.LinkType.Raw => 12,
-        _ => (int)linkType,
-    };
 }

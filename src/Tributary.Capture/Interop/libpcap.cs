@@ -59,4 +59,11 @@ internal static unsafe partial class Libpcap
 
     [LibraryImport(Libraries.Libpcap)]
     public static partial nint pcap_lib_version();
+
+    [LibraryImport(Libraries.Libpcap)]
+    public static partial nint pcap_fopen_offline(nint file, byte* errbuf);
+
+    /// <summary>fmemopen(3) (libc): a FILE* over a memory buffer, to hand libpcap a savefile header.</summary>
+    [LibraryImport(Libraries.Libc, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint fmemopen(void* buffer, nuint size, string mode);
 }

@@ -66,7 +66,45 @@ internal static class BpfInterpreter
         }
         if (Bpf.Class(program[n - 1].Code) != Bpf.RET)
             return "the last instruction is not a return";
+        if (UninitializedLoad(result) is int bad)
+            return $"instruction {bad}: loads scratch memory no path has stored";
         ops = result;
+        return null;
+    }
+
+    /// <summary>
+    /// The kernel's check_load_and_stores (net/core/filter.c): a load from M[k] must follow a store to
+    /// M[k] on every path (libpcap's interpreter would read uninitialised memory).
+    /// </summary>
+    private static int? UninitializedLoad(Op[] ops)
+    {
+        var masks = new ushort[ops.Length];
+        Array.Fill(masks, (ushort)0xFFFF);
+        ushort valid = 0;
+        for (int pc = 0; pc < ops.Length; pc++)
+        {
+            valid &= masks[pc];
+            Op op = ops[pc];
+            switch (op.Kind)
+            {
+                case Kind.St or Kind.Stx:
+                    valid |= (ushort)(1 << (int)op.K);
+                    break;
+                case Kind.LdMem or Kind.LdxMem:
+                    if ((valid & (1 << (int)op.K)) == 0)
+                        return pc;
+                    break;
+                case Kind.Ja:
+                    masks[pc + 1 + (int)op.K] &= valid;
+                    valid = 0xFFFF;
+                    break;
+                case Kind.JeqK or Kind.JgtK or Kind.JgeK or Kind.JsetK or Kind.JeqX or Kind.JgtX or Kind.JgeX or Kind.JsetX:
+                    masks[pc + 1 + op.Jt] &= valid;
+                    masks[pc + 1 + op.Jf] &= valid;
+                    valid = 0xFFFF;
+                    break;
+            }
+        }
         return null;
     }
 

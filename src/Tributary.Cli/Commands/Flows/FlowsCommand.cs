@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace Tributary.Cli.Commands.Flows;
+
+/// <summary><c>tributary flows …</c>: stateful TCP flow monitoring (DESIGN.md "Flows").</summary>
+internal static class FlowsCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics.");
+        cmd.Subcommands.Add(FlowsTraceCommand.Create());
+        cmd.Subcommands.Add(FlowsSummaryCommand.Create());
+        return cmd;
+    }
+}

@@ -1,0 +1,37 @@
+using Tributary.Capture;
+using Tributary.Capture.Files;
+
+namespace Tributary.Flows;
+
+/// <summary>An <see cref="IFrameSource"/> over the packet layer's capture-file readers (pcap, pcapng, standard input).</summary>
+public sealed class CaptureFrameSource : IFrameSource
+{
+    private readonly PacketSource _source;
+
+    public CaptureFrameSource(PacketSource source) => _source = source;
+
+    /// <summary>Opens a capture file ("-" = standard input).</summary>
+    public static CaptureFrameSource Open(string path) => new(CaptureFile.Open(path));
+
+    public PacketSource Source => _source;
+
+    public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength)
+    {
+        if (!_source.TryReadNext(out Packet p))
+        {
+            frame = default;
+            linkType = 0;
+            timestampMicroseconds = 0;
+            wireLength = 0;
+            return false;
+        }
+        frame = p.Data;
+        linkType = (int)p.LinkType;
+        // TRACER §5: capture time with microsecond resolution, nanoseconds truncated.
+        timestampMicroseconds = p.TimestampNanoseconds >= 0 ? p.TimestampNanoseconds / 1000 : -((-p.TimestampNanoseconds + 999) / 1000);
+        wireLength = p.OriginalLength;
+        return true;
+    }
+
+    public void Dispose() => _source.Dispose();
+}

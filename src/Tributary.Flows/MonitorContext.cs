@@ -1,0 +1,159 @@
+using Tributary.Flows.Internal;
+
+namespace Tributary.Flows;
+
+/// <summary>
+/// A monitoring context (mOS <c>mctx_t</c>): one flow table, its sockets, callbacks, timers and clock, fed packet
+/// by packet. Single-threaded like a mOS core: call it from one thread (sharded monitors use one context per
+/// thread with a symmetric 4-tuple hash). Offline sources drive the clock with capture timestamps
+/// (<see cref="AdvanceClock"/>, TRACER §5); live sources with the wall clock.
+/// </summary>
+/// <remarks>
+/// The engine's mechanics live in <c>Internal/MonitorContext.*.cs</c> (packet pipeline, per-side TCP, buffers,
+/// dispatch, timers); this file is the public surface.
+/// </remarks>
+public sealed partial class MonitorContext : IDisposable
+{
+    private readonly bool _compat;
+    private bool _disposed;
+
+    /// <summary>Creates a context; <paramref name="options"/> are validated (DEVIATIONS B31).</summary>
+    public MonitorContext(MonitorContextOptions? options = null, UserEventRegistry? userEvents = null)
+    {
+        Options = options ?? new MonitorContextOptions();
+        Options.Validate();
+        _compat = Options.MosCompat;
+        UserEvents = userEvents ?? new UserEventRegistry();
+        InitializeEngine();
+    }
+
+    public MonitorContextOptions Options { get; }
+
+    /// <summary>The definitions of user-defined events this context uses (share one between sharded contexts).</summary>
+    public UserEventRegistry UserEvents { get; }
+
+    /// <summary>Receives mOS's diagnostic lines (<c>[function: line] text</c>, TRACER §3.7) as they are emitted.</summary>
+    public Action<string>? DiagnosticWriter { get; set; }
+
+    /// <summary>Called with every frame that is forwarded (inline mode), after processing and possible rewriting.</summary>
+    public FrameSink? ForwardSink { get; set; }
+
+    /// <summary>Counters since creation.</summary>
+    public MonitorStatistics Statistics => _stats;
+
+    /// <summary>The context clock in µs (capture time offline, wall clock live); long.MinValue before the first packet.</summary>
+    public long ClockMicroseconds => _clockUs;
+
+    /// <summary>Number of flows currently tracked.</summary>
+    public int ActiveFlows => _activeFlows;
+
+    // ----- sockets -----
+
+    /// <summary>mOS <c>mtcp_socket(MOS_SOCK_MONITOR_STREAM)</c>: a stream listener monitoring both sides, buffers on, no filters.</summary>
+    public MonitorSocket CreateStreamListener() => CreateApplicationSocket(MonitorSocketKind.StreamListener);
+
+    /// <summary>mOS <c>mtcp_socket(MOS_SOCK_MONITOR_RAW)</c>: a raw packet tap.</summary>
+    public MonitorSocket CreateRawSocket() => CreateApplicationSocket(MonitorSocketKind.Raw);
+
+    // ----- user-defined events -----
+
+    /// <summary>mOS <c>mtcp_define_event</c> (see <see cref="UserEventRegistry.Define"/>).</summary>
+    public MonitorEvent DefineEvent(MonitorEvent baseEvent, EventFilter filter, ReadOnlyMemory<byte> argument = default) =>
+        UserEvents.Define(baseEvent, filter, argument);
+
+    /// <summary>mOS <c>mtcp_alloc_event</c> (see <see cref="UserEventRegistry.Allocate"/>).</summary>
+    public MonitorEvent AllocEvent(MonitorEvent parent) => UserEvents.Allocate(parent);
+
+    /// <summary>
+    /// mOS <c>mtcp_raise_event</c>: from the filter of an allocated event's parent, raise that event for this
+    /// occurrence; its callbacks run right after the parent's callback if the filter returns true (B7).
+    /// MosCompat: always fails, as in mOS.
+    /// </summary>
+    public MonitorError RaiseEvent(MonitorEvent monitorEvent) => RaiseEventCore(monitorEvent);
+
+    // ----- timers and clock -----
+
+    /// <summary>mOS <c>mtcp_settimer</c>: a one-shot timer <paramref name="delay"/> from now on the context clock.</summary>
+    public void SetTimer(int timerId, TimeSpan delay, MonitorTimerCallback callback)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(callback);
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        AddUserTimer(timerId, delay.Ticks / TimeSpan.TicksPerMicrosecond, callback);
+    }
+
+    /// <summary>
+    /// Moves the clock to <paramref name="timestampMicroseconds"/> (never backwards), firing every timer and timeout
+    /// due strictly before it (TRACER §5 step 4). The first call also sets the clock 1 µs before that instant for
+    /// timers created earlier (setup happens 1 µs before the first frame).
+    /// </summary>
+    public void AdvanceClock(long timestampMicroseconds)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        AdvanceClockCore(timestampMicroseconds, inclusive: false);
+    }
+
+    /// <summary>End of input: moves the clock to <paramref name="timestampMicroseconds"/> firing everything due up to and including it. Open flows get no teardown.</summary>
+    public void Finish(long timestampMicroseconds)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        AdvanceClockCore(timestampMicroseconds, inclusive: true);
+    }
+
+    // ----- packets -----
+
+    /// <summary>
+    /// Processes one frame captured at <paramref name="timestampMicroseconds"/>: timers due before it, the packet
+    /// (raw PacketIn, flow events or orphans), timers due at its instant, then ConnectionNewData. The frame is
+    /// only read; a rewrite requested by a callback works on a private copy.
+    /// </summary>
+    public unsafe void ProcessPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength = -1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        AdvanceClockCore(timestampMicroseconds, inclusive: false);
+        fixed (byte* f = frame)
+            ProcessFrame(f, frame.Length, linkType, timestampMicroseconds, wireLength < 0 ? frame.Length : wireLength, writable: false);
+        AfterFrame(timestampMicroseconds);
+    }
+
+    /// <summary>As <see cref="ProcessPacket(ReadOnlySpan{byte}, int, long, int)"/>, for a frame the callbacks may rewrite in place (inline mode).</summary>
+    public unsafe void ProcessWritablePacket(Span<byte> frame, int linkType, long timestampMicroseconds, int wireLength = -1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        AdvanceClockCore(timestampMicroseconds, inclusive: false);
+        fixed (byte* f = frame)
+            ProcessFrame(f, frame.Length, linkType, timestampMicroseconds, wireLength < 0 ? frame.Length : wireLength, writable: true);
+        AfterFrame(timestampMicroseconds);
+    }
+
+    /// <summary>mOS <c>mtcp_getlastpkt</c>: the packet being processed; false (AccessDenied) where there is none (ConnectionNewData, ConnectionEnd, timers).</summary>
+    public bool TryGetLastPacket(out PacketView packet) => GetLastPacket(out packet);
+
+    /// <summary>mOS <c>mtcp_setlastpkt(MOS_DROP)</c>: the current frame is not forwarded (inline mode; B12, B30).</summary>
+    public MonitorError DropPacket() => DropCurrentPacket();
+
+    /// <summary>
+    /// mOS <c>mtcp_setlastpkt(MOS_OVERWRITE)</c>: overwrite bytes of a layer of the current packet, optionally
+    /// updating the IPv4 header and TCP checksums. A rewrite of the first SYN at the Send hook changes the key the
+    /// server side is created with (NAT).
+    /// </summary>
+    public MonitorError OverwritePacket(PacketLayer layer, int offset, ReadOnlySpan<byte> data, bool updateIpChecksum, bool updateTcpChecksum) =>
+        OverwriteCurrentPacket(layer, offset, data, updateIpChecksum, updateTcpChecksum);
+
+    public void Dispose()
+    {
+        _disposed = true;
+    }
+}
+
+/// <summary>Receives a forwarded frame (inline mode).</summary>
+public delegate void FrameSink(ReadOnlySpan<byte> frame, int linkType);
+
+/// <summary>Layers of <see cref="MonitorContext.OverwritePacket"/> (mOS MOS_ETH_HDR, MOS_IP_HDR, MOS_TCP_HDR, MOS_TCP_PAYLOAD).</summary>
+public enum PacketLayer
+{
+    Link,
+    Ip,
+    Tcp,
+    Payload,
+}
