@@ -114,11 +114,15 @@ public sealed partial class NetworkMonitor
                     timeout = MillisecondsToNextRouteCheck();
                 }
                 if (_poller.Wait(timeout) == NetlinkPoller.Result.Readable)
+                {
                     DrainEvents();
+                    RaiseIdle();
+                }
             }
             catch (NetlinkOverrunException)
             {
                 Resync("the event socket overflowed (ENOBUFS)");
+                RaiseIdle();
             }
             catch (ObjectDisposedException) when (_stopping)
             {
@@ -134,6 +138,20 @@ public sealed partial class NetworkMonitor
                 Thread.Sleep(10);
                 TryResync("after an unexpected error");
             }
+        }
+    }
+
+    private void RaiseIdle()
+    {
+        try
+        {
+            Idle?.Invoke();
+        }
+#pragma warning disable CA1031 // a handler's failure must not stop the monitor
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _log.LogError(ex, "network monitor Idle handler threw");
         }
     }
 
