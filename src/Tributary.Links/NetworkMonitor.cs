@@ -26,6 +26,7 @@ public sealed partial class NetworkMonitor : IDisposable
     private readonly object _lock = new();
     private readonly NetlinkSocket _events;
     private readonly NetlinkSocket _requests;
+    private readonly NetlinkSocket _addressRequests;
     private readonly NetlinkPoller _poller;
     private readonly ILogger _log;
     private readonly SortedDictionary<int, TrackedLink> _links = [];
@@ -48,6 +49,9 @@ public sealed partial class NetworkMonitor : IDisposable
         {
             _requests = NetlinkSocket.Create(NetlinkProtocol.Route, options.NetworkNamespace);
             _requests.TryEnableStrictChecking();
+            // A second request socket reads the address dump on another thread while the link
+            // dump is read (kernel dump work runs in the reader's context, so two cores share it).
+            _addressRequests = NetlinkSocket.Create(NetlinkProtocol.Route, options.NetworkNamespace);
             _events.SetReceiveBufferSize(options.ReceiveBufferSize);
             // Join the groups before the first dump so that no change can fall between the dump and
             // the first event; events older than the dump are replayed over it harmlessly.
@@ -58,6 +62,7 @@ public sealed partial class NetworkMonitor : IDisposable
         }
         catch
         {
+            _addressRequests?.Dispose();
             _requests?.Dispose();
             _events.Dispose();
             throw;
@@ -188,6 +193,7 @@ public sealed partial class NetworkMonitor : IDisposable
         _poller.Dispose();
         _events.Dispose();
         _requests.Dispose();
+        _addressRequests.Dispose();
     }
 
     private bool IsReady(uint flags)
