@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tributary.Flows.Internal;
 
 namespace Tributary.Flows;
@@ -144,6 +145,9 @@ public sealed partial class MonitorContext : IDisposable
 
     /// <summary>The client and server states of every flow still open (at the end of input).</summary>
     public IEnumerable<(TcpState Client, TcpState Server)> OpenFlowStates() => OpenFlowStatesCore();
+
+    /// <summary>True inside a callback that has a current packet (not during CONN_NEW_DATA, teardown or timers); cheaper than <see cref="TryGetLastPacket"/>.</summary>
+    public bool HasCurrentPacket => _hasPacket;
 
     /// <summary>mOS <c>mtcp_getlastpkt</c>: the packet being processed; false (AccessDenied) where there is none (ConnectionNewData, ConnectionEnd, timers).</summary>
     public bool TryGetLastPacket(out PacketView packet) => GetLastPacket(out packet);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using Tributary.Capture;
 using Tributary.Capture.Files;
@@ -58,7 +59,7 @@ public sealed class FlowStatistics
         if (threads == 1)
         {
             shards[0] = new Shard(_options, 0, 1);
-            using PacketSource source = CaptureFile.Open(path);
+            using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
             shards[0].Run(source, cancellationToken);
         }
         else
@@ -73,7 +74,7 @@ public sealed class FlowStatistics
                 {
                     try
                     {
-                        using PacketSource source = CaptureFile.Open(path);
+                        using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
                         shards[index].Run(source, cancellationToken);
                     }
                     catch (Exception ex) when (ex is CaptureFileException or IOException or OperationCanceledException)
@@ -178,7 +179,7 @@ public sealed class FlowStatistics
 
         private void OnStateChange(MonitorContext ctx, MonitorSocket s, Side side, MonitorEvent ev)
         {
-            if (!ctx.TryGetLastPacket(out _))
+            if (!ctx.HasCurrentPacket)
                 return; // the teardown's state change: keep the state the flow ended in
             if (s.TryGetState(side, out TcpState st) != MonitorError.None)
                 return;
