@@ -108,6 +108,7 @@ public sealed partial class MonitorContext : IDisposable
     /// (raw PacketIn, flow events or orphans), timers due at its instant, then ConnectionNewData. The frame is
     /// only read; a rewrite requested by a callback works on a private copy.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // the caller's loop may stay precompiled (R2R); this body tiers up
     public unsafe void ProcessPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength = -1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -131,6 +132,7 @@ public sealed partial class MonitorContext : IDisposable
     /// Processes a frame as shard <paramref name="shard"/> of <paramref name="shards"/>: the clock advances for every
     /// frame, but only TCP packets whose symmetric 4-tuple hash selects this shard are processed (others: shard 0).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // the caller's loop may stay precompiled (R2R); this body tiers up
     public void ProcessShardedPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength, int shard, int shards)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
