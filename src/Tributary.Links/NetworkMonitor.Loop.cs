@@ -12,40 +12,86 @@ public sealed partial class NetworkMonitor
 {
     private readonly byte[] _eventBuffer = new byte[NetlinkSocket.DefaultReceiveBufferLength];
 
-    /// <summary>Links first, then (if any link is tracked) addresses, each dump read to its end (mptcpd's order).</summary>
+    /// <summary>
+    /// Links, then addresses, each dump read to its end, applied in that order (mptcpd's order). The
+    /// address dump is read on a second socket and thread while the link dump is read and applied.
+    /// </summary>
     private void InitialDump()
     {
-        DumpLinks((in NetlinkMessage msg) =>
+        Task<List<DumpedAddress>> addresses = Task.Run(() => ReadAddresses(_addressRequests));
+        try
         {
-            if (RtnetlinkMessages.TryParseLink(msg, out LinkMessage lm))
-                ApplyLink(lm, initial: true);
-            else
-                Malformed("short RTM_NEWLINK in the initial dump");
-        });
-        if (_links.Count == 0)
-            return;
+            // Links are stored silently, so an interrupted link dump can simply start over.
+            DumpLinks((in NetlinkMessage msg) =>
+            {
+                if (RtnetlinkMessages.TryParseLink(msg, out LinkMessage lm))
+                    ApplyLink(lm, initial: true);
+                else
+                    Malformed("short RTM_NEWLINK in the initial dump");
+            }, _links.Clear);
+        }
+        finally
+        {
+            ((IAsyncResult)addresses).AsyncWaitHandle.WaitOne();
+        }
         AddMode mode = (Flags & NotifyFlags.Existing) != 0 ? AddMode.Report : AddMode.Silent;
-        DumpAddresses(0, (in NetlinkMessage msg) =>
+        foreach (DumpedAddress a in addresses.GetAwaiter().GetResult())
         {
-            if (RtnetlinkMessages.TryParseAddress(msg, out AddressMessage am))
-                ApplyAddress(am, mode);
-            else
-                Malformed("short RTM_NEWADDR in the initial dump");
-        });
+            // mptcpd ignores addresses of untracked interfaces.
+            if (_links.TryGetValue(a.Index, out TrackedLink? link))
+                AddAddress(link, a.Key, a.Scope, mode);
+        }
     }
 
-    private void DumpLinks(NetlinkMessageHandler handler)
+    /// <summary>An address as dumped: interface index, address, scope.</summary>
+    private readonly record struct DumpedAddress(int Index, AddressKey Key, byte Scope);
+
+    /// <summary>
+    /// One consistent RTM_GETADDR dump of all interfaces (IPv4 and IPv6), in the kernel's order,
+    /// every IFA_ADDRESS of every message. Malformed messages are counted and skipped.
+    /// </summary>
+    private List<DumpedAddress> ReadAddresses(NetlinkSocket socket)
+    {
+        var list = new List<DumpedAddress>();
+        Span<byte> buf = stackalloc byte[64];
+        var w = new NetlinkMessageWriter(buf);
+        w.BeginMessage(Rtnetlink.RTM_GETADDR, NetlinkMessageFlags.None);
+        w.WriteHeader(new ifaddrmsg { ifa_family = Rtnetlink.AF_UNSPEC });
+        socket.Dump(w.Finish(), (in NetlinkMessage msg) =>
+        {
+            if (!RtnetlinkMessages.TryParseAddress(msg, out AddressMessage am))
+            {
+                Malformed("short RTM_NEWADDR in a dump");
+                return;
+            }
+            if (am.Family is not (Rtnetlink.AF_INET or Rtnetlink.AF_INET6))
+                return;
+            var attrs = new NetlinkAttributeReader(am.Attributes);
+            while (attrs.MoveNext())
+            {
+                NetlinkAttribute a = attrs.Current;
+                if (a.Type == IfAddr.IFA_ADDRESS && AddressKey.TryCreate(am.Family, a.Payload, out AddressKey key))
+                    list.Add(new DumpedAddress(am.Index, key, am.Scope));
+            }
+            if (attrs.Malformed)
+                Malformed("address message with a bad attribute length in a dump");
+        }, list.Clear, "dump addresses");
+        return list;
+    }
+
+    /// <summary>Dumps all links, streaming: <paramref name="restart"/> runs when the kernel interrupted the dump and it starts over.</summary>
+    private void DumpLinks(NetlinkMessageHandler handler, Action restart)
     {
         Span<byte> buf = stackalloc byte[64];
         var w = new NetlinkMessageWriter(buf);
         w.BeginMessage(Rtnetlink.RTM_GETLINK, NetlinkMessageFlags.None);
         w.WriteHeader(new ifinfomsg { ifi_family = Rtnetlink.AF_UNSPEC });
-        // Statistics are most of a link message and the monitor never reads them.
+        // Statistics are a good part of a link message and the monitor never reads them.
         w.PutU32(IfLink.IFLA_EXT_MASK, Rtnetlink.RTEXT_FILTER_SKIP_STATS);
-        _requests.Dump(w.Finish(), handler, "dump links");
+        _requests.Dump(w.Finish(), handler, restart, "dump links");
     }
 
-    /// <summary>Dumps addresses of all links (<paramref name="index"/> 0) or of one (the kernel filters under strict checking).</summary>
+    /// <summary>Dumps one interface's addresses (the kernel filters by index under strict checking), staged.</summary>
     private void DumpAddresses(int index, NetlinkMessageHandler handler)
     {
         Span<byte> buf = stackalloc byte[64];
@@ -57,10 +103,20 @@ public sealed partial class NetworkMonitor
 
     private void EventLoop()
     {
+        // Set when events may have been lost; the resync then runs inside the try below, so a
+        // failing resync (the kernel busy, a dump interrupted too often) is retried, never fatal.
+        string? resync = null;
+        int failures = 0;
         while (!_stopping)
         {
             try
             {
+                if (resync is not null)
+                {
+                    Resync(resync);
+                    resync = null;
+                    RaiseIdle();
+                }
                 int timeout;
                 lock (_lock)
                 {
@@ -68,11 +124,15 @@ public sealed partial class NetworkMonitor
                     timeout = MillisecondsToNextRouteCheck();
                 }
                 if (_poller.Wait(timeout) == NetlinkPoller.Result.Readable)
+                {
                     DrainEvents();
+                    RaiseIdle();
+                }
+                failures = 0;
             }
             catch (NetlinkOverrunException)
             {
-                Resync("the event socket overflowed (ENOBUFS)");
+                resync = "the event socket overflowed (ENOBUFS)";
             }
             catch (ObjectDisposedException) when (_stopping)
             {
@@ -85,9 +145,24 @@ public sealed partial class NetworkMonitor
                 if (_stopping)
                     return;
                 _log.LogError(ex, "network monitor: unexpected error; resynchronising");
-                Thread.Sleep(10);
-                TryResync("after an unexpected error");
+                resync ??= "after an unexpected error";
+                // Back off (up to a second) while the failure persists, rather than spin.
+                Thread.Sleep(Math.Min(1000, 10 << Math.Min(failures++, 7)));
             }
+        }
+    }
+
+    private void RaiseIdle()
+    {
+        try
+        {
+            Idle?.Invoke();
+        }
+#pragma warning disable CA1031 // a handler's failure must not stop the monitor
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _log.LogError(ex, "network monitor Idle handler threw");
         }
     }
 
@@ -100,8 +175,8 @@ public sealed partial class NetworkMonitor
             {
                 // Part of a datagram was lost, so some changes were: same remedy as ENOBUFS.
                 Malformed($"truncated rtnetlink datagram ({r.Length} bytes kept)");
-                Resync("a datagram was truncated");
-                continue;
+                throw new NetlinkOverrunException(); // data was lost: same remedy as ENOBUFS
+
             }
             lock (_lock)
             {
@@ -144,18 +219,6 @@ public sealed partial class NetworkMonitor
             ApplyDatagram(datagram);
     }
 
-    private void TryResync(string why)
-    {
-        try
-        {
-            Resync(why);
-        }
-        catch (NetlinkOverrunException)
-        {
-            Resync(why);
-        }
-    }
-
     /// <summary>
     /// Recovers from lost events: empty the event socket (which also ends the kernel's congestion
     /// state, so any later loss raises ENOBUFS again), dump links and addresses, and report the
@@ -174,24 +237,14 @@ public sealed partial class NetworkMonitor
         {
             if (RtnetlinkMessages.TryParseLink(msg, out LinkMessage lm) && lm.Family == Rtnetlink.AF_UNSPEC)
                 links[lm.Index] = new LinkSnapshot(lm.Type, lm.Flags, Encoding.UTF8.GetString(lm.Name));
-        });
+        }, links.Clear);
         var addresses = new Dictionary<int, List<(AddressKey Key, byte Scope)>>();
-        DumpAddresses(0, (in NetlinkMessage msg) =>
+        foreach (DumpedAddress a in ReadAddresses(_requests))
         {
-            if (!RtnetlinkMessages.TryParseAddress(msg, out AddressMessage am))
-                return;
-            if (am.Family is not (Rtnetlink.AF_INET or Rtnetlink.AF_INET6))
-                return;
-            foreach (NetlinkAttribute a in new NetlinkAttributeReader(am.Attributes))
-            {
-                if (a.Type == IfAddr.IFA_ADDRESS && AddressKey.TryCreate(am.Family, a.Payload, out AddressKey key))
-                {
-                    if (!addresses.TryGetValue(am.Index, out var list))
-                        addresses[am.Index] = list = [];
-                    list.Add((key, am.Scope));
-                }
-            }
-        });
+            if (!addresses.TryGetValue(a.Index, out var list))
+                addresses[a.Index] = list = [];
+            list.Add((a.Key, a.Scope));
+        }
         lock (_lock)
             ApplySnapshot(links, addresses);
     }

@@ -26,6 +26,7 @@ public sealed partial class NetworkMonitor : IDisposable
     private readonly object _lock = new();
     private readonly NetlinkSocket _events;
     private readonly NetlinkSocket _requests;
+    private readonly NetlinkSocket _addressRequests;
     private readonly NetlinkPoller _poller;
     private readonly ILogger _log;
     private readonly SortedDictionary<int, TrackedLink> _links = [];
@@ -48,6 +49,9 @@ public sealed partial class NetworkMonitor : IDisposable
         {
             _requests = NetlinkSocket.Create(NetlinkProtocol.Route, options.NetworkNamespace);
             _requests.TryEnableStrictChecking();
+            // A second request socket reads the address dump on another thread while the link
+            // dump is read (kernel dump work runs in the reader's context, so two cores share it).
+            _addressRequests = NetlinkSocket.Create(NetlinkProtocol.Route, options.NetworkNamespace);
             _events.SetReceiveBufferSize(options.ReceiveBufferSize);
             // Join the groups before the first dump so that no change can fall between the dump and
             // the first event; events older than the dump are replayed over it harmlessly.
@@ -58,6 +62,7 @@ public sealed partial class NetworkMonitor : IDisposable
         }
         catch
         {
+            _addressRequests?.Dispose();
             _requests?.Dispose();
             _events.Dispose();
             throw;
@@ -78,6 +83,13 @@ public sealed partial class NetworkMonitor : IDisposable
 
     /// <summary>Datagrams dropped because they did not come from the kernel.</summary>
     public long RejectedDatagramCount => _events.RejectedDatagrams;
+
+    /// <summary>
+    /// Raised on the monitor thread each time it has applied everything the kernel had queued (after
+    /// a burst, or after each lone event): a point where a consumer can flush output or act on a batch
+    /// of changes at once. Handlers must not block.
+    /// </summary>
+    public event Action? Idle;
 
     /// <summary>The event socket's receive buffer as the kernel reports it.</summary>
     public int ReceiveBufferSize => _events.ReceiveBufferSize;
@@ -188,6 +200,7 @@ public sealed partial class NetworkMonitor : IDisposable
         _poller.Dispose();
         _events.Dispose();
         _requests.Dispose();
+        _addressRequests.Dispose();
     }
 
     private bool IsReady(uint flags)

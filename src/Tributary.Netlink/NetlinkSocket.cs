@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -35,7 +36,7 @@ public sealed class NetlinkSocket : IDisposable
     private const int MaxDumpAttempts = 200;
 
     private readonly int _fd;
-    private byte[] _rx = new byte[DefaultReceiveBufferLength];
+    private readonly byte[] _rx = ArrayPool<byte>.Shared.Rent(DefaultReceiveBufferLength);
     private byte[]? _staging;
     private uint _sequence;
     private bool _disposed;
@@ -297,28 +298,65 @@ public sealed class NetlinkSocket : IDisposable
     /// Sends a dump request (NLM_F_REQUEST | NLM_F_DUMP are added) and reads every part up to
     /// NLMSG_DONE. A dump the kernel marks NLM_F_DUMP_INTR (the data changed while it was being
     /// dumped) is read to its end, discarded and redone, so <paramref name="onMessage"/> only ever
-    /// sees one consistent dump: the parts are staged and handed over once NLMSG_DONE arrives clean.
+    /// sees one consistent dump: the parts are staged (in a buffer the socket keeps for its next
+    /// dumps) and handed over once NLMSG_DONE arrives clean.
     /// </summary>
     public void Dump(Span<byte> request, NetlinkMessageHandler onMessage, string? operation = null)
     {
         ArgumentNullException.ThrowIfNull(onMessage);
         for (int attempt = 1; ; attempt++)
         {
-            int staged = DumpOnce(request, operation, out bool interrupted);
+            int staged = DumpOnce(request, operation, null, out bool interrupted);
             if (!interrupted)
             {
-                var reader = new NetlinkMessageReader(_staging.AsSpan(0, staged));
-                foreach (NetlinkMessage m in reader)
-                    onMessage(m);
+                // Replay from a copy of the reference: a handler may start another dump on this socket.
+                byte[] staging = _staging!;
+                _staging = null;
+                try
+                {
+                    var reader = new NetlinkMessageReader(staging.AsSpan(0, staged));
+                    foreach (NetlinkMessage m in reader)
+                        onMessage(m);
+                }
+                finally
+                {
+                    _staging ??= staging;
+                }
                 return;
             }
-            DumpRetries++;
-            if (attempt >= MaxDumpAttempts)
-                throw new NetlinkException(Errno.EBUSY, $"dump interrupted {attempt} times in a row", operation);
+            CountRetry(attempt, operation);
         }
     }
 
-    private int DumpOnce(Span<byte> request, string? operation, out bool interrupted)
+    /// <summary>
+    /// Like <see cref="Dump(Span{byte}, NetlinkMessageHandler, string?)"/>, but streams each part to
+    /// <paramref name="onMessage"/> as it arrives, without staging. When the kernel marks the dump
+    /// NLM_F_DUMP_INTR, <paramref name="onRestart"/> is called after the last part, and the dump is
+    /// redone: the handler must then forget what it saw. For large dumps whose consumer can reset.
+    /// </summary>
+    public void Dump(Span<byte> request, NetlinkMessageHandler onMessage, Action onRestart, string? operation = null)
+    {
+        ArgumentNullException.ThrowIfNull(onMessage);
+        ArgumentNullException.ThrowIfNull(onRestart);
+        for (int attempt = 1; ; attempt++)
+        {
+            DumpOnce(request, operation, onMessage, out bool interrupted);
+            if (!interrupted)
+                return;
+            onRestart();
+            CountRetry(attempt, operation);
+        }
+    }
+
+    private void CountRetry(int attempt, string? operation)
+    {
+        DumpRetries++;
+        if (attempt >= MaxDumpAttempts)
+            throw new NetlinkException(Errno.EBUSY, $"dump interrupted {attempt} times in a row", operation);
+    }
+
+    /// <summary>One pass of a dump: streams data messages to <paramref name="stream"/>, or stages them when it is null.</summary>
+    private int DumpOnce(Span<byte> request, string? operation, NetlinkMessageHandler? stream, out bool interrupted)
     {
         uint seq = Prepare(request, NetlinkMessageFlags.Request | NetlinkMessageFlags.Dump);
         Send(request);
@@ -356,20 +394,20 @@ public sealed class NetlinkSocket : IDisposable
                         throw ErrorFromReply(m, operation);
                     return staged;
                 }
+                if (stream is not null)
+                {
+                    stream(m);
+                    continue;
+                }
                 ReadOnlySpan<byte> raw = datagram[start..offset];
-                EnsureStaging(staged + raw.Length);
+                if (_staging is null || staged + raw.Length > _staging.Length)
+                    Array.Resize(ref _staging, Math.Max(staged + raw.Length, Math.Max(64 * 1024, (_staging?.Length ?? 0) * 2)));
                 raw.CopyTo(_staging.AsSpan(staged));
                 staged += raw.Length;
             }
             if (reader.Malformed)
                 throw new NetlinkProtocolException($"{operation ?? "netlink dump"}: malformed message at byte {reader.MalformedOffset}");
         }
-    }
-
-    private void EnsureStaging(int length)
-    {
-        if (_staging is null || _staging.Length < length)
-            Array.Resize(ref _staging, Math.Max(length, Math.Max(256 * 1024, (_staging?.Length ?? 0) * 2)));
     }
 
     private uint Prepare(Span<byte> request, NetlinkMessageFlags flags)
@@ -398,7 +436,7 @@ public sealed class NetlinkSocket : IDisposable
         // same socket; that is misuse (see the class remarks) and surfaces as an exception.
         TryReceive(_rx, out r);
         if (r.Truncated)
-            throw new NetlinkProtocolException($"{operation ?? "netlink request"}: reply of {r.Length} bytes exceeds the {_rx.Length}-byte buffer");
+            throw new NetlinkProtocolException($"{operation ?? "netlink request"}: a reply exceeds the {_rx.Length}-byte buffer");
     }
 
     private unsafe bool ReceiveNow(Span<byte> buffer, out NetlinkReceiveResult result)
@@ -502,5 +540,6 @@ public sealed class NetlinkSocket : IDisposable
             return;
         _disposed = true;
         Socket.Dispose();
+        ArrayPool<byte>.Shared.Return(_rx);
     }
 }

@@ -3,7 +3,7 @@ using Tributary.Capture.Internal;
 namespace Tributary.Capture.Files;
 
 /// <summary>Opens capture files of any supported format, detected from their first bytes.</summary>
-public static class CaptureFile
+public static unsafe class CaptureFile
 {
     /// <summary>The name that means standard input.</summary>
     public const string StandardInputName = "-";
@@ -13,14 +13,21 @@ public static class CaptureFile
     /// </summary>
     /// <exception cref="CaptureFileException">The input is empty, not a capture, or its header is corrupt.</exception>
     /// <exception cref="FileNotFoundException">No such file (and the other <see cref="File"/> open errors).</exception>
-    public static CaptureFileReader Open(string path)
+    public static CaptureFileReader Open(string path) => Open(path, null);
+
+    /// <summary>Opens a capture with options (memory mapping, buffer size).</summary>
+    public static CaptureFileReader Open(string path, CaptureFileOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BufferSize, 4096, nameof(options));
         InputFeed feed = path == StandardInputName
             ? new StreamFeed(Console.OpenStandardInput(), ownsStream: true)
-            : InputFeed.ForFile(path);
-        return Open(feed, path, CaptureFileReader.DefaultBufferSize);
+            : InputFeed.ForFile(path, options.MemoryMap);
+        return Open(feed, path, options.BufferSize);
     }
+
+    private static readonly CaptureFileOptions Default = new();
 
     /// <summary>Reads a capture from any stream (not disposed unless <paramref name="leaveOpen"/> is false).</summary>
     public static CaptureFileReader Open(Stream stream, string name, bool leaveOpen = false)
@@ -39,7 +46,12 @@ public static class CaptureFile
             // replaying feed.
             Span<byte> magic = stackalloc byte[4];
             int got = 0;
-            while (got < 4)
+            if (feed is MappedFeed mapped)
+            {
+                got = (int)Math.Min(4, mapped.Length);
+                new ReadOnlySpan<byte>(mapped.Start, got).CopyTo(magic);
+            }
+            while (got < 4 && feed is not MappedFeed)
             {
                 int n = feed.Read(magic[got..]);
                 if (n <= 0)
@@ -51,7 +63,7 @@ public static class CaptureFile
             if (got < 4)
                 throw new CaptureFileException(name, 0, $"truncated file header: {got} bytes");
             uint m = BitConverter.ToUInt32(magic);
-            var replay = new PrefixedFeed(feed, magic.ToArray());
+            InputFeed replay = feed is MappedFeed ? feed : new PrefixedFeed(feed, magic.ToArray());
             return m switch
             {
                 Files.PcapFormat.MagicMicroseconds or Files.PcapFormat.MagicNanoseconds

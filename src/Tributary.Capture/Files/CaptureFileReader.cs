@@ -38,8 +38,38 @@ public abstract unsafe class CaptureFileReader : PacketSource
     {
         _feed = feed;
         _name = name;
+        if (feed is MappedFeed mapped)
+        {
+            // Memory-mapped: the "buffer" is a window sliding over the mapping; nothing is copied.
+            _mapped = mapped;
+            _buffer = [];
+            _base = mapped.Start;
+            _end = (int)Math.Min(mapped.Length, MappedWindow);
+            _eof = _end == mapped.Length;
+            return;
+        }
         _buffer = GC.AllocateUninitializedArray<byte>(bufferSize, pinned: true);
         _base = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer));
+    }
+
+    /// <summary>Bytes of a mapping addressed at once (offsets within the window are ints).</summary>
+    private const int MappedWindow = 1 << 30;
+
+    private readonly MappedFeed? _mapped;
+
+    /// <summary>True when the file is memory-mapped rather than read.</summary>
+    public bool IsMemoryMapped => _mapped is not null;
+
+    /// <summary>Slides the mapped window to start at <c>_pos</c>.</summary>
+    private bool SlideWindow(long count)
+    {
+        _bufferOffset += _pos;
+        _base += _pos;
+        _pos = 0;
+        long remaining = _mapped!.Length - _bufferOffset;
+        _end = (int)Math.Min(remaining, MappedWindow);
+        _eof = _end == remaining;
+        return _end >= count;
     }
 
     /// <summary>The file path, or <c>-</c> for standard input.</summary>
@@ -66,6 +96,8 @@ public abstract unsafe class CaptureFileReader : PacketSource
         if (_eof)
             return false;
         ThrowIfDisposed();
+        if (_mapped is not null)
+            return SlideWindow(count);
         int remaining = _end - _pos;
         if (count > _buffer.Length)
             Grow(count);
@@ -109,6 +141,18 @@ public abstract unsafe class CaptureFileReader : PacketSource
             return true;
         }
         long rest = count - buffered;
+        if (_mapped is not null)
+        {
+            long wanted = _bufferOffset + _pos + count;
+            long target = Math.Min(wanted, _mapped.Length);
+            _base += target - _bufferOffset;
+            _bufferOffset = target;
+            _pos = 0;
+            long remaining = _mapped.Length - target;
+            _end = (int)Math.Min(remaining, MappedWindow);
+            _eof = _end == remaining;
+            return wanted <= _mapped.Length;
+        }
         _bufferOffset += _end;
         _pos = 0;
         _end = 0;

@@ -20,8 +20,10 @@ internal abstract class InputFeed : IDisposable
 
     public abstract void Dispose();
 
-    public static InputFeed ForFile(string path)
+    public static InputFeed ForFile(string path, bool memoryMap = false)
     {
+        if (memoryMap && MappedFeed.TryMap(path) is { } mapped)
+            return mapped;
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
             bufferSize: 0, FileOptions.SequentialScan);
         // FIFOs and character devices (e.g. /dev/stdin) have no positions: read them as streams.
@@ -116,4 +118,55 @@ internal sealed class PrefixedFeed(InputFeed inner, byte[] prefix) : InputFeed
     }
 
     public override void Dispose() => inner.Dispose();
+}
+
+/// <summary>
+/// A regular file mapped private and copy-on-write (PROT_READ|PROT_WRITE, MAP_PRIVATE): packets are
+/// spans into the mapping, and writing to them never reaches the file. Not pre-faulted (MAP_POPULATE
+/// on a writable private map would copy every page); the kernel's fault-around maps page-cache pages
+/// in 64 KiB steps and MADV_SEQUENTIAL drives read-ahead.
+/// </summary>
+internal sealed unsafe class MappedFeed : InputFeed
+{
+    private void* _address;
+
+    private MappedFeed(void* address, long length)
+    {
+        _address = address;
+        Length = length;
+    }
+
+    public byte* Start => (byte*)_address;
+
+    public long Length { get; }
+
+    public override bool FillsBuffer => true;
+
+    /// <summary>Maps <paramref name="path"/>; null when it is not a non-empty regular file or cannot be mapped.</summary>
+    public static MappedFeed? TryMap(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        if (!stream.CanSeek || stream.Length == 0)
+            return null;
+        long length = stream.Length;
+        void* address = Interop.Libc.mmap(null, (nuint)length, Interop.Libc.PROT_READ | Interop.Libc.PROT_WRITE,
+            Interop.Libc.MAP_PRIVATE, (int)stream.SafeFileHandle.DangerousGetHandle(), 0);
+        if (address == (void*)-1)
+            return null;
+        Interop.Libc.madvise(address, (nuint)length, Interop.Libc.MADV_SEQUENTIAL);
+        return new MappedFeed(address, length);     // the mapping outlives the descriptor
+    }
+
+    public override int Read(Span<byte> buffer) => throw new NotSupportedException("a mapped file is not read");
+
+    public override long Skip(long count, Span<byte> scratch) => throw new NotSupportedException("a mapped file is not read");
+
+    public override void Dispose()
+    {
+        if (_address is not null)
+        {
+            Interop.Libc.munmap(_address, (nuint)Length);
+            _address = null;
+        }
+    }
 }

@@ -20,10 +20,10 @@ public static class Tshark
     }
 
     /// <summary>Our rows for the same file.</summary>
-    public static List<PacketRow> OurRows(string path)
+    public static List<PacketRow> OurRows(string path, bool memoryMap = false)
     {
         var rows = new List<PacketRow>();
-        using PacketSource source = Files.CaptureFile.Open(path);
+        using PacketSource source = Files.CaptureFile.Open(path, new Files.CaptureFileOptions { MemoryMap = memoryMap });
         while (source.TryReadNext(out Packet p))
             rows.Add(PacketRow.FromDecoder(p));
         return rows;

@@ -18,7 +18,9 @@ internal static unsafe partial class Libc
     public const int PROT_READ = 1;
     public const int PROT_WRITE = 2;
     public const int MAP_SHARED = 1;
+    public const int MAP_PRIVATE = 2;
     public const int MAP_LOCKED = 0x2000;
+    public const int MADV_SEQUENTIAL = 2;
 
     public const short POLLIN = 0x001;
     public const short POLLERR = 0x008;
@@ -81,6 +83,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Libraries.Libc, SetLastError = true)]
     public static partial int munmap(void* addr, nuint length);
+
+    [LibraryImport(Libraries.Libc, SetLastError = true)]
+    public static partial int madvise(void* addr, nuint length, int advice);
 
     [LibraryImport(Libraries.Libc, SetLastError = true)]
     public static partial int poll(pollfd* fds, nuint count, int timeout);

@@ -55,7 +55,7 @@ internal static class CaptureStatsCommand
         {
             source = interfaceName is not null
                 ? LiveCapture.Open(interfaceName, new LiveCaptureOptions { Filter = null })
-                : CaptureFile.Open(path!);
+                : CaptureFile.Open(path!, new CaptureFileOptions { MemoryMap = true });
         }
         catch (CaptureFileException ex)
         {
