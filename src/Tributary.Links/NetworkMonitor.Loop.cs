@@ -103,10 +103,20 @@ public sealed partial class NetworkMonitor
 
     private void EventLoop()
     {
+        // Set when events may have been lost; the resync then runs inside the try below, so a
+        // failing resync (the kernel busy, a dump interrupted too often) is retried, never fatal.
+        string? resync = null;
+        int failures = 0;
         while (!_stopping)
         {
             try
             {
+                if (resync is not null)
+                {
+                    Resync(resync);
+                    resync = null;
+                    RaiseIdle();
+                }
                 int timeout;
                 lock (_lock)
                 {
@@ -114,11 +124,15 @@ public sealed partial class NetworkMonitor
                     timeout = MillisecondsToNextRouteCheck();
                 }
                 if (_poller.Wait(timeout) == NetlinkPoller.Result.Readable)
+                {
                     DrainEvents();
+                    RaiseIdle();
+                }
+                failures = 0;
             }
             catch (NetlinkOverrunException)
             {
-                Resync("the event socket overflowed (ENOBUFS)");
+                resync = "the event socket overflowed (ENOBUFS)";
             }
             catch (ObjectDisposedException) when (_stopping)
             {
@@ -131,9 +145,24 @@ public sealed partial class NetworkMonitor
                 if (_stopping)
                     return;
                 _log.LogError(ex, "network monitor: unexpected error; resynchronising");
-                Thread.Sleep(10);
-                TryResync("after an unexpected error");
+                resync ??= "after an unexpected error";
+                // Back off (up to a second) while the failure persists, rather than spin.
+                Thread.Sleep(Math.Min(1000, 10 << Math.Min(failures++, 7)));
             }
+        }
+    }
+
+    private void RaiseIdle()
+    {
+        try
+        {
+            Idle?.Invoke();
+        }
+#pragma warning disable CA1031 // a handler's failure must not stop the monitor
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _log.LogError(ex, "network monitor Idle handler threw");
         }
     }
 
@@ -146,8 +175,8 @@ public sealed partial class NetworkMonitor
             {
                 // Part of a datagram was lost, so some changes were: same remedy as ENOBUFS.
                 Malformed($"truncated rtnetlink datagram ({r.Length} bytes kept)");
-                Resync("a datagram was truncated");
-                continue;
+                throw new NetlinkOverrunException(); // data was lost: same remedy as ENOBUFS
+
             }
             lock (_lock)
             {
@@ -188,18 +217,6 @@ public sealed partial class NetworkMonitor
     {
         lock (_lock)
             ApplyDatagram(datagram);
-    }
-
-    private void TryResync(string why)
-    {
-        try
-        {
-            Resync(why);
-        }
-        catch (NetlinkOverrunException)
-        {
-            Resync(why);
-        }
     }
 
     /// <summary>

@@ -84,6 +84,13 @@ public sealed partial class NetworkMonitor : IDisposable
     /// <summary>Datagrams dropped because they did not come from the kernel.</summary>
     public long RejectedDatagramCount => _events.RejectedDatagrams;
 
+    /// <summary>
+    /// Raised on the monitor thread each time it has applied everything the kernel had queued (after
+    /// a burst, or after each lone event): a point where a consumer can flush output or act on a batch
+    /// of changes at once. Handlers must not block.
+    /// </summary>
+    public event Action? Idle;
+
     /// <summary>The event socket's receive buffer as the kernel reports it.</summary>
     public int ReceiveBufferSize => _events.ReceiveBufferSize;
 

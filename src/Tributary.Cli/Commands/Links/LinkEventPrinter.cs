@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -8,75 +9,81 @@ using Tributary.Links;
 namespace Tributary.Cli.Commands.Links;
 
 /// <summary>
-/// Prints monitor callbacks in the <c>tributary links</c> formats (DESIGN.md "Contracts"), one
-/// flushed line per event:
+/// Prints monitor callbacks in the <c>tributary links</c> formats (DESIGN.md "Contracts"), one line
+/// per event, as UTF-8 into a buffered stream that is flushed whenever the monitor has caught up with
+/// the kernel (<see cref="Flush"/> on <see cref="NetworkMonitor.Idle"/>), so a burst costs one write
+/// and a lone event is shown at once:
 /// <c>new_interface index=3 name=eth0 flags=UP,BROADCAST,RUNNING,MULTICAST</c>,
 /// <c>new_address index=3 name=eth0 family=inet address=10.0.0.1</c>, or with --json
 /// <c>{"event":…,"index":…,"name":…,"flags":&lt;IFF mask&gt;[,"family":"inet"|"inet6","address":…]}</c>.
 /// </summary>
-internal sealed class LinkEventPrinter(TextWriter output, bool json) : INetworkMonitorOps
+internal sealed class LinkEventPrinter(Stream output, bool json) : INetworkMonitorOps
 {
     private readonly object _lock = new();
-    private readonly System.Buffers.ArrayBufferWriter<byte> _line = new(256);
+    private readonly ArrayBufferWriter<byte> _line = new(256);
+    private Utf8JsonWriter? _json;
 
-    public void NewInterface(InterfaceInfo info, object? userData) => Interface("new_interface", info);
+    public void NewInterface(InterfaceInfo info, object? userData) => Print("new_interface", info, null);
 
-    public void UpdateInterface(InterfaceInfo info, object? userData) => Interface("update_interface", info);
+    public void UpdateInterface(InterfaceInfo info, object? userData) => Print("update_interface", info, null);
 
-    public void DeleteInterface(InterfaceInfo info, object? userData) => Interface("delete_interface", info);
+    public void DeleteInterface(InterfaceInfo info, object? userData) => Print("delete_interface", info, null);
 
-    public void NewAddress(InterfaceInfo info, IPAddress address, object? userData) => Address("new_address", info, address);
+    public void NewAddress(InterfaceInfo info, IPAddress address, object? userData) => Print("new_address", info, address);
 
-    public void DeleteAddress(InterfaceInfo info, IPAddress address, object? userData) => Address("delete_address", info, address);
+    public void DeleteAddress(InterfaceInfo info, IPAddress address, object? userData) => Print("delete_address", info, address);
 
-    private void Interface(string evt, InterfaceInfo info)
+    /// <summary>Writes out what is buffered.</summary>
+    public void Flush()
     {
-        string line = json
-            ? Json(evt, info, null)
-            : string.Create(CultureInfo.InvariantCulture, $"{evt} index={info.Index} name={info.Name} flags={InterfaceFlagsText.Format(info.Flags)}");
-        Write(line);
+        lock (_lock)
+            output.Flush();
     }
 
-    private void Address(string evt, InterfaceInfo info, IPAddress address)
-    {
-        string line = json
-            ? Json(evt, info, address)
-            : string.Create(CultureInfo.InvariantCulture, $"{evt} index={info.Index} name={info.Name} family={FamilyName(address)} address={address}");
-        Write(line);
-    }
-
-    private static string FamilyName(IPAddress a) => a.AddressFamily == AddressFamily.InterNetwork ? "inet" : "inet6";
-
-    private string Json(string evt, InterfaceInfo info, IPAddress? address)
+    private void Print(string evt, InterfaceInfo info, IPAddress? address)
     {
         lock (_lock)
         {
             _line.ResetWrittenCount();
-            using (var w = new Utf8JsonWriter(_line))
-            {
-                w.WriteStartObject();
-                w.WriteString("event", evt);
-                w.WriteNumber("index", info.Index);
-                w.WriteString("name", info.Name);
-                w.WriteNumber("flags", (uint)info.Flags);
-                if (address is not null)
-                {
-                    w.WriteString("family", FamilyName(address));
-                    w.WriteString("address", address.ToString());
-                }
-                w.WriteEndObject();
-            }
-            return Encoding.UTF8.GetString(_line.WrittenSpan);
+            if (json)
+                WriteJson(evt, info, address);
+            else
+                WriteText(evt, info, address);
+            _line.GetSpan(1)[0] = (byte)'\n';
+            _line.Advance(1);
+            output.Write(_line.WrittenSpan);
         }
     }
 
-    private void Write(string line)
+    private void WriteJson(string evt, InterfaceInfo info, IPAddress? address)
     {
-        lock (_lock)
+        Utf8JsonWriter w = _json ??= new Utf8JsonWriter(_line);
+        w.Reset(_line);
+        w.WriteStartObject();
+        w.WriteString("event"u8, evt);
+        w.WriteNumber("index"u8, info.Index);
+        w.WriteString("name"u8, info.Name);
+        w.WriteNumber("flags"u8, (uint)info.Flags);
+        if (address is not null)
         {
-            output.WriteLine(line);
-            output.Flush();
+            w.WriteString("family"u8, FamilyName(address));
+            Span<char> text = stackalloc char[64];
+            address.TryFormat(text, out int n);
+            w.WriteString("address"u8, text[..n]);
         }
+        w.WriteEndObject();
+        w.Flush();
     }
 
+    private void WriteText(string evt, InterfaceInfo info, IPAddress? address)
+    {
+        string line = address is null
+            ? string.Create(CultureInfo.InvariantCulture, $"{evt} index={info.Index} name={info.Name} flags={InterfaceFlagsText.Format(info.Flags)}")
+            : string.Create(CultureInfo.InvariantCulture, $"{evt} index={info.Index} name={info.Name} family={FamilyName(address)} address={address}");
+        int n = Encoding.UTF8.GetByteCount(line);
+        Encoding.UTF8.GetBytes(line, _line.GetSpan(n));
+        _line.Advance(n);
+    }
+
+    private static string FamilyName(IPAddress a) => a.AddressFamily == AddressFamily.InterNetwork ? "inet" : "inet6";
 }

@@ -53,7 +53,9 @@ internal static class LinksCommand
                 flags |= NotifyFlags.CheckRoute;
             var settings = new LinksSettings(flags, parse.GetValue(loopback), parse.GetValue(json), parse.GetValue(once),
                 parse.GetValue(receiveBuffer), parse.GetValue(netns), parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Warning);
-            return LinksRunner.RunAsync(settings, Console.Out, ct);
+            // Console.Out flushes on every write; the printer flushes per burst of events instead.
+            var stdout = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
+            return LinksRunner.RunAsync(settings, stdout, ct);
         });
         return cmd;
     }

@@ -7,7 +7,11 @@ namespace Tributary.Cli.Commands.Links;
 /// <summary>Runs the monitor for <c>tributary links</c> and prints its events.</summary>
 internal static class LinksRunner
 {
-    public static async Task<int> RunAsync(LinksSettings settings, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the command, printing to <paramref name="output"/>, which should buffer: it is flushed
+    /// once per burst of events (and at the end), not per line.
+    /// </summary>
+    public static async Task<int> RunAsync(LinksSettings settings, Stream output, CancellationToken cancellationToken)
     {
         NetworkMonitor monitor;
         try
@@ -38,11 +42,13 @@ internal static class LinksRunner
                     foreach (IPAddress a in i.Addresses)
                         printer.NewAddress(i, a, null);
                 });
-                output.Flush();
+                printer.Flush();
                 return CommandRunner.ExitOk;
             }
             monitor.RegisterOps(printer);
+            monitor.Idle += printer.Flush;
             monitor.Start();
+            printer.Flush(); // what Start reported (--existing)
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -50,6 +56,8 @@ internal static class LinksRunner
             catch (OperationCanceledException)
             {
             }
+            monitor.Dispose(); // stops the monitor thread, so nothing is written after the last flush
+            printer.Flush();
             return CommandRunner.ExitOk;
         }
     }
