@@ -154,6 +154,8 @@ internal sealed unsafe class MappedFeed : InputFeed
         if (address == (void*)-1)
             return null;
         Interop.Libc.madvise(address, (nuint)length, Interop.Libc.MADV_SEQUENTIAL);
+        if (Environment.GetEnvironmentVariable("TRIB_POPULATE") == "1")
+            Interop.Libc.madvise(address, (nuint)length, 22 /* MADV_POPULATE_READ */);
         return new MappedFeed(address, length);     // the mapping outlives the descriptor
     }
 
