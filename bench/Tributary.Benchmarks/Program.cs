@@ -8,5 +8,12 @@ namespace Tributary.Benchmarks;
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static int Main(string[] args)
+    {
+        // Whole-process daemon measurements (bench/mptcpd-compare.sh) are not BenchmarkDotNet runs.
+        if (args.Length > 0 && args[0] == "mptcpd")
+            return Mptcp.DaemonComparison.Run(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

@@ -30,7 +30,7 @@ internal static class Mptcp
 
 /// <summary><c>struct mptcp_info</c> (getsockopt SOL_MPTCP/MPTCP_INFO); newer kernels may append fields.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct mptcp_info
+internal unsafe struct mptcp_info
 {
     public byte mptcpi_subflows;
     public byte mptcpi_add_addr_signal;
@@ -52,9 +52,7 @@ internal struct mptcp_info
     public ulong mptcpi_bytes_received;
     public ulong mptcpi_bytes_acked;
     public byte mptcpi_subflows_total;
-    public byte reserved0;
-    public byte reserved1;
-    public byte reserved2;
+    public fixed byte reserved[3];
     public uint mptcpi_last_data_sent;
     public uint mptcpi_last_data_recv;
     public uint mptcpi_last_ack_recv;
