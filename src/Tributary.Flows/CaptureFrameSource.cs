@@ -11,7 +11,7 @@ public sealed class CaptureFrameSource : IFrameSource
     public CaptureFrameSource(PacketSource source) => _source = source;
 
     /// <summary>Opens a capture file ("-" = standard input).</summary>
-    public static CaptureFrameSource Open(string path) => new(CaptureFile.Open(path));
+    public static CaptureFrameSource Open(string path) => new(CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }));
 
     public PacketSource Source => _source;
 

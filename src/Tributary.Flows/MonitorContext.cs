@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tributary.Flows.Internal;
 
 namespace Tributary.Flows;
@@ -107,6 +108,7 @@ public sealed partial class MonitorContext : IDisposable
     /// (raw PacketIn, flow events or orphans), timers due at its instant, then ConnectionNewData. The frame is
     /// only read; a rewrite requested by a callback works on a private copy.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // the caller's loop may stay precompiled (R2R); this body tiers up
     public unsafe void ProcessPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength = -1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -125,6 +127,29 @@ public sealed partial class MonitorContext : IDisposable
             ProcessFrame(f, frame.Length, linkType, timestampMicroseconds, wireLength < 0 ? frame.Length : wireLength, writable: true);
         AfterFrame(timestampMicroseconds);
     }
+
+    /// <summary>
+    /// Processes a frame as shard <paramref name="shard"/> of <paramref name="shards"/>: the clock advances for every
+    /// frame, but only TCP packets whose symmetric 4-tuple hash selects this shard are processed (others: shard 0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // the caller's loop may stay precompiled (R2R); this body tiers up
+    public void ProcessShardedPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength, int shard, int shards)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
+        if (shards == 1)
+            ProcessPacket(frame, linkType, timestampMicroseconds, wireLength);
+        else
+            ProcessShardedPacketCore(frame, linkType, timestampMicroseconds, wireLength, shard, shards);
+    }
+
+    /// <summary>The client and server states of every flow still open (at the end of input).</summary>
+    public IEnumerable<(TcpState Client, TcpState Server)> OpenFlowStates() => OpenFlowStatesCore();
+
+    /// <summary>True inside a callback that has a current packet (not during CONN_NEW_DATA, teardown or timers); cheaper than <see cref="TryGetLastPacket"/>.</summary>
+    public bool HasCurrentPacket => _hasPacket;
 
     /// <summary>mOS <c>mtcp_getlastpkt</c>: the packet being processed; false (AccessDenied) where there is none (ConnectionNewData, ConnectionEnd, timers).</summary>
     public bool TryGetLastPacket(out PacketView packet) => GetLastPacket(out packet);

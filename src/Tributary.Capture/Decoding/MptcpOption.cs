@@ -17,7 +17,7 @@ public readonly ref struct MptcpOption
 
     public MptcpSubtype Subtype { get; init; }
 
-    /// <summary>MP_CAPABLE: protocol version (0 = RFC 6824, 1 = RFC 8684).</summary>
+    /// <summary>MP_CAPABLE: protocol version (0 = RFC 6824, 1 = RFC 8684); ADD_ADDR: 0 for the RFC 6824 layout (IP version nibble), 1 for RFC 8684's.</summary>
     public int Version { get; init; }
 
     /// <summary>
@@ -26,10 +26,10 @@ public readonly ref struct MptcpOption
     /// </summary>
     public byte Flags { get; init; }
 
-    /// <summary>MP_CAPABLE: sender's key (SYN/ACK, ACK); MP_FASTCLOSE: receiver's key.</summary>
+    /// <summary>MP_CAPABLE: sender's key (SYN/ACK, ACK).</summary>
     public ulong SenderKey { get; init; }
 
-    /// <summary>MP_CAPABLE third ACK: receiver's key.</summary>
+    /// <summary>MP_CAPABLE third ACK: receiver's key; MP_FASTCLOSE: the option receiver's key (RFC 8684 §3.5).</summary>
     public ulong ReceiverKey { get; init; }
 
     /// <summary>True when <see cref="SenderKey"/> is present.</summary>
@@ -50,8 +50,8 @@ public readonly ref struct MptcpOption
     /// <summary>MP_JOIN, ADD_ADDR, MP_PRIO (RFC 6824 form): address id.</summary>
     public byte AddressId { get; init; }
 
-    /// <summary>MP_JOIN and MP_PRIO: backup flag.</summary>
-    public bool Backup => Subtype is MptcpSubtype.Join or MptcpSubtype.Priority && (Flags & 0x01) != 0;
+    /// <summary>MP_JOIN SYN and SYN/ACK, and MP_PRIO: backup flag (the MP_JOIN third ACK has none).</summary>
+    public bool Backup => (Subtype == MptcpSubtype.Priority || (Subtype == MptcpSubtype.Join && JoinStage is 1 or 2)) && (Flags & 0x01) != 0;
 
     /// <summary>MP_JOIN SYN: receiver's token.</summary>
     public uint Token { get; init; }
@@ -99,8 +99,8 @@ public readonly ref struct MptcpOption
 
     // ---- ADD_ADDR / REMOVE_ADDR ----
 
-    /// <summary>ADD_ADDR: echo flag (E).</summary>
-    public bool Echo => Subtype == MptcpSubtype.AddAddress && (Flags & 0x01) != 0;
+    /// <summary>ADD_ADDR (RFC 8684 form, <see cref="Version"/> 1): echo flag (E).</summary>
+    public bool Echo => Subtype == MptcpSubtype.AddAddress && Version == 1 && (Flags & 0x01) != 0;
 
     /// <summary>ADD_ADDR: the advertised address.</summary>
     public IpAddress Address { get; init; }
@@ -193,33 +193,46 @@ public readonly ref struct MptcpOption
                 return TryParseDss(data, out option);
             case MptcpSubtype.AddAddress:
             {
-                // §3.4.1: IPv4 8/10 (echo) or 16/18 (with HMAC); IPv6 20/22 or 28/30; +2 with a port.
                 if (data.Length < 2)
                     return false;
-                bool echo = (low & 0x01) != 0;
-                int hmac = echo ? 0 : 8;
-                int rest = length - 4 - hmac;     // address (+ port)
                 int version;
-                bool port;
-                switch (rest)
+                bool port, echo = false, hmac;
+                if (low is 4 or 6)
                 {
-                    case 4: version = 4; port = false; break;
-                    case 6: version = 4; port = true; break;
-                    case 16: version = 6; port = false; break;
-                    case 18: version = 6; port = true; break;
-                    default: return false;
+                    // RFC 6824 §3.4.1 form: the low nibble is the IP version; no echo flag, no HMAC.
+                    version = low;
+                    int rest = length - 4 - (version == 4 ? 4 : 16);
+                    if (rest is not (0 or 2))
+                        return false;
+                    port = rest == 2;
+                    hmac = false;
+                }
+                else
+                {
+                    // RFC 8684 §3.4.1: IPv4 8/10 (echo) or 16/18 (with HMAC); IPv6 20/22 or 28/30; +2 with a port.
+                    echo = (low & 0x01) != 0;
+                    hmac = !echo;
+                    switch (length - 4 - (hmac ? 8 : 0))
+                    {
+                        case 4: version = 4; port = false; break;
+                        case 6: version = 4; port = true; break;
+                        case 16: version = 6; port = false; break;
+                        case 18: version = 6; port = true; break;
+                        default: return false;
+                    }
                 }
                 ReadOnlySpan<byte> a = data[2..];
                 int addressLength = version == 4 ? 4 : 16;
                 option = new MptcpOption
                 {
                     Raw = data, Length = length, Subtype = subtype, Flags = low,
+                    Version = low is 4 or 6 ? 0 : 1,
                     AddressId = data[1],
                     AddressVersion = version,
                     Address = version == 4 ? IpAddress.FromIPv4(a) : IpAddress.FromIPv6(a),
                     Port = port ? BinaryPrimitives.ReadUInt16BigEndian(a[addressLength..]) : (ushort)0,
-                    HasHmac = !echo,
-                    TruncatedHmac = echo ? 0 : BinaryPrimitives.ReadUInt64BigEndian(a[(addressLength + (port ? 2 : 0))..]),
+                    HasHmac = hmac,
+                    TruncatedHmac = hmac ? BinaryPrimitives.ReadUInt64BigEndian(a[(addressLength + (port ? 2 : 0))..]) : 0,
                 };
                 return true;
             }
@@ -253,8 +266,8 @@ public readonly ref struct MptcpOption
                 option = new MptcpOption
                 {
                     Raw = data, Length = length, Subtype = subtype, Flags = low,
-                    HasSenderKey = true,
-                    SenderKey = BinaryPrimitives.ReadUInt64BigEndian(data[2..]),
+                    HasReceiverKey = true,
+                    ReceiverKey = BinaryPrimitives.ReadUInt64BigEndian(data[2..]),
                 };
                 return true;
             case MptcpSubtype.TcpReset:

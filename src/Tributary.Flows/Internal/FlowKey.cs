@@ -3,27 +3,35 @@ using System.Runtime.CompilerServices;
 namespace Tributary.Flows.Internal;
 
 /// <summary>
-/// A directional TCP 4-tuple (source, destination as seen on the wire). IPv4 addresses occupy the low 32 bits
-/// of the 128-bit fields; <see cref="Version"/> keeps the families apart.
+/// A directional TCP 4-tuple (source, destination as seen on the wire). Addresses are two 64-bit halves (IPv4 in
+/// the low 32 bits of the low half) — plain ulong arithmetic inlines everywhere, also in precompiled (R2R) code,
+/// where UInt128 operators would be calls; <see cref="Version"/> keeps the families apart.
 /// </summary>
 internal struct FlowKey : IEquatable<FlowKey>
 {
-    public UInt128 Source;
-    public UInt128 Destination;
+    public ulong SourceHigh;
+    public ulong SourceLow;
+    public ulong DestinationHigh;
+    public ulong DestinationLow;
     public ushort SourcePort;
     public ushort DestinationPort;
     public byte Version;
 
     public readonly FlowKey Reversed() => new()
     {
-        Source = Destination, Destination = Source,
+        SourceHigh = DestinationHigh, SourceLow = DestinationLow, DestinationHigh = SourceHigh, DestinationLow = SourceLow,
         SourcePort = DestinationPort, DestinationPort = SourcePort, Version = Version,
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool Equals(FlowKey other) =>
         SourcePort == other.SourcePort && DestinationPort == other.DestinationPort &&
-        Source == other.Source && Destination == other.Destination && Version == other.Version;
+        SourceLow == other.SourceLow && DestinationLow == other.DestinationLow &&
+        SourceHigh == other.SourceHigh && DestinationHigh == other.DestinationHigh && Version == other.Version;
+
+    public readonly UInt128 Source => new(SourceHigh, SourceLow);
+
+    public readonly UInt128 Destination => new(DestinationHigh, DestinationLow);
 
     public override readonly bool Equals(object? obj) => obj is FlowKey k && Equals(k);
 
@@ -33,8 +41,8 @@ internal struct FlowKey : IEquatable<FlowKey>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly uint DirectionalHash()
     {
-        ulong s = (ulong)Source ^ (ulong)(Source >> 64);
-        ulong d = (ulong)Destination ^ (ulong)(Destination >> 64);
+        ulong s = SourceLow ^ SourceHigh;
+        ulong d = DestinationLow ^ DestinationHigh;
         ulong x = s * 0x9E3779B97F4A7C15UL ^ (d + 0x632BE59BD9B4E019UL) * 0xC2B2AE3D27D4EB4FUL
                   ^ ((ulong)SourcePort << 16 | DestinationPort) * 0x165667B19E3779F9UL;
         x ^= x >> 29;
@@ -46,8 +54,8 @@ internal struct FlowKey : IEquatable<FlowKey>
     /// <summary>Direction-independent hash (mOS's symmetric RSS idea): both directions of a connection map to the same shard.</summary>
     public readonly uint SymmetricHash()
     {
-        ulong s = (ulong)Source ^ (ulong)(Source >> 64);
-        ulong d = (ulong)Destination ^ (ulong)(Destination >> 64);
+        ulong s = SourceLow ^ SourceHigh;
+        ulong d = DestinationLow ^ DestinationHigh;
         ulong x = (s ^ d) * 0x9E3779B97F4A7C15UL ^ ((ulong)(SourcePort ^ DestinationPort) * 0xC2B2AE3D27D4EB4FUL) ^ (s + d);
         x ^= x >> 31;
         x *= 0xBF58476D1CE4E5B9UL;

@@ -14,6 +14,11 @@ internal struct FlowRecord
     public MonitorSocket? FirstSocket;
     public MonitorSocket? LastSocket;
 
+    /// <summary>Union of the flow sockets' active events per hook (Send, Receive, Null): most dispatches end here.</summary>
+    public ulong SendMask;
+    public ulong ReceiveMask;
+    public ulong NullMask;
+
     public bool InUse;
     public bool ServerKeyed;
     public bool Destroying;

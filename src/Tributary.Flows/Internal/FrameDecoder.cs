@@ -215,8 +215,10 @@ internal static unsafe class FrameDecoder
             p.IpHeaderLength = ihl;
             p.IpLength = total;
             p.Protocol = f[off + 9];
-            p.Source = Be32(f + off + 12);
-            p.Destination = Be32(f + off + 16);
+            p.SourceHigh = 0;
+            p.SourceLow = Be32(f + off + 12);
+            p.DestinationHigh = 0;
+            p.DestinationLow = Be32(f + off + 16);
             if (caplen < off + total || caplen < off + ihl)
             {
                 p.Status = DecodeStatus.Truncated;
@@ -242,8 +244,10 @@ internal static unsafe class FrameDecoder
             }
             int payloadLength = Be16(f + off + 4);
             p.IpLength = 40 + payloadLength;
-            p.Source = ReadV6(f + off + 8);
-            p.Destination = ReadV6(f + off + 24);
+            p.SourceHigh = Be64(f + off + 8);
+            p.SourceLow = Be64(f + off + 16);
+            p.DestinationHigh = Be64(f + off + 24);
+            p.DestinationLow = Be64(f + off + 32);
             int end = off + 40 + payloadLength;
             bool truncated = caplen < end;
             int limit = truncated ? caplen : end;
@@ -315,8 +319,6 @@ internal static unsafe class FrameDecoder
             p.Status = DecodeStatus.BadIp;
         }
     }
-
-    private static UInt128 ReadV6(byte* a) => new(Be64(a), Be64(a + 8));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Be64(byte* p) => BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(p));

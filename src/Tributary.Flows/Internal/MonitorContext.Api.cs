@@ -52,6 +52,8 @@ public sealed partial class MonitorContext
             return MonitorError.None; // B5b: mOS keeps the first callback and reports success
         }
         s.Callbacks[(int)hook] = path.Count == 0 ? set.WithBuiltIn(ev, callback) : set.WithUde(path, callback);
+        if (s.Kind == MonitorSocketKind.Flow)
+            RecomputeFlowMasks(s.Flow);
         return MonitorError.None;
     }
 

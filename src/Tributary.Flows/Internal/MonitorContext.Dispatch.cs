@@ -22,6 +22,9 @@ public sealed partial class MonitorContext
     private void DispatchFlow(int flow, Side side, HookPoint hook, ulong events, bool forwardOrder)
     {
         ref FlowRecord f = ref _flows[flow];
+        ulong flowMask = hook == HookPoint.Send ? f.SendMask : hook == HookPoint.Receive ? f.ReceiveMask : f.NullMask;
+        if ((events & flowMask) == 0)
+            return;
         if (forwardOrder)
         {
             for (MonitorSocket? s = f.FirstSocket; s is not null;)
@@ -146,6 +149,22 @@ public sealed partial class MonitorContext
         }
         if (any)
             _stats.ErrorsField++;
+    }
+
+    /// <summary>Recomputes the flow's per-hook event masks after its sockets or their registrations changed.</summary>
+    private void RecomputeFlowMasks(int flow)
+    {
+        ref FlowRecord f = ref _flows[flow];
+        ulong snd = 0, rcv = 0, nul = 0;
+        for (MonitorSocket? s = f.FirstSocket; s is not null; s = s.NextInFlow)
+        {
+            snd |= s.Callbacks[(int)HookPoint.Send].ActiveMask;
+            rcv |= s.Callbacks[(int)HookPoint.Receive].ActiveMask;
+            nul |= s.Callbacks[(int)HookPoint.Null].ActiveMask;
+        }
+        f.SendMask = snd;
+        f.ReceiveMask = rcv;
+        f.NullMask = nul;
     }
 
     private void QueueNewData(int flow, Side side)

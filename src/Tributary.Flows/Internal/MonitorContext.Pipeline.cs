@@ -60,28 +60,68 @@ public sealed partial class MonitorContext
 
     private unsafe void ProcessFrame(byte* frame, int length, int linkType, long timestampUs, int wireLength, bool writable)
     {
+        SetFrame(frame, length, linkType, wireLength);
+        FrameDecoder.Decode(ref _packet);
+        ProcessCurrentFrame(writable);
+    }
+
+    private unsafe void SetFrame(byte* frame, int length, int linkType, int wireLength)
+    {
         ref PacketContext p = ref _packet;
         p.Frame = frame;
         p.FrameLength = length;
         p.WireLength = wireLength;
         p.LinkType = linkType;
         p.TimestampUs = _clockUs;
+    }
+
+    private unsafe void ProcessCurrentFrame(bool writable)
+    {
+        ref PacketContext p = ref _packet;
         _framePrivateCopy = writable;
         _dropped = false;
         _modifiedByCallback = false;
         _stats.PacketsField++;
-        FrameDecoder.Decode(ref p);
         bool forward = ProcessDecoded(ref p);
         _hasPacket = false;
         _currentFlow = -1;
         if (forward && Options.Forward && !_dropped)
         {
             _stats.ForwardedField++;
-            ForwardSink?.Invoke(new ReadOnlySpan<byte>(p.Frame, p.FrameLength), linkType);
+            ForwardSink?.Invoke(new ReadOnlySpan<byte>(p.Frame, p.FrameLength), p.LinkType);
         }
         else
         {
             _stats.DroppedField++;
+        }
+    }
+
+    /// <summary>
+    /// Sharded processing (mOS's symmetric RSS, INVENTORY §1): every shard sees every frame (its clock advances),
+    /// but only processes the TCP packets whose symmetric 4-tuple hash selects it; other frames go to shard 0.
+    /// </summary>
+    internal unsafe void ProcessShardedPacketCore(ReadOnlySpan<byte> frame, int linkType, long timestampUs, int wireLength, int shard, int shards)
+    {
+        AdvanceClockCore(timestampUs, inclusive: false);
+        fixed (byte* f = frame)
+        {
+            SetFrame(f, frame.Length, linkType, wireLength);
+            FrameDecoder.Decode(ref _packet);
+            int owner = _packet.Status == DecodeStatus.Tcp ? (int)(_packet.Key.SymmetricHash() % (uint)shards) : 0;
+            if (owner != shard)
+                return;
+            ProcessCurrentFrame(writable: false);
+        }
+        AfterFrame(timestampUs);
+    }
+
+    /// <summary>The client and server states of every flow still open.</summary>
+    internal IEnumerable<(TcpState Client, TcpState Server)> OpenFlowStatesCore()
+    {
+        for (int i = 0; i < _flowHigh; i++)
+        {
+            if (_flows[i].InUse)
+                yield return (_flows[i].Client.PublicState, _flows[i].Server.PublicState);
         }
     }
 
@@ -268,6 +308,7 @@ public sealed partial class MonitorContext
             f.LastSocket = s;
         }
         RecomputeSideFlags(flow);
+        RecomputeFlowMasks(flow);
         if (!_compat)
         {
             // B13: a listener's overlap default applies from the buffer's creation.

@@ -19,6 +19,14 @@ public sealed partial class MonitorContext
     private int _idleHead = -1;
     private int _idleTail = -1;
     private long _idleHeadSinceUs;
+    /// <summary>A lower bound of the next due time: per packet, one comparison decides that nothing is due.</summary>
+    private long _nextDueUs = long.MinValue;
+
+    private void LowerNextDue(long due)
+    {
+        if (due < _nextDueUs)
+            _nextDueUs = due;
+    }
 
     private void InitializeTimers()
     {
@@ -43,6 +51,7 @@ public sealed partial class MonitorContext
         while (i > 0 && _userTimers[i - 1].Due > t.Due)
             i--;
         _userTimers.Insert(i, t);
+        LowerNextDue(t.Due);
     }
 
     private void AdvanceClockCore(long timestampUs, bool inclusive)
@@ -71,6 +80,8 @@ public sealed partial class MonitorContext
     /// <summary>Fires due work with due &lt; t (or ≤ t when inclusive) in due order.</summary>
     private void FireDue(long t, bool inclusive)
     {
+        if (inclusive ? t < _nextDueUs : t <= _nextDueUs)
+            return;
         while (true)
         {
             long bestDue = long.MaxValue;
@@ -91,7 +102,10 @@ public sealed partial class MonitorContext
                 kind = 2;
             }
             if (kind < 0 || (inclusive ? bestDue > t : bestDue >= t))
+            {
+                _nextDueUs = bestDue;
                 return;
+            }
             if (bestDue > _clockUs)
                 SetClock(bestDue);
             switch (kind)
@@ -129,7 +143,10 @@ public sealed partial class MonitorContext
     private void TryScheduleTimeWait(int flow, ref FlowRecord f, bool client)
     {
         if (TimeWaitDue(ref f, client) is long due)
+        {
             _timeWaits.Enqueue((flow, f.Generation, client), (due, _timerSequence++));
+            LowerNextDue(due);
+        }
     }
 
     private long? TimeWaitDue(ref FlowRecord f, bool client)
@@ -188,12 +205,15 @@ public sealed partial class MonitorContext
             {
                 _idleHead = flow;
                 _idleHeadSinceUs = _clockUs;
+                _nextDueUs = long.MinValue; // a new head: recompute
             }
             _idleTail = flow;
         }
         else
         {
-            _idle.Enqueue((flow, f.Generation), (IdleDue(ref f), f.CreationSequence));
+            long due = IdleDue(ref f);
+            _idle.Enqueue((flow, f.Generation), (due, f.CreationSequence));
+            LowerNextDue(due);
         }
     }
 
@@ -213,6 +233,7 @@ public sealed partial class MonitorContext
         {
             _idleHead = f.TimeoutNext;
             _idleHeadSinceUs = _clockUs;
+            _nextDueUs = long.MinValue; // the head changed: recompute
         }
         if (f.TimeoutNext >= 0)
             _flows[f.TimeoutNext].TimeoutPrev = f.TimeoutPrev;

@@ -40,8 +40,13 @@ internal unsafe struct PacketContext
     /// <summary>IPv4 total length, or 40 + payload length for IPv6.</summary>
     public int IpLength;
     public byte Protocol;
-    public UInt128 Source;
-    public UInt128 Destination;
+    public ulong SourceHigh;
+    public ulong SourceLow;
+    public ulong DestinationHigh;
+    public ulong DestinationLow;
+
+    public readonly UInt128 Source => new(SourceHigh, SourceLow);
+    public readonly UInt128 Destination => new(DestinationHigh, DestinationLow);
 
     public int L4Offset;
     public ushort SourcePort;
@@ -67,7 +72,8 @@ internal unsafe struct PacketContext
 
     public readonly FlowKey Key => new()
     {
-        Source = Source, Destination = Destination, SourcePort = SourcePort,
+        SourceHigh = SourceHigh, SourceLow = SourceLow, DestinationHigh = DestinationHigh, DestinationLow = DestinationLow,
+        SourcePort = SourcePort,
         DestinationPort = DestinationPort, Version = IpVersion,
     };
 }

@@ -23,7 +23,7 @@ public static class Tshark
     public static List<PacketRow> OurRows(string path, bool memoryMap = false)
     {
         var rows = new List<PacketRow>();
-        using PacketSource source = Files.CaptureFile.Open(path, new Files.CaptureFileOptions { MemoryMap = memoryMap });
+        using PacketSource source = Tributary.Capture.Files.CaptureFile.Open(path, new Tributary.Capture.Files.CaptureFileOptions { MemoryMap = memoryMap });
         while (source.TryReadNext(out Packet p))
             rows.Add(PacketRow.FromDecoder(p));
         return rows;

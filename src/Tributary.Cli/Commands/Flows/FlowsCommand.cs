@@ -10,6 +10,7 @@ internal static class FlowsCommand
         var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics.");
         cmd.Subcommands.Add(FlowsTraceCommand.Create());
         cmd.Subcommands.Add(FlowsSummaryCommand.Create());
+        cmd.Subcommands.Add(FlowsStatsCommand.Create());
         return cmd;
     }
 }

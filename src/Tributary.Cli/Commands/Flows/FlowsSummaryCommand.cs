@@ -29,7 +29,7 @@ internal static class FlowsSummaryCommand
         string? fault = null;
         try
         {
-            using PacketSource source = CaptureFile.Open(path);
+            using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
             try
             {
                 while (source.TryReadNext(out Packet p))

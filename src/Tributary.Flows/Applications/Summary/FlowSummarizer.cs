@@ -20,6 +20,7 @@ public sealed class FlowSummarizer
     private readonly Dictionary<(IpAddress, ushort, IpAddress, ushort), FlowSummary> _current = [];
     private readonly List<FlowSummary> _flows = [];
     private readonly bool _verifyChecksums;
+    private readonly IpFragmentReassembler _reassembler = new();
 
     public FlowSummarizer(bool verifyChecksums) => _verifyChecksums = verifyChecksums;
 
@@ -29,7 +30,6 @@ public sealed class FlowSummarizer
     public long Packets { get; private set; }
     public long TcpSegments { get; private set; }
     public long ChecksumErrors { get; private set; }
-    public long FragmentsSkipped { get; private set; }
 
     /// <summary>Adds one captured frame.</summary>
     public void Add(ReadOnlySpan<byte> frame, LinkType linkType, int originalLength, long timestampNanoseconds)
@@ -40,9 +40,11 @@ public sealed class FlowSummarizer
             return;
         if (d.IsFragment)
         {
-            // tshark reassembles IP fragments before TCP; until the packet layer's reassembler is in, a
-            // fragmented segment is left out (counted).
-            FragmentsSkipped++;
+            // tshark reassembles IP fragments before TCP: the segment counts once, on its last fragment.
+            if (_reassembler.Process(d, timestampNanoseconds, out ReadOnlySpan<byte> datagram) != FragmentResult.Complete)
+                return;
+            PacketDecoder.DecodeIp(datagram, out DecodedPacket whole);
+            AddDecoded(whole);
             return;
         }
         AddDecoded(d);

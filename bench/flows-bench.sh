@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of the flow stack beside the C peers of tools/flows (issue 5 targets), on the big
+# capture rebuilt by tools/flows/gen_big.sh. Every tool runs as its own process under /usr/bin/time, the runs are
+# interleaved (round-robin) so that load from other jobs on the shared machine hits every tool alike, and the
+# median wall time of each tool is reported with its packet rate and its ratio to the peers measured in the same
+# run. mOS cannot run here: its figures (reference/mos/PERF.md, last section, measured on the reference box beside
+# the same peers) are compared through the mmap peer, i.e. "reference-box equivalent" = our rate / mmap rate here
+# x mmap rate there (13.4 Mpps).
+#
+#   usage: bench/flows-bench.sh [-n RUNS] [-p BIG.pcap] [-d PEERS_DIR]
+#   defaults: 5 runs; /dev/shm/flows-bench/big.pcap (built when missing, ~1.7 GB, never in the repository);
+#             peers built from a copy of ../shared/tools/flows/peers in /tmp/flows-peers.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="$(cd "$here/../shared" && pwd)"
+runs=5
+big=/dev/shm/flows-bench/big.pcap
+peers=/tmp/flows-peers
+while getopts "n:p:d:" o; do
+  case $o in
+    n) runs=$OPTARG ;;
+    p) big=$OPTARG ;;
+    d) peers=$OPTARG ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
+  esac
+done
+
+if [[ ! -s $big ]]; then
+  mkdir -p "$(dirname "$big")"
+  echo "building $big with tools/flows/gen_big.sh ..." >&2
+  "$shared/tools/flows/gen_big.sh" "$big" >&2
+fi
+if [[ ! -x $peers/mmap_count || ! -x $peers/nids_count || ! -x $peers/pcap_count ]]; then
+  rm -rf "$peers" && cp -r "$shared/tools/flows/peers" "$peers"
+  make -C "$peers" mmap_count pcap_count nids_count >&2
+fi
+"$here/tributary" flows stats "$shared/reference/mos/pcaps/01_handshake_close.pcap" >/dev/null # build once
+
+frames=2677100
+declare -A cmd=(
+  [mmap]="$peers/mmap_count $big"
+  [mmap_touch]="$peers/mmap_count $big --touch"
+  [pcap]="$peers/pcap_count $big"
+  [libnids]="$peers/nids_count $big"
+  [libnids_chksum]="$peers/nids_count $big --chksum"
+  [stats]="$here/tributary flows stats $big"
+  [stats_buffers_checksums]="$here/tributary flows stats --buffers --checksums $big"
+  [stats_threads2]="$here/tributary flows stats --threads 2 $big"
+  [stats_buffers_checksums_threads2]="$here/tributary flows stats --buffers --checksums --threads 2 $big"
+)
+order=(mmap mmap_touch pcap libnids libnids_chksum stats stats_buffers_checksums stats_threads2 stats_buffers_checksums_threads2)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat "$big" >/dev/null # page cache
+for ((r = 1; r <= runs; r++)); do
+  for t in "${order[@]}"; do
+    /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" ${cmd[$t]} >"$tmp/out" 2>/dev/null || { echo "$t failed" >&2; cat "$tmp/out" >&2; exit 1; }
+    echo "$t $(cat "$tmp/time")" >>"$tmp/runs"
+  done
+done
+echo "# $(date -u +%FT%TZ) $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), $runs interleaved runs, $frames frames"
+python3 - "$tmp/runs" "$frames" <<'EOF'
+import sys, statistics
+runs, frames = sys.argv[1], int(sys.argv[2])
+data = {}
+for line in open(runs):
+    t, wall, user, sys_, rss = line.split()
+    data.setdefault(t, []).append((float(wall), float(user) + float(sys_), int(rss)))
+med = {t: statistics.median(w for w, _, _ in v) for t, v in data.items()}
+mpps = {t: frames / w / 1e6 for t, w in med.items()}
+print(f"{'tool':36} {'wall s':>8} {'cpu s':>7} {'Mpps':>7} {'RSS MiB':>8} {'/mmap':>6} {'ref-box Mpps':>12}")
+for t, v in data.items():
+    cpu = statistics.median(c for _, c, _ in v)
+    rss = max(r for _, _, r in v) / 1024
+    print(f"{t:36} {med[t]:8.3f} {cpu:7.3f} {mpps[t]:7.2f} {rss:8.0f} {mpps[t] / mpps['mmap']:6.2f} {mpps[t] / mpps['mmap'] * 13.4:12.2f}")
+s, sb = mpps['stats'], mpps['stats_buffers_checksums']
+print()
+print(f"flows stats (buffers off)            vs libnids {s / mpps['libnids']:.2f}x (target 1.57x), vs mOS 2.68 (ref-box eq.) {s / mpps['mmap'] * 13.4 / 2.68:.2f}x (target 3x), {s / mpps['mmap']:.0%} of mmap (target 60%)")
+print(f"flows stats --buffers --checksums    vs libnids --chksum {sb / mpps['libnids_chksum']:.2f}x (target 1.3x), vs mOS 2.36 (ref-box eq.) {sb / mpps['mmap'] * 13.4 / 2.36:.2f}x (target 2x)")
+print(f"--threads 2 speed-up                 {mpps['stats_threads2'] / s:.2f}x buffers off, {mpps['stats_buffers_checksums_threads2'] / sb:.2f}x with buffers (target 1.6x)")
+EOF

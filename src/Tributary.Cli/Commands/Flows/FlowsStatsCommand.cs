@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Tributary.Capture;
+using Tributary.Flows.Applications.Stats;
+
+namespace Tributary.Cli.Commands.Flows;
+
+/// <summary>
+/// <c>tributary flows stats CAPTURE [--buffers] [--checksums] [--threads N] [--json]</c>: the standard monitoring
+/// workload and benchmark (DESIGN.md "Contracts"): totals and the packet rate.
+/// </summary>
+internal static class FlowsStatsCommand
+{
+    public static Command Create()
+    {
+        var capture = new Argument<string>("CAPTURE") { Description = "pcap or pcapng file, or - for standard input." };
+        var buffers = new Option<bool>("--buffers") { Description = "Receive buffers on, with one peek per CONN_NEW_DATA." };
+        var checksums = new Option<bool>("--checksums") { Description = "Verify IPv4 header and TCP checksums." };
+        var threads = new Option<int>("--threads") { Description = "Shards: one monitoring context per thread (symmetric 4-tuple hash).", HelpName = "N", DefaultValueFactory = _ => 1 };
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 256)
+                r.AddError("--threads must be between 1 and 256");
+        });
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var cmd = new Command("stats", "Track every TCP flow (both sides' states, optional reassembly) and print totals and the packet rate.")
+        {
+            capture, buffers, checksums, threads, json,
+        };
+        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture)!, new FlowStatisticsOptions
+        {
+            Buffers = parse.GetValue(buffers),
+            Checksums = parse.GetValue(checksums),
+            Threads = parse.GetValue(threads),
+        }, parse.GetValue(json), ct)));
+        return cmd;
+    }
+
+    private static int Run(string path, FlowStatisticsOptions options, bool json, CancellationToken ct)
+    {
+        FlowStatisticsResult r;
+        try
+        {
+            r = new FlowStatistics(options).Run(path, ct);
+        }
+        catch (CaptureFileException ex)
+        {
+            throw new CommandLineException(ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandLineException($"{path}: {ex.Message}");
+        }
+        using Stream stdout = Console.OpenStandardOutput();
+        if (json)
+        {
+            using var w = new Utf8JsonWriter(stdout);
+            w.WriteStartObject();
+            w.WriteNumber("packets", r.Packets);
+            w.WriteNumber("tcp_packets", r.TcpPackets);
+            w.WriteNumber("flows", r.Flows);
+            w.WriteNumber("orphans", r.Orphans);
+            w.WriteNumber("rexmits", r.Retransmissions);
+            w.WriteNumber("errors", r.Errors);
+            w.WriteNumber("malformed", r.Malformed);
+            w.WriteNumber("checksum_errors", r.ChecksumErrors);
+            w.WriteNumber("new_data", r.NewDataEvents);
+            w.WriteNumber("peeked_bytes", r.PeekedBytes);
+            w.WriteStartObject("final_states");
+            foreach ((string k, long v) in r.FinalStates)
+                w.WriteNumber(k, v);
+            w.WriteEndObject();
+            w.WriteNumber("threads", options.Threads);
+            w.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 6));
+            w.WriteNumber("mpps", Math.Round(r.MegaPacketsPerSecond, 3));
+            w.WriteEndObject();
+            w.Flush();
+            stdout.WriteByte((byte)'\n');
+            return 0;
+        }
+        using var t = new StreamWriter(stdout);
+        string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+        t.Write(F($"packets {r.Packets}\ntcp_packets {r.TcpPackets}\nflows {r.Flows}\norphans {r.Orphans}\nrexmits {r.Retransmissions}\nerrors {r.Errors}\n"));
+        t.Write(F($"malformed {r.Malformed}\nchecksum_errors {r.ChecksumErrors}\nnew_data {r.NewDataEvents}\npeeked_bytes {r.PeekedBytes}\n"));
+        foreach ((string k, long v) in r.FinalStates)
+            t.Write(F($"state {k} {v}\n"));
+        t.Write(F($"threads {options.Threads}\nseconds {r.Elapsed.TotalSeconds:F6}\nmpps {r.MegaPacketsPerSecond:F3}\n"));
+        return 0;
+    }
+}

@@ -1,0 +1,236 @@
+using System.Runtime.CompilerServices;
+using System.Diagnostics;
+using Tributary.Capture;
+using Tributary.Capture.Files;
+
+namespace Tributary.Flows.Applications.Stats;
+
+/// <summary>Options of the <c>flows stats</c> workload.</summary>
+public sealed record FlowStatisticsOptions
+{
+    /// <summary>Receive buffers on, with a CONN_NEW_DATA callback doing one buffer-info query and one 64 KiB peek.</summary>
+    public bool Buffers { get; init; }
+    public bool Checksums { get; init; }
+    /// <summary>Shards (one context per thread, symmetric 4-tuple hash).</summary>
+    public int Threads { get; init; } = 1;
+    public int TcpTimeoutSeconds { get; init; } = 30;
+}
+
+/// <summary>Totals of a <c>flows stats</c> run.</summary>
+public sealed class FlowStatisticsResult
+{
+    public long Packets { get; internal set; }
+    public long TcpPackets { get; internal set; }
+    public long Flows { get; internal set; }
+    public long Orphans { get; internal set; }
+    public long Retransmissions { get; internal set; }
+    public long Errors { get; internal set; }
+    public long Malformed { get; internal set; }
+    public long ChecksumErrors { get; internal set; }
+    public long NewDataEvents { get; internal set; }
+    public long PeekedBytes { get; internal set; }
+    /// <summary>Flows that ended, by "client/server" state before their teardown; flows still open at the end under "open:client/server".</summary>
+    public SortedDictionary<string, long> FinalStates { get; } = new(StringComparer.Ordinal);
+    public TimeSpan Elapsed { get; internal set; }
+    public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
+    /// <summary>Managed heap growth per tracked flow at the peak of concurrency is not exposed here; see the benchmark.</summary>
+    public int PeakFlows { get; internal set; }
+}
+
+/// <summary>
+/// The standard monitoring workload (DESIGN.md "flows stats"), after mOS's midstat: a stream listener with
+/// ConnectionStart and ConnectionEnd at the Send hook and TcpStateChange at both hooks reading the side's state;
+/// receive buffers off unless <see cref="FlowStatisticsOptions.Buffers"/>, then also ConnectionNewData with one
+/// peek. Sharded over threads as mOS shards over cores: every thread reads the capture and keeps the packets whose
+/// symmetric 4-tuple hash selects it (shared-nothing; no queues between threads).
+/// </summary>
+public sealed class FlowStatistics
+{
+    private readonly FlowStatisticsOptions _options;
+
+    public FlowStatistics(FlowStatisticsOptions options) => _options = options;
+
+    /// <summary>Runs over a capture file ("-" = standard input, always one thread).</summary>
+    public FlowStatisticsResult Run(string path, CancellationToken cancellationToken = default)
+    {
+        int threads = path == CaptureFile.StandardInputName ? 1 : Math.Max(1, _options.Threads);
+        var shards = new Shard[threads];
+        var watch = Stopwatch.StartNew();
+        if (threads == 1)
+        {
+            shards[0] = new Shard(_options, 0, 1);
+            using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+            shards[0].Run(source, cancellationToken);
+        }
+        else
+        {
+            var errors = new Exception?[threads];
+            var workers = new Thread[threads];
+            for (int i = 0; i < threads; i++)
+            {
+                int index = i;
+                shards[i] = new Shard(_options, index, threads);
+                workers[i] = new Thread(() =>
+                {
+                    try
+                    {
+                        using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+                        shards[index].Run(source, cancellationToken);
+                    }
+                    catch (Exception ex) when (ex is CaptureFileException or IOException or OperationCanceledException)
+                    {
+                        errors[index] = ex;
+                    }
+                }) { IsBackground = true, Name = $"flows-shard-{index}" };
+                workers[i].Start();
+            }
+            foreach (Thread t in workers)
+                t.Join();
+            if (errors.FirstOrDefault(e => e is not null) is Exception first)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+        }
+        watch.Stop();
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        foreach (Shard s in shards)
+            s.AddTo(result);
+        return result;
+    }
+
+    /// <summary>Runs one context over an already opened source (tests, benchmarks).</summary>
+    public FlowStatisticsResult Run(PacketSource source, CancellationToken cancellationToken = default)
+    {
+        var shard = new Shard(_options, 0, 1);
+        var watch = Stopwatch.StartNew();
+        shard.Run(source, cancellationToken);
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        shard.AddTo(result);
+        return result;
+    }
+
+    private sealed class Shard
+    {
+        private readonly MonitorContext _ctx;
+        private readonly int _index;
+        private readonly int _count;
+        private readonly byte[] _peek = new byte[64 * 1024];
+        // Per socket id: the states seen by the state-change callbacks (midstat keeps them per connection).
+        private byte[] _client = new byte[1024];
+        private byte[] _server = new byte[1024];
+        private readonly Dictionary<int, long> _final = [];
+        private long _newData;
+        private long _peeked;
+
+        public Shard(FlowStatisticsOptions options, int index, int count)
+        {
+            _index = index;
+            _count = count;
+            _ctx = new MonitorContext(new MonitorContextOptions
+            {
+                Forward = false,
+                VerifyChecksums = options.Checksums,
+                TcpTimeoutSeconds = options.TcpTimeoutSeconds,
+            });
+            MonitorSocket listener = _ctx.CreateStreamListener();
+            if (!options.Buffers)
+            {
+                listener.DisableBuffer(Side.Client);
+                listener.DisableBuffer(Side.Server);
+            }
+            listener.RegisterCallback(MonitorEvent.ConnectionStart, HookPoint.Send, OnStart);
+            listener.RegisterCallback(MonitorEvent.ConnectionEnd, HookPoint.Send, OnEnd);
+            listener.RegisterCallback(MonitorEvent.TcpStateChange, HookPoint.Send, OnStateChange);
+            listener.RegisterCallback(MonitorEvent.TcpStateChange, HookPoint.Receive, OnStateChange);
+            if (options.Buffers)
+                listener.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, OnNewData);
+        }
+
+        public void Run(PacketSource source, CancellationToken ct)
+        {
+            long last = 0;
+            int n = 0;
+            while (source.TryReadNext(out Packet p))
+            {
+                long us = p.TimestampNanoseconds / 1000;
+                _ctx.ProcessShardedPacket(p.Data, (int)p.LinkType, us, p.OriginalLength, _index, _count);
+                if (us > last)
+                    last = us;
+                if ((++n & 0xFFFF) == 0)
+                    ct.ThrowIfCancellationRequested();
+            }
+            _ctx.Finish(last);
+        }
+
+        private void EnsureId(int id)
+        {
+            if (id >= _client.Length)
+            {
+                int size = Math.Max(id + 1, _client.Length * 2);
+                Array.Resize(ref _client, size);
+                Array.Resize(ref _server, size);
+            }
+        }
+
+        private void OnStart(MonitorContext ctx, MonitorSocket s, Side side, MonitorEvent ev)
+        {
+            EnsureId(s.Id);
+            _client[s.Id] = (byte)TcpState.SynSent;
+            _server[s.Id] = (byte)TcpState.Listen;
+        }
+
+        private void OnStateChange(MonitorContext ctx, MonitorSocket s, Side side, MonitorEvent ev)
+        {
+            if (!ctx.HasCurrentPacket)
+                return; // the teardown's state change: keep the state the flow ended in
+            if (s.TryGetState(side, out TcpState st) != MonitorError.None)
+                return;
+            EnsureId(s.Id);
+            if (side == Side.Client)
+                _client[s.Id] = (byte)st;
+            else
+                _server[s.Id] = (byte)st;
+        }
+
+        private void OnEnd(MonitorContext ctx, MonitorSocket s, Side side, MonitorEvent ev)
+        {
+            if (side != Side.Client)
+                return; // once per connection (midstat's second CONN_END finds nothing)
+            EnsureId(s.Id);
+            int key = _client[s.Id] << 8 | _server[s.Id];
+            _final[key] = _final.GetValueOrDefault(key) + 1;
+        }
+
+        private void OnNewData(MonitorContext ctx, MonitorSocket s, Side side, MonitorEvent ev)
+        {
+            _newData++;
+            s.TryGetBufferInfo(side, out _);
+            int r = s.Peek(side, _peek);
+            if (r > 0)
+                _peeked += r;
+        }
+
+        public void AddTo(FlowStatisticsResult r)
+        {
+            MonitorStatistics st = _ctx.Statistics;
+            r.Packets += st.Packets;
+            r.TcpPackets += st.TcpPackets;
+            r.Flows += st.Flows;
+            r.Orphans += st.Orphans;
+            r.Retransmissions += st.Retransmissions;
+            r.Errors += st.Errors;
+            r.Malformed += st.Malformed;
+            r.ChecksumErrors += st.ChecksumErrors;
+            r.NewDataEvents += _newData;
+            r.PeekedBytes += _peeked;
+            foreach ((int key, long count) in _final)
+            {
+                string name = $"{Applications.Trace.ReferenceTracer.StateName((TcpState)(key >> 8))}/{Applications.Trace.ReferenceTracer.StateName((TcpState)(key & 255))}";
+                r.FinalStates[name] = r.FinalStates.GetValueOrDefault(name) + count;
+            }
+            foreach ((TcpState c, TcpState s) in _ctx.OpenFlowStates())
+            {
+                string name = $"open:{Applications.Trace.ReferenceTracer.StateName(c)}/{Applications.Trace.ReferenceTracer.StateName(s)}";
+                r.FinalStates[name] = r.FinalStates.GetValueOrDefault(name) + 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using Tributary.Capture;
+using Tributary.Capture.Live;
+
+namespace Tributary.Flows.Inline;
+
+/// <summary>
+/// A two-interface middlebox (mOS inline mode, INVENTORY §15, <c>nic_forward_table</c>): every frame received on one
+/// interface runs through the <see cref="MonitorContext"/> and is sent out of the other unless a callback dropped it
+/// (<see cref="MonitorContext.DropPacket"/>); rewrites (<see cref="MonitorContext.OverwritePacket"/>) go out as made;
+/// <see cref="MonitorContext.SendPacket"/> injects. The context runs on the wall clock and is only touched by
+/// <see cref="Run"/>'s thread. Interfaces are opened in the caller's network namespace.
+/// </summary>
+public sealed class InlineMonitor : IDisposable
+{
+    private readonly MonitorContext _context;
+    private readonly LiveCapture _inA, _inB;
+    private readonly PacketSender _outA, _outB;
+    private PacketSender? _forwardTo;
+    private PacketSender? _backTo;
+    private volatile bool _stop;
+
+    public InlineMonitor(MonitorContext context, string interfaceA, string interfaceB)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.Options.Forward)
+            throw new ArgumentException("inline mode needs Forward = true", nameof(context));
+        _context = context;
+        var options = new LiveCaptureOptions { IgnoreOutgoing = true, BlockTimeoutMilliseconds = 1, BlockCount = 16 };
+        _inA = LiveCapture.Open(interfaceA, options);
+        _inB = LiveCapture.Open(interfaceB, options);
+        _outA = PacketSender.Open(interfaceA);
+        _outB = PacketSender.Open(interfaceB);
+        context.ForwardSink = (frame, _) => _forwardTo!.TrySend(frame);
+        context.InjectSink = (frame, _, along) => (along ? _forwardTo : _backTo)!.TrySend(frame);
+    }
+
+    public long ForwardedAToB { get; private set; }
+    public long ForwardedBToA { get; private set; }
+
+    /// <summary>Forwards until <see cref="Stop"/> or cancellation; timers fire on the wall clock while idle.</summary>
+    public void Run(CancellationToken cancellationToken = default)
+    {
+        while (!_stop && !cancellationToken.IsCancellationRequested)
+        {
+            bool any = Poll(_inA, _outB, _outA, 0, aToB: true) | Poll(_inB, _outA, _outB, 0, aToB: false);
+            if (!any)
+            {
+                // Idle: wait a little on A (B is polled right after), and let timers and timeouts run.
+                Poll(_inA, _outB, _outA, 1, aToB: true);
+                _context.AdvanceClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+            }
+        }
+    }
+
+    private bool Poll(LiveCapture input, PacketSender forward, PacketSender back, int timeoutMs, bool aToB)
+    {
+        if (input.Read(out Packet p, timeoutMs) != PacketReadResult.Packet)
+            return false;
+        _forwardTo = forward;
+        _backTo = back;
+        long before = _context.Statistics.Forwarded;
+        _context.ProcessWritablePacket(p.WritableData, (int)p.LinkType, p.TimestampNanoseconds / 1000, p.OriginalLength);
+        if (_context.Statistics.Forwarded != before)
+        {
+            if (aToB)
+                ForwardedAToB++;
+            else
+                ForwardedBToA++;
+        }
+        return true;
+    }
+
+    public void Stop()
+    {
+        _stop = true;
+        _inA.Stop();
+        _inB.Stop();
+    }
+
+    public void Dispose()
+    {
+        _inA.Dispose();
+        _inB.Dispose();
+        _outA.Dispose();
+        _outB.Dispose();
+    }
+}
