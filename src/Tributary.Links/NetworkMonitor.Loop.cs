@@ -13,33 +13,46 @@ public sealed partial class NetworkMonitor
     private readonly byte[] _eventBuffer = new byte[NetlinkSocket.DefaultReceiveBufferLength];
 
     /// <summary>
-    /// Links, then addresses, each dump read to its end, applied in that order (mptcpd's order). The
-    /// address dump is read on a second socket and thread while the link dump is read and applied.
+    /// Links, then addresses, each dump read to its end and applied in that order (mptcpd's order).
+    /// Both dumps stream; an interrupted one starts over (links are stored silently, addresses are
+    /// collected and applied once their dump is known to be consistent).
     /// </summary>
     private void InitialDump()
     {
-        Task<List<DumpedAddress>> addresses = Task.Run(() => ReadAddresses(_addressRequests));
-        try
+        DumpLinks((in NetlinkMessage msg) =>
         {
-            // Links are stored silently, so an interrupted link dump can simply start over.
-            DumpLinks((in NetlinkMessage msg) =>
+            if (RtnetlinkMessages.TryParseLink(msg, out LinkMessage lm))
+                ApplyLink(lm, initial: true);
+            else
+                Malformed("short RTM_NEWLINK in the initial dump");
+        }, _links.Clear);
+        if (_links.Count == 0)
+            return; // as mptcpd: no address dump when nothing is tracked
+        if ((Flags & NotifyFlags.Existing) == 0)
+        {
+            // Stored silently: apply while reading, and forget them all if the dump starts over.
+            ReadAddresses(_requests, (int index, AddressKey key, byte scope) =>
             {
-                if (RtnetlinkMessages.TryParseLink(msg, out LinkMessage lm))
-                    ApplyLink(lm, initial: true);
-                else
-                    Malformed("short RTM_NEWLINK in the initial dump");
-            }, _links.Clear);
+                if (_links.TryGetValue(index, out TrackedLink? link))
+                    AddAddress(link, key, scope, AddMode.Silent);
+            }, ForgetAllAddresses);
+            return;
         }
-        finally
-        {
-            ((IAsyncResult)addresses).AsyncWaitHandle.WaitOne();
-        }
-        AddMode mode = (Flags & NotifyFlags.Existing) != 0 ? AddMode.Report : AddMode.Silent;
-        foreach (DumpedAddress a in addresses.GetAwaiter().GetResult())
+        // Reported addresses cannot be taken back: report them once their dump is known consistent.
+        foreach (DumpedAddress a in ReadAddresses(_requests))
         {
             // mptcpd ignores addresses of untracked interfaces.
             if (_links.TryGetValue(a.Index, out TrackedLink? link))
-                AddAddress(link, a.Key, a.Scope, mode);
+                AddAddress(link, a.Key, a.Scope, AddMode.Report);
+        }
+    }
+
+    private void ForgetAllAddresses()
+    {
+        foreach (TrackedLink link in _links.Values)
+        {
+            link.Known.Clear();
+            link.Info.AddressList.Clear();
         }
     }
 
@@ -53,6 +66,15 @@ public sealed partial class NetworkMonitor
     private List<DumpedAddress> ReadAddresses(NetlinkSocket socket)
     {
         var list = new List<DumpedAddress>();
+        ReadAddresses(socket, (int index, AddressKey key, byte scope) => list.Add(new DumpedAddress(index, key, scope)), list.Clear);
+        return list;
+    }
+
+    private delegate void DumpedAddressHandler(int index, AddressKey key, byte scope);
+
+    /// <summary>Streams an RTM_GETADDR dump of all interfaces to <paramref name="onAddress"/>; <paramref name="restart"/> runs if it starts over.</summary>
+    private void ReadAddresses(NetlinkSocket socket, DumpedAddressHandler onAddress, Action restart)
+    {
         Span<byte> buf = stackalloc byte[64];
         var w = new NetlinkMessageWriter(buf);
         w.BeginMessage(Rtnetlink.RTM_GETADDR, NetlinkMessageFlags.None);
@@ -71,12 +93,11 @@ public sealed partial class NetworkMonitor
             {
                 NetlinkAttribute a = attrs.Current;
                 if (a.Type == IfAddr.IFA_ADDRESS && AddressKey.TryCreate(am.Family, a.Payload, out AddressKey key))
-                    list.Add(new DumpedAddress(am.Index, key, am.Scope));
+                    onAddress(am.Index, key, am.Scope);
             }
             if (attrs.Malformed)
                 Malformed("address message with a bad attribute length in a dump");
-        }, list.Clear, "dump addresses");
-        return list;
+        }, restart, "dump addresses");
     }
 
     /// <summary>Dumps all links, streaming: <paramref name="restart"/> runs when the kernel interrupted the dump and it starts over.</summary>
@@ -103,6 +124,7 @@ public sealed partial class NetworkMonitor
 
     private void EventLoop()
     {
+        _go.Wait();
         // Set when events may have been lost; the resync then runs inside the try below, so a
         // failing resync (the kernel busy, a dump interrupted too often) is retried, never fatal.
         string? resync = null;

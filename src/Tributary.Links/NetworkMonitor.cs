@@ -26,12 +26,12 @@ public sealed partial class NetworkMonitor : IDisposable
     private readonly object _lock = new();
     private readonly NetlinkSocket _events;
     private readonly NetlinkSocket _requests;
-    private readonly NetlinkSocket _addressRequests;
     private readonly NetlinkPoller _poller;
     private readonly ILogger _log;
     private readonly SortedDictionary<int, TrackedLink> _links = [];
     private Subscriber[] _subscribers = [];
-    private Thread? _thread;
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _go = new();
     private volatile bool _stopping;
     private bool _started;
     private bool _disposed;
@@ -49,9 +49,6 @@ public sealed partial class NetworkMonitor : IDisposable
         {
             _requests = NetlinkSocket.Create(NetlinkProtocol.Route, options.NetworkNamespace);
             _requests.TryEnableStrictChecking();
-            // A second request socket reads the address dump on another thread while the link
-            // dump is read (kernel dump work runs in the reader's context, so two cores share it).
-            _addressRequests = NetlinkSocket.Create(NetlinkProtocol.Route, options.NetworkNamespace);
             _events.SetReceiveBufferSize(options.ReceiveBufferSize);
             // Join the groups before the first dump so that no change can fall between the dump and
             // the first event; events older than the dump are replayed over it harmlessly.
@@ -59,10 +56,13 @@ public sealed partial class NetworkMonitor : IDisposable
             _events.JoinGroup(Interop.Rtnetlink.RTNLGRP_IPV4_IFADDR);
             _events.JoinGroup(Interop.Rtnetlink.RTNLGRP_IPV6_IFADDR);
             _poller = new NetlinkPoller(_events);
+            // The event thread is started here and waits for Start: starting a thread costs
+            // milliseconds on a busy machine, which would otherwise fall inside Start.
+            _thread = new Thread(EventLoop) { IsBackground = true, Name = "tributary network monitor" };
+            _thread.Start();
         }
         catch
         {
-            _addressRequests?.Dispose();
             _requests?.Dispose();
             _events.Dispose();
             throw;
@@ -150,8 +150,7 @@ public sealed partial class NetworkMonitor : IDisposable
             _started = true;
             InitialDump();
         }
-        _thread = new Thread(EventLoop) { IsBackground = true, Name = "tributary network monitor" };
-        _thread.Start();
+        _go.Set();
     }
 
     /// <summary>
@@ -193,14 +192,15 @@ public sealed partial class NetworkMonitor : IDisposable
             _subscribers = [];
         }
         _poller.Wake();
-        if (_thread is not null && _thread != Thread.CurrentThread)
+        _go.Set();
+        if (_thread != Thread.CurrentThread)
             _thread.Join();
+        _go.Dispose();
         foreach (Subscriber s in subs)
             (s.Ops as EventStream)?.Complete();
         _poller.Dispose();
         _events.Dispose();
         _requests.Dispose();
-        _addressRequests.Dispose();
     }
 
     private bool IsReady(uint flags)

@@ -185,8 +185,11 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         var sent = new List<byte[]>();
         for (int i = 0; i < 200; i++)
         {
+            // Every third frame 802.1Q-tagged and every fifth QinQ: the receiving veth moves the outer tag into
+            // metadata (skb_vlan_untag, no 8021q module needed) and the capture must put it back.
+            ushort[] tags = i % 5 == 0 ? [EtherTypes.QinQ, EtherTypes.Vlan] : i % 3 == 0 ? [EtherTypes.Vlan] : [];
             byte[] frame = PacketBuilder.Ethernet(EtherTypes.IPv4, PacketBuilder.IPv4("10.211.0.1", "10.211.0.2", 17,
-                PacketBuilder.Udp((ushort)(1000 + i), 7, new byte[i * 5])));
+                PacketBuilder.Udp((ushort)(1000 + i), 7, new byte[i * 5])), tags);
             sender.Send(frame);
             sent.Add(frame);
         }
@@ -197,6 +200,7 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         Assert.Equal(sent.Count, got.Count);
         for (int i = 0; i < sent.Count; i++)
             Assert.Equal(sent[i], got[i]);
+        Assert.Contains(got, g => g[12] == 0x88 && g[13] == 0xA8);
         Assert.Throws<CaptureSystemException>(() => sender.Send(new byte[70_000]));   // above the MTU
     }
 
