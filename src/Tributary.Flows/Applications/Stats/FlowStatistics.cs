@@ -62,6 +62,9 @@ public sealed class FlowStatistics
             using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
             shards[0].Run(source, cancellationToken);
         }
+        else if (TryRunPipelined(path, shards, cancellationToken))
+        {
+        }
         else
         {
             var errors = new Exception?[threads];
@@ -94,6 +97,107 @@ public sealed class FlowStatistics
         foreach (Shard s in shards)
             s.AddTo(result);
         return result;
+    }
+
+    private readonly record struct FrameRef(nint Data, int Length, int Wire, long Us, int LinkType);
+
+    private const int BatchSize = 2048;
+
+    /// <summary>
+    /// Sharding without reading the file twice: when the capture is memory-mapped (its frames stay addressable until the
+    /// reader is disposed), this thread reads every frame once, processes shard 0's packets itself and
+    /// hands the others to their shard threads in batches of frame references (symmetric 4-tuple hash, so both
+    /// directions of a connection meet in one context, INVENTORY §1). False when the file is not mapped.
+    /// </summary>
+    private unsafe bool TryRunPipelined(string path, Shard[] shards, CancellationToken ct)
+    {
+        using CaptureFileReader reader = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+        if (!reader.IsMemoryMapped)
+            return false; // only a mapping keeps every frame addressable until the reader is disposed
+        int n = shards.Length;
+        for (int i = 0; i < n; i++)
+            shards[i] = new Shard(_options, i, n);
+        var queues = new System.Collections.Concurrent.BlockingCollection<FrameRef[]>[n];
+        var counts = new System.Collections.Concurrent.ConcurrentQueue<int>[n];
+        var pool = new System.Collections.Concurrent.ConcurrentBag<FrameRef[]>();
+        var workers = new Thread[n];
+        long last = 0;
+        for (int i = 1; i < n; i++)
+        {
+            int index = i;
+            queues[i] = new System.Collections.Concurrent.BlockingCollection<FrameRef[]>(64);
+            counts[i] = new System.Collections.Concurrent.ConcurrentQueue<int>();
+            workers[i] = new Thread(() =>
+            {
+                foreach (FrameRef[] batch in queues[index].GetConsumingEnumerable())
+                {
+                    counts[index].TryDequeue(out int count);
+                    for (int k = 0; k < count; k++)
+                    {
+                        FrameRef f = batch[k];
+                        shards[index].Process(new ReadOnlySpan<byte>((void*)f.Data, f.Length), f.LinkType, f.Us, f.Wire);
+                    }
+                    pool.Add(batch);
+                }
+            }) { IsBackground = true, Name = $"flows-shard-{index}" };
+            workers[i].Start();
+        }
+        var pending = new FrameRef[n][];
+        var filled = new int[n];
+        var decoded = new Internal.PacketContext();
+        int seen = 0;
+        try
+        {
+            while (reader.TryReadNext(out Packet p))
+            {
+                long us = p.TimestampNanoseconds / 1000;
+                if (us > last)
+                    last = us;
+                int owner = 0;
+                fixed (byte* d = p.Data)
+                {
+                    decoded.Frame = d;
+                    decoded.FrameLength = p.Data.Length;
+                    decoded.LinkType = (int)p.LinkType;
+                    Internal.FrameDecoder.Decode(ref decoded);
+                    if (decoded.Status == Internal.DecodeStatus.Tcp)
+                        owner = (int)(decoded.Key.SymmetricHash() % (uint)n);
+                    if (owner != 0)
+                    {
+                        FrameRef[] batch = pending[owner] ??= pool.TryTake(out FrameRef[]? b) ? b : new FrameRef[BatchSize];
+                        batch[filled[owner]++] = new FrameRef((nint)d, p.Data.Length, p.OriginalLength, us, (int)p.LinkType);
+                        if (filled[owner] == BatchSize)
+                        {
+                            counts[owner].Enqueue(BatchSize);
+                            queues[owner].Add(batch, ct);
+                            pending[owner] = null!;
+                            filled[owner] = 0;
+                        }
+                    }
+                }
+                if (owner == 0)
+                    shards[0].Process(p.Data, (int)p.LinkType, us, p.OriginalLength);
+                if ((++seen & 0xFFFF) == 0)
+                    ct.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            for (int i = 1; i < n; i++)
+            {
+                if (filled[i] > 0)
+                {
+                    counts[i].Enqueue(filled[i]);
+                    queues[i].Add(pending[i]);
+                }
+                queues[i].CompleteAdding();
+            }
+            for (int i = 1; i < n; i++)
+                workers[i].Join();
+        }
+        foreach (Shard s in shards)
+            s.Finish(last);
+        return true;
     }
 
     /// <summary>Runs one context over an already opened source (tests, benchmarks).</summary>
@@ -143,6 +247,10 @@ public sealed class FlowStatistics
             if (options.Buffers)
                 listener.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, OnNewData);
         }
+
+        public void Process(ReadOnlySpan<byte> frame, int linkType, long us, int wire) => _ctx.ProcessPacket(frame, linkType, us, wire);
+
+        public void Finish(long last) => _ctx.Finish(last);
 
         public void Run(PacketSource source, CancellationToken ct)
         {
