@@ -32,6 +32,8 @@ public sealed class FlowStatisticsResult
     /// <summary>Flows that ended, by "client/server" state before their teardown; flows still open at the end under "open:client/server".</summary>
     public SortedDictionary<string, long> FinalStates { get; } = new(StringComparer.Ordinal);
     public TimeSpan Elapsed { get; internal set; }
+    /// <summary>The input fault that ended the run early (file and byte offset); the totals cover everything before it.</summary>
+    public string? InputError { get; internal set; }
     public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
     /// <summary>Managed heap growth per tracked flow at the peak of concurrency is not exposed here; see the benchmark.</summary>
     public int PeakFlows { get; internal set; }
@@ -55,12 +57,20 @@ public sealed class FlowStatistics
     {
         int threads = path == CaptureFile.StandardInputName ? 1 : Math.Max(1, _options.Threads);
         var shards = new Shard[threads];
+        string? error = null;
         var watch = Stopwatch.StartNew();
         if (threads == 1)
         {
             shards[0] = new Shard(_options, 0, 1);
             using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
-            shards[0].Run(source, cancellationToken);
+            try
+            {
+                shards[0].Run(source, cancellationToken);
+            }
+            catch (CaptureFileException ex)
+            {
+                error = ex.Message;
+            }
         }
         else if (TryRunPipelined(path, shards, cancellationToken))
         {
@@ -93,7 +103,7 @@ public sealed class FlowStatistics
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
         }
         watch.Stop();
-        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error };
         foreach (Shard s in shards)
             s.AddTo(result);
         return result;
@@ -205,8 +215,16 @@ public sealed class FlowStatistics
     {
         var shard = new Shard(_options, 0, 1);
         var watch = Stopwatch.StartNew();
-        shard.Run(source, cancellationToken);
-        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        string? error = null;
+        try
+        {
+            shard.Run(source, cancellationToken);
+        }
+        catch (CaptureFileException ex)
+        {
+            error = ex.Message;
+        }
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error };
         shard.AddTo(result);
         return result;
     }
