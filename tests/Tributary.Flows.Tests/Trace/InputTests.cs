@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using Tributary.Flows.Tests.Support;
 
 namespace Tributary.Flows.Tests.Trace;
 
 /// <summary>Capture input of the flows commands: truncated files, standard input, live capture (DESIGN.md "Bad input").</summary>
 public sealed class InputTests
 {
-    private static string Bin => Path.Combine(SharedPaths.Repository, "tributary");
+    private static string Bin => Launcher.Path;
 
     private static string TruncatedCopy()
     {
@@ -73,7 +74,7 @@ public sealed class InputTests
             UseShellExecute = false,
         };
         using Process monitor = Process.Start(psi)!;
-        Thread.Sleep(1500); // the ring is open
+        Thread.Sleep(3000); // the process is up and its ring open (the binary is built already)
         const string talk = """
 import socket, threading
 s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(1)
