@@ -23,7 +23,6 @@ ip netns add "$a"; ip netns add "$b"
 ip link add va netns "$a" type veth peer name vb netns "$b"
 ip -n "$a" addr add 10.213.0.1/24 dev va; ip -n "$b" addr add 10.213.0.2/24 dev vb
 ip -n "$a" link set va up; ip -n "$b" link set vb up; ip -n "$a" link set lo up; ip -n "$b" link set lo up
-ip netns exec "$b" sysctl -qw net.core.rmem_max=4194304
 ip -n "$a" neigh add 10.213.0.2 lladdr "$(ip -n "$b" -br link show vb | awk '{print $3}')" dev va
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -42,7 +41,7 @@ run() {   # run NAME RATE
   sleep 0.5                                   # drain the ring (10 ms block timeout; tcpdump: 1 s)
   [[ $name == tcpdump ]] && sleep 1
   local t1; t1=$(cpu_ticks "$pid")
-  kill -INT "$pid"; wait "$pid" || true
+  kill -TERM "$pid"; wait "$pid" || true      # background jobs inherit SIGINT ignored
   local sent elapsed captured received dropped
   read -r sent elapsed <<<"$gen"
   if [[ $name == tributary ]]; then

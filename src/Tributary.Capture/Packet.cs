@@ -11,8 +11,9 @@ public readonly ref struct Packet
 
     /// <summary>Creates a packet record (sources and tests; the span is not copied).</summary>
     public Packet(Span<byte> data, int originalLength, long timestampNanoseconds, LinkType linkType,
-        int interfaceId = 0, long fileOffset = -1, long number = 0)
+        int interfaceId = 0, long fileOffset = -1, long number = 0, PacketFlags flags = PacketFlags.None)
     {
+        Flags = flags;
         _data = data;
         OriginalLength = originalLength;
         TimestampNanoseconds = timestampNanoseconds;
@@ -57,6 +58,9 @@ public readonly ref struct Packet
 
     /// <summary>1-based ordinal of the packet in its source (tshark's <c>frame.number</c>).</summary>
     public long Number { get; }
+
+    /// <summary>Direction, offload and tag information from a live source; <see cref="PacketFlags.None"/> for files.</summary>
+    public PacketFlags Flags { get; }
 
     /// <summary>True when the snapshot length cut the packet (<c>CapturedLength &lt; OriginalLength</c>).</summary>
     public bool IsTruncated => _data.Length < OriginalLength;

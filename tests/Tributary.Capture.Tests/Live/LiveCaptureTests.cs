@@ -13,7 +13,7 @@ namespace Tributary.Capture.Tests.Live;
 /// </summary>
 public sealed class LiveCaptureTests(ITestOutputHelper output)
 {
-    private sealed record Captured(byte[] Data, int Length, long Time);
+    private sealed record Captured(byte[] Data, int Length, long Time, PacketFlags Flags = PacketFlags.None);
 
     [KernelFact("tcpdump", "iperf3", "python3")]
     public void Captures_the_same_packets_as_tcpdump_without_drops()
@@ -34,7 +34,7 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
             {
                 while (capture.TryReadNext(out Packet p))
                 {
-                    ours.Add(new Captured(p.Data.ToArray(), p.OriginalLength, p.TimestampNanoseconds));
+                    ours.Add(new Captured(p.Data.ToArray(), p.OriginalLength, p.TimestampNanoseconds, p.Flags));
                     if (IsMarker(p.Data))
                         break;
                 }
@@ -116,6 +116,14 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
             udp6 += d.IsUdp && d.IpVersion == 6 && d.DestinationPort == 9998 ? 1 : 0;
         }
         Assert.Equal((3000, 500), (udp4, udp6));
+        // Direction from sll_pkttype: frames from vb's own MAC address are outgoing, the rest are not.
+        byte[] vbMac = ours.Select(c => c.Data).First(f =>
+        {
+            PacketDecoder.Decode(f, LinkType.Ethernet, f.Length, out DecodedPacket d);
+            return d.IpVersion == 4 && d.Source.ToString() == "10.211.0.2";
+        })[6..12];
+        Assert.All(ours, c => Assert.Equal(c.Data.AsSpan(6, 6).SequenceEqual(vbMac), (c.Flags & PacketFlags.Outgoing) != 0));
+        Assert.Contains(ours, c => (c.Flags & PacketFlags.Outgoing) != 0);
     }
 
     private static bool IsMarker(ReadOnlySpan<byte> frame) => frame.IndexOf("TRIBUTARY-END-MARKER"u8) >= 0;
@@ -194,13 +202,18 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
             sent.Add(frame);
         }
         var got = new List<byte[]>();
+        int restored = 0;
         while (got.Count < sent.Count && capture.Read(out Packet p, 2000) == PacketReadResult.Packet)
+        {
             got.Add(p.Data.ToArray());
+            restored += (p.Flags & PacketFlags.VlanTagRestored) != 0 ? 1 : 0;
+        }
         Assert.Equal(200, sender.PacketsSent);
         Assert.Equal(sent.Count, got.Count);
         for (int i = 0; i < sent.Count; i++)
             Assert.Equal(sent[i], got[i]);
         Assert.Contains(got, g => g[12] == 0x88 && g[13] == 0xA8);
+        Assert.Equal(sent.Count(f => f[12] == 0x81 || f[12] == 0x88), restored);
         Assert.Throws<CaptureSystemException>(() => sender.Send(new byte[70_000]));   // above the MTU
     }
 
