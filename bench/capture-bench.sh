@@ -32,7 +32,7 @@ names=(mmap_count pcap_count tributary tributary_pread tributary_filter)
 cmds=(
   "$peers/mmap_count $big"
   "$peers/pcap_count $big"
-  "$repo/tributary capture stats --json $big"
+  "$repo/tributary capture stats --json --timing $big"
   "$repo/tributary capture stats --json --no-mmap $big"
   "$repo/tributary capture stats --json --filter tcp $big"
 )
@@ -40,7 +40,8 @@ declare -A samples
 for ((r = 1; r <= runs; r++)); do
   for i in "${!names[@]}"; do
     t0=$(date +%s%N)
-    ${cmds[$i]} >"$work/${names[$i]}.out"
+    ${cmds[$i]} >"$work/${names[$i]}.out" 2>"$work/${names[$i]}.err"
+    [[ ${names[$i]} == tributary ]] && samples[loop]+="$(sed -nE 's/.* in ([0-9.]+) s .*/\1/p' "$work/tributary.err" | awk '{printf "%d", $1 * 1e6}') "
     t1=$(date +%s%N)
     samples[${names[$i]}]+="$(( (t1 - t0) / 1000 )) "
   done
@@ -48,11 +49,12 @@ done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A med
-for n in "${names[@]}"; do med[$n]=$(echo "${samples[$n]}" | median); done
+for n in "${names[@]}" loop; do med[$n]=$(echo "${samples[$n]}" | median); done
 
 echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg); $packets packets, $(stat -c %s "$big") bytes; $runs interleaved runs, medians"
 printf '%-18s %10s %8s %12s %12s  %s\n' tool wall_s Mpps vs_mmap vs_libpcap "runs (s)"
-for n in "${names[@]}"; do
+# "loop" = tributary's own read + decode time inside the process (--timing: no runtime start-up, same runs)
+for n in "${names[@]}" loop; do
   us=${med[$n]}
   awk -v n="$n" -v us="$us" -v p="$packets" -v m="${med[mmap_count]}" -v l="${med[pcap_count]}" -v all="${samples[$n]}" \
     'BEGIN { split(all, a, " "); s = ""; for (i = 1; i in a; i++) s = s sprintf("%.3f ", a[i] / 1e6);

@@ -38,7 +38,10 @@ public readonly ref struct Packet
     /// <summary>Length of the packet on the wire (len); larger than <see cref="CapturedLength"/> when the snapshot length cut it.</summary>
     public int OriginalLength { get; }
 
-    /// <summary>Capture time in nanoseconds since the Unix epoch (UTC), at the precision the source records.</summary>
+    /// <summary>
+    /// Capture time in nanoseconds since the Unix epoch (UTC), at the precision the source records. A
+    /// (corrupt) file time beyond the year 2262 does not fit and wraps.
+    /// </summary>
     public long TimestampNanoseconds { get; }
 
     /// <summary>Capture time as a <see cref="DateTime"/> (UTC, 100 ns precision).</summary>

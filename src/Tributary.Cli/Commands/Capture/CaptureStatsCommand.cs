@@ -25,6 +25,7 @@ internal static class CaptureStatsCommand
         var filter = new Option<string?>("--filter", "-f") { Description = "tcpdump-syntax filter: 'matched' counts the packets it accepts.", HelpName = "EXPR" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         var iface = new Option<string?>("--interface", "-i") { Description = "Capture live from this interface instead of a file, until interrupted or --count.", HelpName = "IF" };
+        var timing = new Option<bool>("--timing") { Description = "Print the read + decode time and packet rate on standard error." };
         var noMmap = new Option<bool>("--no-mmap") { Description = "Read the file through a buffer instead of mapping it (for files that may be truncated while read)." };
         var count = new Option<long?>("--count", "-c") { Description = "Stop after this many packets.", HelpName = "N" };
         count.Validators.Add(r =>
@@ -35,7 +36,7 @@ internal static class CaptureStatsCommand
 
         var cmd = new Command("stats", "Count packets, bytes, IPv4/IPv6, TCP/UDP, fragments, malformed packets and link types of a capture.")
         {
-            capture, filter, json, iface, count, noMmap,
+            capture, filter, json, iface, count, noMmap, timing,
         };
         cmd.Validators.Add(r =>
         {
@@ -44,11 +45,11 @@ internal static class CaptureStatsCommand
                 r.AddError("give either a CAPTURE file or --interface IF");
         });
         cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), parse.GetValue(filter),
-            parse.GetValue(json), parse.GetValue(count) ?? long.MaxValue, !parse.GetValue(noMmap), ct)));
+            parse.GetValue(json), parse.GetValue(count) ?? long.MaxValue, !parse.GetValue(noMmap), parse.GetValue(timing), ct)));
         return cmd;
     }
 
-    private static int Run(string? path, string? interfaceName, string? expression, bool json, long maxPackets, bool memoryMap, CancellationToken ct)
+    private static int Run(string? path, string? interfaceName, string? expression, bool json, long maxPackets, bool memoryMap, bool timing, CancellationToken ct)
     {
         PacketSource source;
         try
@@ -83,6 +84,7 @@ internal static class CaptureStatsCommand
             }
             var stats = new CaptureStatistics();
             CaptureFileException? failure = null;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 CaptureStatistics.Collect(source, packetFilter, maxPackets, ct, stats);
@@ -91,7 +93,13 @@ internal static class CaptureStatsCommand
             {
                 failure = ex;
             }
+            TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             Print(stats, json, path ?? interfaceName!, expression);
+            if (timing)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"tributary: read + decode of {stats.Packets} packets in {elapsed.TotalSeconds:F3} s ({stats.Packets / Math.Max(elapsed.TotalSeconds, 1e-9) / 1e6:F2} Mpps)"));
+            }
             if (source is LiveCapture live)
             {
                 LiveCaptureStatistics k = live.GetStatistics();
