@@ -52,7 +52,8 @@ setup() {
   ip -n "$CLI" -6 route add default via fd11:2::2 dev c2 metric 200
   srv ip mptcp limits set subflows 8 add_addr_accepted 8
   for _ in $(seq 50); do cli ip -6 addr show tentative | grep -q inet6 || break; sleep 0.1; done
-  srv python3 -c '
+  # Started directly (not through a shell function) so that $! is the process itself, which `ip netns exec` becomes.
+  ip netns exec "$SRV" python3 -c '
 import socket, threading
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -90,7 +91,7 @@ c.close()
 run() { # NAME COMMAND...
   local name=$1; shift
   setup
-  cli "$@" --load-plugins=addr_adv --notify-flags=existing,skip_link_local,skip_loopback --addr-flags=subflow \
+  ip netns exec "$CLI" "$@" --load-plugins=addr_adv --notify-flags=existing,skip_link_local,skip_loopback --addr-flags=subflow \
     > "$out/$name.log" 2>&1 &
   daemon_pid=$!
   sleep 3; snapshot "$name" 1

@@ -12,7 +12,7 @@ public static class Program
     {
         // Whole-process daemon measurements (bench/mptcpd-compare.sh) are not BenchmarkDotNet runs.
         if (args.Length > 0 && args[0] == "mptcpd")
-            return Mptcp.DaemonComparison.Run(args[1..]);
+            return global::Tributary.Benchmarks.Mptcp.DaemonComparison.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -21,7 +21,7 @@ namespace Tributary.Capture;
 /// </summary>
 public sealed class CaptureStatistics
 {
-    private readonly SortedDictionary<string, long> _linkTypes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _linkTypes = new(StringComparer.Ordinal);
 
     public long Packets { get; private set; }
     public long Bytes { get; private set; }
@@ -33,7 +33,7 @@ public sealed class CaptureStatistics
     public long Fragments { get; private set; }
     public long Malformed { get; private set; }
 
-    /// <summary>Packets per link type name, sorted by name.</summary>
+    /// <summary>Packets per link type name (libpcap names; enumerate in any order, sort for display).</summary>
     public IReadOnlyDictionary<string, long> LinkTypes => _linkTypes;
 
     /// <summary>

@@ -11,8 +11,9 @@ public readonly ref struct Packet
 
     /// <summary>Creates a packet record (sources and tests; the span is not copied).</summary>
     public Packet(Span<byte> data, int originalLength, long timestampNanoseconds, LinkType linkType,
-        int interfaceId = 0, long fileOffset = -1, long number = 0)
+        int interfaceId = 0, long fileOffset = -1, long number = 0, PacketFlags flags = PacketFlags.None)
     {
+        Flags = flags;
         _data = data;
         OriginalLength = originalLength;
         TimestampNanoseconds = timestampNanoseconds;
@@ -37,7 +38,10 @@ public readonly ref struct Packet
     /// <summary>Length of the packet on the wire (len); larger than <see cref="CapturedLength"/> when the snapshot length cut it.</summary>
     public int OriginalLength { get; }
 
-    /// <summary>Capture time in nanoseconds since the Unix epoch (UTC), at the precision the source records.</summary>
+    /// <summary>
+    /// Capture time in nanoseconds since the Unix epoch (UTC), at the precision the source records. A
+    /// (corrupt) file time beyond the year 2262 does not fit and wraps.
+    /// </summary>
     public long TimestampNanoseconds { get; }
 
     /// <summary>Capture time as a <see cref="DateTime"/> (UTC, 100 ns precision).</summary>
@@ -57,6 +61,9 @@ public readonly ref struct Packet
 
     /// <summary>1-based ordinal of the packet in its source (tshark's <c>frame.number</c>).</summary>
     public long Number { get; }
+
+    /// <summary>Direction, offload and tag information from a live source; <see cref="PacketFlags.None"/> for files.</summary>
+    public PacketFlags Flags { get; }
 
     /// <summary>True when the snapshot length cut the packet (<c>CapturedLength &lt; OriginalLength</c>).</summary>
     public bool IsTruncated => _data.Length < OriginalLength;

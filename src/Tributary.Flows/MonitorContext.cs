@@ -16,6 +16,10 @@ namespace Tributary.Flows;
 public sealed partial class MonitorContext : IDisposable
 {
     private readonly bool _compat;
+    // Options read on every packet, cached (the options record is immutable).
+    private readonly bool _forward;
+    private readonly bool _verifyChecksums;
+    private readonly int _timeWaitSeconds;
     private bool _disposed;
 
     /// <summary>Creates a context; <paramref name="options"/> are validated (DEVIATIONS B31).</summary>
@@ -24,6 +28,9 @@ public sealed partial class MonitorContext : IDisposable
         Options = options ?? new MonitorContextOptions();
         Options.Validate();
         _compat = Options.MosCompat;
+        _forward = Options.Forward;
+        _verifyChecksums = Options.VerifyChecksums;
+        _timeWaitSeconds = Options.TimeWaitSeconds;
         UserEvents = userEvents ?? new UserEventRegistry();
         InitializeEngine();
     }

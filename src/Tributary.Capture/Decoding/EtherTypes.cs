@@ -17,22 +17,3 @@ public static class EtherTypes
     /// <summary>Values below this are IEEE 802.3 length fields, not types.</summary>
     public const ushort MinimumType = 0x0600;
 }
-
-/// <summary>PPP protocol field values (RFC 1661, IANA PPP DLL protocol numbers).</summary>
-public static class PppProtocols
-{
-    public const ushort IPv4 = 0x0021;
-    public const ushort IPv6 = 0x0057;
-    public const ushort MplsUnicast = 0x0281;
-    public const ushort MplsMulticast = 0x0283;
-}
-
-/// <summary>Address-family values in BSD loopback (LINKTYPE_NULL / LINKTYPE_LOOP) headers.</summary>
-public static class LoopbackFamilies
-{
-    public const uint Inet = 2;
-    public const uint Inet6Linux = 10;
-    public const uint Inet6NetBsdOpenBsd = 24;
-    public const uint Inet6FreeBsd = 28;
-    public const uint Inet6Darwin = 30;
-}

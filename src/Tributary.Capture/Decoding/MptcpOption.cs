@@ -134,35 +134,39 @@ public readonly ref struct MptcpOption
         switch (subtype)
         {
             case MptcpSubtype.Capable:
-            {
-                // v1: SYN 4, SYN/ACK 12, ACK 20, ACK+data 22 or 24 (with checksum); v0: 12 or 20.
-                if (data.Length < 2 || length is not (4 or 12 or 20 or 22 or 24))
-                    return false;
-                bool sender = length >= 12, receiver = length >= 20;
-                option = new MptcpOption
                 {
-                    Raw = data,
-                    Length = length,
-                    Subtype = subtype,
-                    Version = low,
-                    Flags = data[1],
-                    HasSenderKey = sender,
-                    SenderKey = sender ? BinaryPrimitives.ReadUInt64BigEndian(data[2..]) : 0,
-                    HasReceiverKey = receiver,
-                    ReceiverKey = receiver ? BinaryPrimitives.ReadUInt64BigEndian(data[10..]) : 0,
-                    DataLevelLength = length >= 22 ? BinaryPrimitives.ReadUInt16BigEndian(data[18..]) : (ushort)0,
-                    HasChecksum = length == 24,
-                    Checksum = length == 24 ? BinaryPrimitives.ReadUInt16BigEndian(data[20..]) : (ushort)0,
-                };
-                return true;
-            }
+                    // v1: SYN 4, SYN/ACK 12, ACK 20, ACK+data 22 or 24 (with checksum); v0: 12 or 20.
+                    if (data.Length < 2 || length is not (4 or 12 or 20 or 22 or 24))
+                        return false;
+                    bool sender = length >= 12, receiver = length >= 20;
+                    option = new MptcpOption
+                    {
+                        Raw = data,
+                        Length = length,
+                        Subtype = subtype,
+                        Version = low,
+                        Flags = data[1],
+                        HasSenderKey = sender,
+                        SenderKey = sender ? BinaryPrimitives.ReadUInt64BigEndian(data[2..]) : 0,
+                        HasReceiverKey = receiver,
+                        ReceiverKey = receiver ? BinaryPrimitives.ReadUInt64BigEndian(data[10..]) : 0,
+                        DataLevelLength = length >= 22 ? BinaryPrimitives.ReadUInt16BigEndian(data[18..]) : (ushort)0,
+                        HasChecksum = length == 24,
+                        Checksum = length == 24 ? BinaryPrimitives.ReadUInt16BigEndian(data[20..]) : (ushort)0,
+                    };
+                    return true;
+                }
             case MptcpSubtype.Join:
                 switch (length)
                 {
                     case 12:
                         option = new MptcpOption
                         {
-                            Raw = data, Length = length, Subtype = subtype, Flags = low, JoinStage = 1,
+                            Raw = data,
+                            Length = length,
+                            Subtype = subtype,
+                            Flags = low,
+                            JoinStage = 1,
                             AddressId = data[1],
                             Token = BinaryPrimitives.ReadUInt32BigEndian(data[2..]),
                             Nonce = BinaryPrimitives.ReadUInt32BigEndian(data[6..]),
@@ -171,7 +175,11 @@ public readonly ref struct MptcpOption
                     case 16:
                         option = new MptcpOption
                         {
-                            Raw = data, Length = length, Subtype = subtype, Flags = low, JoinStage = 2,
+                            Raw = data,
+                            Length = length,
+                            Subtype = subtype,
+                            Flags = low,
+                            JoinStage = 2,
                             AddressId = data[1],
                             TruncatedHmac = BinaryPrimitives.ReadUInt64BigEndian(data[2..]),
                             HasHmac = true,
@@ -181,7 +189,11 @@ public readonly ref struct MptcpOption
                     case 24:
                         option = new MptcpOption
                         {
-                            Raw = data, Length = length, Subtype = subtype, Flags = low, JoinStage = 3,
+                            Raw = data,
+                            Length = length,
+                            Subtype = subtype,
+                            Flags = low,
+                            JoinStage = 3,
                             Hmac = data.Slice(2, 20),
                             HasHmac = true,
                         };
@@ -192,50 +204,53 @@ public readonly ref struct MptcpOption
             case MptcpSubtype.Dss:
                 return TryParseDss(data, out option);
             case MptcpSubtype.AddAddress:
-            {
-                if (data.Length < 2)
-                    return false;
-                int version;
-                bool port, echo = false, hmac;
-                if (low is 4 or 6)
                 {
-                    // RFC 6824 §3.4.1 form: the low nibble is the IP version; no echo flag, no HMAC.
-                    version = low;
-                    int rest = length - 4 - (version == 4 ? 4 : 16);
-                    if (rest is not (0 or 2))
+                    if (data.Length < 2)
                         return false;
-                    port = rest == 2;
-                    hmac = false;
-                }
-                else
-                {
-                    // RFC 8684 §3.4.1: IPv4 8/10 (echo) or 16/18 (with HMAC); IPv6 20/22 or 28/30; +2 with a port.
-                    echo = (low & 0x01) != 0;
-                    hmac = !echo;
-                    switch (length - 4 - (hmac ? 8 : 0))
+                    int version;
+                    bool port, echo = false, hmac;
+                    if (low is 4 or 6)
                     {
-                        case 4: version = 4; port = false; break;
-                        case 6: version = 4; port = true; break;
-                        case 16: version = 6; port = false; break;
-                        case 18: version = 6; port = true; break;
-                        default: return false;
+                        // RFC 6824 §3.4.1 form: the low nibble is the IP version; no echo flag, no HMAC.
+                        version = low;
+                        int rest = length - 4 - (version == 4 ? 4 : 16);
+                        if (rest is not (0 or 2))
+                            return false;
+                        port = rest == 2;
+                        hmac = false;
                     }
+                    else
+                    {
+                        // RFC 8684 §3.4.1: IPv4 8/10 (echo) or 16/18 (with HMAC); IPv6 20/22 or 28/30; +2 with a port.
+                        echo = (low & 0x01) != 0;
+                        hmac = !echo;
+                        switch (length - 4 - (hmac ? 8 : 0))
+                        {
+                            case 4: version = 4; port = false; break;
+                            case 6: version = 4; port = true; break;
+                            case 16: version = 6; port = false; break;
+                            case 18: version = 6; port = true; break;
+                            default: return false;
+                        }
+                    }
+                    ReadOnlySpan<byte> a = data[2..];
+                    int addressLength = version == 4 ? 4 : 16;
+                    option = new MptcpOption
+                    {
+                        Raw = data,
+                        Length = length,
+                        Subtype = subtype,
+                        Flags = low,
+                        Version = low is 4 or 6 ? 0 : 1,
+                        AddressId = data[1],
+                        AddressVersion = version,
+                        Address = version == 4 ? IpAddress.FromIPv4(a) : IpAddress.FromIPv6(a),
+                        Port = port ? BinaryPrimitives.ReadUInt16BigEndian(a[addressLength..]) : (ushort)0,
+                        HasHmac = hmac,
+                        TruncatedHmac = hmac ? BinaryPrimitives.ReadUInt64BigEndian(a[(addressLength + (port ? 2 : 0))..]) : 0,
+                    };
+                    return true;
                 }
-                ReadOnlySpan<byte> a = data[2..];
-                int addressLength = version == 4 ? 4 : 16;
-                option = new MptcpOption
-                {
-                    Raw = data, Length = length, Subtype = subtype, Flags = low,
-                    Version = low is 4 or 6 ? 0 : 1,
-                    AddressId = data[1],
-                    AddressVersion = version,
-                    Address = version == 4 ? IpAddress.FromIPv4(a) : IpAddress.FromIPv6(a),
-                    Port = port ? BinaryPrimitives.ReadUInt16BigEndian(a[addressLength..]) : (ushort)0,
-                    HasHmac = hmac,
-                    TruncatedHmac = hmac ? BinaryPrimitives.ReadUInt64BigEndian(a[(addressLength + (port ? 2 : 0))..]) : 0,
-                };
-                return true;
-            }
             case MptcpSubtype.RemoveAddress:
                 if (length < 4)
                     return false;
@@ -247,7 +262,10 @@ public readonly ref struct MptcpOption
                     return false;
                 option = new MptcpOption
                 {
-                    Raw = data, Length = length, Subtype = subtype, Flags = low,
+                    Raw = data,
+                    Length = length,
+                    Subtype = subtype,
+                    Flags = low,
                     AddressId = length == 4 ? data[1] : (byte)0,
                 };
                 return true;
@@ -256,7 +274,10 @@ public readonly ref struct MptcpOption
                     return false;
                 option = new MptcpOption
                 {
-                    Raw = data, Length = length, Subtype = subtype, Flags = low,
+                    Raw = data,
+                    Length = length,
+                    Subtype = subtype,
+                    Flags = low,
                     DataSequence = BinaryPrimitives.ReadUInt64BigEndian(data[2..]),
                 };
                 return true;
@@ -265,7 +286,10 @@ public readonly ref struct MptcpOption
                     return false;
                 option = new MptcpOption
                 {
-                    Raw = data, Length = length, Subtype = subtype, Flags = low,
+                    Raw = data,
+                    Length = length,
+                    Subtype = subtype,
+                    Flags = low,
                     HasReceiverKey = true,
                     ReceiverKey = BinaryPrimitives.ReadUInt64BigEndian(data[2..]),
                 };
@@ -322,9 +346,16 @@ public readonly ref struct MptcpOption
             return false;
         option = new MptcpOption
         {
-            Raw = data, Length = data.Length + 2, Subtype = MptcpSubtype.Dss, Flags = flags,
-            DataAck = dataAck, DataSequence = dsn, SubflowSequence = ssn, DataLevelLength = dll,
-            HasChecksum = hasChecksum, Checksum = checksum,
+            Raw = data,
+            Length = data.Length + 2,
+            Subtype = MptcpSubtype.Dss,
+            Flags = flags,
+            DataAck = dataAck,
+            DataSequence = dsn,
+            SubflowSequence = ssn,
+            DataLevelLength = dll,
+            HasChecksum = hasChecksum,
+            Checksum = checksum,
         };
         return true;
     }

@@ -93,31 +93,31 @@ public static class PacketDecoder
                 return IPv6(ref d, 0, EtherTypes.IPv6);
             case LinkType.Null:
             case LinkType.Loop:
-            {
-                if (f.Length < LoopbackHeaderLength)
-                    return Short(ref d, LoopbackHeaderLength);
-                // LINKTYPE_NULL holds the family in the capturing host's byte order: a value above
-                // 0xFFFF was written by the other byte order (libpcap does the same test).
-                uint family = d._linkType == LinkType.Loop ? BinaryPrimitives.ReadUInt32BigEndian(f)
-                    : BinaryPrimitives.ReadUInt32LittleEndian(f);
-                if (family > 0xFFFF)
-                    family = BinaryPrimitives.ReverseEndianness(family);
-                if (family > 0xFFFF)
                 {
-                    // Neither order is an address family: some writers (BSD/OS, Cisco-style) put an
-                    // ethertype in the low 16 bits, big-endian (Wireshark's null dissector does the same).
-                    ushort low = BinaryPrimitives.ReadUInt16BigEndian(f[2..]);
-                    return low is EtherTypes.IPv4 or EtherTypes.IPv6 ? EtherPayload(ref d, LoopbackHeaderLength, low)
-                        : NotIp(ref d, LoopbackHeaderLength, 0);
+                    if (f.Length < LoopbackHeaderLength)
+                        return Short(ref d, LoopbackHeaderLength);
+                    // LINKTYPE_NULL holds the family in the capturing host's byte order: a value above
+                    // 0xFFFF was written by the other byte order (libpcap does the same test).
+                    uint family = d._linkType == LinkType.Loop ? BinaryPrimitives.ReadUInt32BigEndian(f)
+                        : BinaryPrimitives.ReadUInt32LittleEndian(f);
+                    if (family > 0xFFFF)
+                        family = BinaryPrimitives.ReverseEndianness(family);
+                    if (family > 0xFFFF)
+                    {
+                        // Neither order is an address family: some writers (BSD/OS, Cisco-style) put an
+                        // ethertype in the low 16 bits, big-endian (Wireshark's null dissector does the same).
+                        ushort low = BinaryPrimitives.ReadUInt16BigEndian(f[2..]);
+                        return low is EtherTypes.IPv4 or EtherTypes.IPv6 ? EtherPayload(ref d, LoopbackHeaderLength, low)
+                            : NotIp(ref d, LoopbackHeaderLength, 0);
+                    }
+                    return family switch
+                    {
+                        LoopbackFamilies.Inet => IPv4(ref d, LoopbackHeaderLength, EtherTypes.IPv4),
+                        LoopbackFamilies.Inet6Linux or LoopbackFamilies.Inet6NetBsdOpenBsd or LoopbackFamilies.Inet6FreeBsd
+                            or LoopbackFamilies.Inet6Darwin => IPv6(ref d, LoopbackHeaderLength, EtherTypes.IPv6),
+                        _ => NotIp(ref d, LoopbackHeaderLength, 0),
+                    };
                 }
-                return family switch
-                {
-                    LoopbackFamilies.Inet => IPv4(ref d, LoopbackHeaderLength, EtherTypes.IPv4),
-                    LoopbackFamilies.Inet6Linux or LoopbackFamilies.Inet6NetBsdOpenBsd or LoopbackFamilies.Inet6FreeBsd
-                        or LoopbackFamilies.Inet6Darwin => IPv6(ref d, LoopbackHeaderLength, EtherTypes.IPv6),
-                    _ => NotIp(ref d, LoopbackHeaderLength, 0),
-                };
-            }
             case LinkType.Ppp:
             case LinkType.PppHdlc:
                 return Ppp(ref d, 0);
@@ -340,27 +340,27 @@ public static class PacketDecoder
                     length = (f[p + 1] + 2) << 2;
                     break;
                 case IpProtocol.Fragment:
-                {
-                    if (p + 8 > end)
-                        return Malformed(ref d);
-                    if (f.Length < p + 8)
-                        return ShortIPv6(ref d, p, next);
-                    ushort fo = Be16(f, p + 2);
-                    d._fragmentOffset = fo & 0xFFF8;
-                    d._fragmentFlags = (byte)(DecodedPacket.FragHeader | ((fo & 1) != 0 ? DecodedPacket.FragMore : 0));
-                    d._fragmentId = Be32(f, p + 4);
-                    d._fragmentNextHeaderField = nextField;
-                    d._fragmentDataOffset = p + 8;
-                    next = (IpProtocol)f[p];
-                    nextField = p;
-                    p += 8;
-                    if (d._fragmentOffset != 0)
                     {
-                        SetIPv6Upper(ref d, p, next);
-                        return DecodeStatus.Ok;     // a later fragment: no transport header here
+                        if (p + 8 > end)
+                            return Malformed(ref d);
+                        if (f.Length < p + 8)
+                            return ShortIPv6(ref d, p, next);
+                        ushort fo = Be16(f, p + 2);
+                        d._fragmentOffset = fo & 0xFFF8;
+                        d._fragmentFlags = (byte)(DecodedPacket.FragHeader | ((fo & 1) != 0 ? DecodedPacket.FragMore : 0));
+                        d._fragmentId = Be32(f, p + 4);
+                        d._fragmentNextHeaderField = nextField;
+                        d._fragmentDataOffset = p + 8;
+                        next = (IpProtocol)f[p];
+                        nextField = p;
+                        p += 8;
+                        if (d._fragmentOffset != 0)
+                        {
+                            SetIPv6Upper(ref d, p, next);
+                            return DecodeStatus.Ok;     // a later fragment: no transport header here
+                        }
+                        continue;
                     }
-                    continue;
-                }
                 default:
                     SetIPv6Upper(ref d, p, next);
                     if (next is IpProtocol.Esp or IpProtocol.NoNextHeader)
@@ -399,60 +399,60 @@ public static class PacketDecoder
         switch (d._protocol)
         {
             case IpProtocol.Tcp:
-            {
-                if (length < TcpMinimumHeaderLength)
-                    return Malformed(ref d);
-                if (f.Length < off + TcpMinimumHeaderLength)
-                    return DecodeStatus.Truncated;
-                ref byte t = ref Unsafe.Add(ref MemoryMarshal.GetReference(f), off);
-                d._sourcePort = Be16(ref t, 0);
-                d._destinationPort = Be16(ref t, 2);
-                d._sequence = Be32(ref t, 4);
-                d._acknowledgment = Be32(ref t, 8);
-                byte dataOffset = Unsafe.Add(ref t, 12);
-                d._tcpFlags = (TcpFlags)(Unsafe.Add(ref t, 13) | ((dataOffset & 1) << 8));
-                d._window = Be16(ref t, 14);
-                d._transportChecksum = Be16(ref t, 16);
-                d._urgentPointer = Be16(ref t, 18);
-                int header = (dataOffset >> 4) << 2;
-                d._tcpHeaderLength = header;
-                d._hasTransport = true;
-                if (header < TcpMinimumHeaderLength || header > length)
-                    return Malformed(ref d);
-                d._payloadOffset = off + header;
-                d._payloadLength = length - header;
-                return f.Length < off + header ? DecodeStatus.Truncated : DecodeStatus.Ok;
-            }
+                {
+                    if (length < TcpMinimumHeaderLength)
+                        return Malformed(ref d);
+                    if (f.Length < off + TcpMinimumHeaderLength)
+                        return DecodeStatus.Truncated;
+                    ref byte t = ref Unsafe.Add(ref MemoryMarshal.GetReference(f), off);
+                    d._sourcePort = Be16(ref t, 0);
+                    d._destinationPort = Be16(ref t, 2);
+                    d._sequence = Be32(ref t, 4);
+                    d._acknowledgment = Be32(ref t, 8);
+                    byte dataOffset = Unsafe.Add(ref t, 12);
+                    d._tcpFlags = (TcpFlags)(Unsafe.Add(ref t, 13) | ((dataOffset & 1) << 8));
+                    d._window = Be16(ref t, 14);
+                    d._transportChecksum = Be16(ref t, 16);
+                    d._urgentPointer = Be16(ref t, 18);
+                    int header = (dataOffset >> 4) << 2;
+                    d._tcpHeaderLength = header;
+                    d._hasTransport = true;
+                    if (header < TcpMinimumHeaderLength || header > length)
+                        return Malformed(ref d);
+                    d._payloadOffset = off + header;
+                    d._payloadLength = length - header;
+                    return f.Length < off + header ? DecodeStatus.Truncated : DecodeStatus.Ok;
+                }
             case IpProtocol.Udp:
-            {
-                if (length < UdpHeaderLength)
-                    return Malformed(ref d);
-                if (f.Length < off + UdpHeaderLength)
-                    return DecodeStatus.Truncated;
-                ref byte u = ref Unsafe.Add(ref MemoryMarshal.GetReference(f), off);
-                d._sourcePort = Be16(ref u, 0);
-                d._destinationPort = Be16(ref u, 2);
-                ushort udpLength = Be16(ref u, 4);
-                d._udpLength = udpLength;
-                d._transportChecksum = Be16(ref u, 6);
-                d._hasTransport = true;
-                d._payloadOffset = off + UdpHeaderLength;
-                if ((d._fragmentFlags & DecodedPacket.FragMore) != 0)
                 {
-                    d._payloadLength = length - UdpHeaderLength;   // first fragment: UDP length covers the whole datagram
+                    if (length < UdpHeaderLength)
+                        return Malformed(ref d);
+                    if (f.Length < off + UdpHeaderLength)
+                        return DecodeStatus.Truncated;
+                    ref byte u = ref Unsafe.Add(ref MemoryMarshal.GetReference(f), off);
+                    d._sourcePort = Be16(ref u, 0);
+                    d._destinationPort = Be16(ref u, 2);
+                    ushort udpLength = Be16(ref u, 4);
+                    d._udpLength = udpLength;
+                    d._transportChecksum = Be16(ref u, 6);
+                    d._hasTransport = true;
+                    d._payloadOffset = off + UdpHeaderLength;
+                    if ((d._fragmentFlags & DecodedPacket.FragMore) != 0)
+                    {
+                        d._payloadLength = length - UdpHeaderLength;   // first fragment: UDP length covers the whole datagram
+                        return DecodeStatus.Ok;
+                    }
+                    // UDP length 0 over an IPv6 jumbogram means "use the IP length" (RFC 2675 §4).
+                    if (udpLength == 0 && d._ipVersion == 6 && length > ushort.MaxValue)
+                    {
+                        d._payloadLength = length - UdpHeaderLength;
+                        return DecodeStatus.Ok;
+                    }
+                    if (udpLength < UdpHeaderLength || udpLength > length)
+                        return Malformed(ref d);
+                    d._payloadLength = udpLength - UdpHeaderLength;
                     return DecodeStatus.Ok;
                 }
-                // UDP length 0 over an IPv6 jumbogram means "use the IP length" (RFC 2675 §4).
-                if (udpLength == 0 && d._ipVersion == 6 && length > ushort.MaxValue)
-                {
-                    d._payloadLength = length - UdpHeaderLength;
-                    return DecodeStatus.Ok;
-                }
-                if (udpLength < UdpHeaderLength || udpLength > length)
-                    return Malformed(ref d);
-                d._payloadLength = udpLength - UdpHeaderLength;
-                return DecodeStatus.Ok;
-            }
             case IpProtocol.Icmp:
             case IpProtocol.IcmpV6:
                 if (length < IcmpHeaderLength)

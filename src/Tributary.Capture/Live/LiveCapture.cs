@@ -17,6 +17,7 @@ public sealed unsafe class LiveCapture : PacketSource
     private const int PageSize = 4096;
     private const int FrameSize = 2048;     // unused by TPACKET_V3 but must divide the block size
     private const int VlanTagLength = 4;
+    private static readonly int SockaddrOffset = (sizeof(tpacket3_hdr) + IfPacket.TPACKET_ALIGNMENT - 1) & ~(IfPacket.TPACKET_ALIGNMENT - 1);
 
     private readonly string _name;
     private readonly CaptureInterface[] _interfaces;
@@ -214,6 +215,11 @@ public sealed unsafe class LiveCapture : PacketSource
                 byte* data = (byte*)h + h->tp_mac;
                 int captured = (int)h->tp_snaplen;
                 int length = (int)h->tp_len;
+                // struct sockaddr_ll follows the header at TPACKET_ALIGN(sizeof(tpacket3_hdr)) (packet_mmap.rst).
+                var flags = ((sockaddr_ll*)((byte*)h + SockaddrOffset))->sll_pkttype == IfPacket.PACKET_OUTGOING
+                    ? PacketFlags.Outgoing : PacketFlags.None;
+                if ((h->tp_status & IfPacket.TP_STATUS_CSUMNOTREADY) != 0)
+                    flags |= PacketFlags.ChecksumNotReady;
                 if (_reinsertVlan && (h->tp_status & IfPacket.TP_STATUS_VLAN_VALID) != 0 && captured >= 12)
                 {
                     // The NIC or veth stripped the 802.1Q tag into metadata: put it back in front of the
@@ -226,9 +232,10 @@ public sealed unsafe class LiveCapture : PacketSource
                     data = moved;
                     captured += VlanTagLength;
                     length += VlanTagLength;
+                    flags |= PacketFlags.VlanTagRestored;
                 }
                 packet = new Packet(new Span<byte>(data, captured), length, h->tp_sec * 1_000_000_000L + h->tp_nsec,
-                    _linkType, 0, -1, ++PacketsRead);
+                    _linkType, 0, -1, ++PacketsRead, flags);
                 return PacketReadResult.Packet;
             }
             var block = (tpacket_block_desc*)(_ring + (nuint)_block * (nuint)_blockSize);

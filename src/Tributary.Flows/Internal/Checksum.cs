@@ -87,6 +87,11 @@ internal static unsafe class Checksum
     }
 
     /// <summary>Adds the bytes at <paramref name="p"/> as native 16-bit words into <paramref name="sum"/> (unfolded).</summary>
+    /// <remarks>
+    /// Optimized at its first call: unoptimized (tier-0) vector code is tens of times slower, and a checksummed pass
+    /// over a capture would otherwise run the first hundreds of thousands of segments through it.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ulong Sum(byte* p, int length, ulong sum)
     {
         if (Vector256.IsHardwareAccelerated && length >= 64)

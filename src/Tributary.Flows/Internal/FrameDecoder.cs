@@ -22,6 +22,56 @@ internal static unsafe class FrameDecoder
 
     public static void Decode(ref PacketContext p)
     {
+        if (p.LinkType == LinkTypes.Ethernet && TryDecodeEthernetIPv4Tcp(ref p))
+            return;
+        DecodeGeneral(ref p);
+    }
+
+    /// <summary>
+    /// The common case in one straight line: untagged Ethernet, IPv4 without options or fragmentation, complete
+    /// TCP segment. Anything else (or any doubt) falls back to the general decoder.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryDecodeEthernetIPv4Tcp(ref PacketContext p)
+    {
+        byte* f = p.Frame;
+        int caplen = p.FrameLength;
+        if (caplen < 54 || Unsafe.ReadUnaligned<ushort>(f + 12) != (BitConverter.IsLittleEndian ? (ushort)0x0008 : (ushort)0x0800)
+            || f[14] != 0x45 || f[23] != 6 || (f[20] & 0x3F) != 0 || f[21] != 0)
+            return false;
+        int total = Be16(f + 16);
+        if (total < 40 || 14 + total > caplen)
+            return false;
+        int doff = (f[46] >> 4) * 4;
+        if (doff < 20 || 34 + doff > 14 + total)
+            return false;
+        p.UntaggedEthernetIPv4 = true;
+        p.L3Offset = 14;
+        p.IpVersion = 4;
+        p.IpHeaderLength = 20;
+        p.IpLength = total;
+        p.Protocol = 6;
+        p.SourceHigh = 0;
+        p.SourceLow = Be32(f + 26);
+        p.DestinationHigh = 0;
+        p.DestinationLow = Be32(f + 30);
+        p.L4Offset = 34;
+        p.SourcePort = Be16(f + 34);
+        p.DestinationPort = Be16(f + 36);
+        p.Seq = Be32(f + 38);
+        p.Ack = Be32(f + 42);
+        p.Flags = f[47];
+        p.Window = Be16(f + 48);
+        p.TcpHeaderLength = doff;
+        p.PayloadOffset = 34 + doff;
+        p.PayloadLength = total - 20 - doff;
+        p.HasTcpHeader = true;
+        p.Status = DecodeStatus.Tcp;
+        return true;
+    }
+
+    private static void DecodeGeneral(ref PacketContext p)
+    {
         p.Status = DecodeStatus.NotIp;
         p.UntaggedEthernetIPv4 = false;
         p.IpVersion = 0;

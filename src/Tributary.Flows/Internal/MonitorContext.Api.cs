@@ -519,7 +519,13 @@ public sealed partial class MonitorContext
         }
         if (!r.BufferManaged)
             return -1;
-        return r.RcvNextOffset + Seq.Delta(p.Seq, r.RcvNxt);
+        // seq − IRS − 1 on 64 bits: the 32-bit distance placed next to the side's current stream offset.
+        long c = (r.RcvNextOffset & ~0xFFFFFFFFL) | (uint)(p.Seq - (r.Irs + 1));
+        if (c - r.RcvNextOffset > 1L << 31)
+            c -= 1L << 32;
+        else if (r.RcvNextOffset - c > 1L << 31)
+            c += 1L << 32;
+        return c;
     }
 
     private MonitorError DropCurrentPacket()

@@ -85,7 +85,7 @@ public sealed partial class MonitorContext
         bool forward = ProcessDecoded(ref p);
         _hasPacket = false;
         _currentFlow = -1;
-        if (forward && Options.Forward && !_dropped)
+        if (forward && _forward && !_dropped)
         {
             _stats.ForwardedField++;
             ForwardSink?.Invoke(new ReadOnlySpan<byte>(p.Frame, p.FrameLength), p.LinkType);
@@ -153,7 +153,7 @@ public sealed partial class MonitorContext
             }
             if (_streamListenerCount == 0)
                 return true; // step 4: raw-only apps never reach the TCP logic
-            if (Options.VerifyChecksums && !Checksum.VerifyIPv4Header(p.Frame + p.L3Offset, p.IpHeaderLength))
+            if (_verifyChecksums && !Checksum.VerifyIPv4Header(p.Frame + p.L3Offset, p.IpHeaderLength))
             {
                 _stats.ChecksumErrorsField++;
                 return false; // step 5
@@ -172,7 +172,7 @@ public sealed partial class MonitorContext
         {
             if (_rawSocketCount > 0)
                 DispatchRaw(MonitorEvent.PacketIn, onlyFiltered: false); // B15: one PacketIn per packet
-            if (p.IpVersion == 4 && Options.VerifyChecksums && !Checksum.VerifyIPv4Header(p.Frame + p.L3Offset, p.IpHeaderLength))
+            if (p.IpVersion == 4 && _verifyChecksums && !Checksum.VerifyIPv4Header(p.Frame + p.L3Offset, p.IpHeaderLength))
             {
                 _stats.ChecksumErrorsField++;
                 return false;
@@ -190,7 +190,7 @@ public sealed partial class MonitorContext
             }
         }
         _stats.TcpPacketsField++;
-        if (Options.VerifyChecksums && !Checksum.VerifyTransport(ref p))
+        if (_verifyChecksums && !Checksum.VerifyTransport(ref p))
         {
             _stats.ChecksumErrorsField++;
             if (Options.ReportChecksumErrors)

@@ -65,7 +65,7 @@ public sealed partial class MonitorContext
         // 2. The first SYN creates the server side, keyed by the packet as it is now (after a NAT rewrite).
         if (created && !f.Server.Exists)
         {
-            if (!_compat && _dropped && Options.Forward)
+            if (!_compat && _dropped && _forward)
             {
                 // B30: a dropped first SYN leaves no half-open flow behind.
                 DestroyFlow(flow, clientFirst: true, DestroyReason.Closed);
@@ -75,7 +75,7 @@ public sealed partial class MonitorContext
         }
 
         // 3. Receiver side (B12: a packet dropped at HK_SND never reaches the receiver in inline mode).
-        if (!(!_compat && _dropped && Options.Forward) && receiver.Exists && (receiver.Monitored || !_compat))
+        if (!(!_compat && _dropped && _forward) && receiver.Exists && (receiver.Monitored || !_compat))
         {
             ref PacketContext p = ref _packet;
             if (p.PayloadLength > 0 && IsDataRetransmission(ref receiver))
@@ -92,7 +92,7 @@ public sealed partial class MonitorContext
                 DispatchFlow(flow, receiverSide, HookPoint.Receive, ev, forwardOrder: fromClient);
         }
 
-        if (Options.TimeWaitSeconds > 0 && (stateChanged || f.Client.State == StTimeWait || f.Server.State == StTimeWait))
+        if (_timeWaitSeconds > 0 && (stateChanged || f.Client.State == StTimeWait || f.Server.State == StTimeWait))
             ScheduleTimeWaits(flow);
 
         // 5. Destroy when both sides are done: the receiver's side first.
@@ -102,7 +102,7 @@ public sealed partial class MonitorContext
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsDone(ref SideState x) =>
-        x.IsClosed || (x.State == StTimeWait && Options.TimeWaitSeconds == 0) || (_compat && !x.Monitored) || !x.Exists;
+        x.IsClosed || (x.State == StTimeWait && _timeWaitSeconds == 0) || (_compat && !x.Monitored) || !x.Exists;
 
     /// <summary>Sender-side transitions (mOS <c>UpdatePassiveSendTCPContext</c>, INVENTORY §6.1).</summary>
     private ulong UpdateSend(int flow, ref FlowRecord f, ref SideState s, bool fromClient)

@@ -155,7 +155,7 @@ public sealed partial class MonitorContext
         ref SideState peer = ref SideOf(ref f, !client);
         if (x.State != StTimeWait || !(peer.IsClosed || peer.State == StTimeWait || !peer.Exists))
             return null;
-        long due = (FloorDiv(x.TimeWaitSinceUs, 1000) + (long)Options.TimeWaitSeconds * 1000) * 1000;
+        long due = (FloorDiv(x.TimeWaitSinceUs, 1000) + (long)_timeWaitSeconds * 1000) * 1000;
         return Math.Max(due, peer.DoneSinceUs);
     }
 

@@ -204,13 +204,16 @@ public sealed partial class PathManager : IDisposable
                 throw new InvalidOperationException("the path manager is already started");
             _started = true;
         }
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (MptcpEndpoint e in Commands.DumpEndpoints())
         {
             if (Ids.MapId(e.Address, e.Id))
                 _log.LogDebug("ID sync: {Id} | {Address}", e.Id, e.Address);
         }
+        long tIds = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!LoadPlugins())
             throw new PathManagerException("Unable to load path manager plugins.");
+        long tPlugins = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             _events = MptcpEventListener.Open(_options.NetworkNamespace);
@@ -225,6 +228,7 @@ public sealed partial class PathManager : IDisposable
             Logger = _log,
             ReceiveBufferSize = _options.MonitorReceiveBufferSize > 0 ? _options.MonitorReceiveBufferSize : new NetworkMonitorOptions().ReceiveBufferSize,
         };
+        long tEvents = System.Diagnostics.Stopwatch.GetTimestamp();
         _monitor = NetworkMonitor.Create(_options.NotifyFlags, monitorOptions);
         _monitorRegistration = _monitor.RegisterOps(new MonitorOps(this));
         _monitor.Start();
@@ -238,12 +242,16 @@ public sealed partial class PathManager : IDisposable
             PublishInterfaces();
         IsReady = true;
         Ready?.Invoke(this);
+        _log.LogDebug("start-up: id sync {Ids:0.0} ms, plugins {Plugins:0.0} ms, events {Events:0.0} ms, monitor and ready {Monitor:0.0} ms",
+            Ms(t0, tIds), Ms(tIds, tPlugins), Ms(tPlugins, tEvents), Ms(tEvents, System.Diagnostics.Stopwatch.GetTimestamp()));
         if (_events is not null)
         {
             _eventThread = new Thread(EventLoop) { IsBackground = true, Name = "tributary mptcp events" };
             _eventThread.Start();
         }
     }
+
+    private static double Ms(long from, long to) => System.Diagnostics.Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
     private void EventLoop()
     {

@@ -122,8 +122,20 @@ public sealed record FileSummary
         long L(int i) => long.Parse(f[i], System.Globalization.CultureInfo.InvariantCulture);
         return new FileSummary
         {
-            Name = f[0], Packets = L(1), Bytes = L(2), CapturedBytes = L(3), TimeSum = L(4), InterfaceSum = L(5), IPv4 = L(6),
-            IPv6 = L(7), AddressHash = L(8), Fragments = L(9), Tcp = L(10), Udp = L(11), PortSum = L(12), SequenceSum = L(13),
+            Name = f[0],
+            Packets = L(1),
+            Bytes = L(2),
+            CapturedBytes = L(3),
+            TimeSum = L(4),
+            InterfaceSum = L(5),
+            IPv4 = L(6),
+            IPv6 = L(7),
+            AddressHash = L(8),
+            Fragments = L(9),
+            Tcp = L(10),
+            Udp = L(11),
+            PortSum = L(12),
+            SequenceSum = L(13),
             PayloadSum = L(14),
         };
     }

@@ -184,6 +184,30 @@ public sealed class ApiTests
         Assert.Equal(0, ctx.ActiveFlows);         // and it ended with the last ACK
     }
 
+    [Theory]
+    [InlineData(false, new long[] { 0, 0, 0, 0, 0, 5, 2, 6 })]
+    [InlineData(true, new long[] { 0, 0, -1, -1, -1, -1, -1, -1 })]
+    public void B10_the_packet_offset_is_in_the_receiving_sides_stream(bool buffersOff, long[] expected)
+    {
+        var ctx = new MonitorContext();
+        MonitorSocket l = ctx.CreateStreamListener();
+        if (buffersOff)
+        {
+            l.DisableBuffer(Side.Client);
+            l.DisableBuffer(Side.Server);
+        }
+        var offsets = new List<long>();
+        l.RegisterCallback(MonitorEvent.PacketIn, HookPoint.Receive, (c, s, d, e) =>
+        {
+            Assert.True(c.TryGetLastPacket(out PacketView p));
+            offsets.Add(p.Offset);
+        });
+        Feed(ctx, Connection);
+        // SYN, SYN/ACK: 0; ACK and "GET /" at client offset 0; "OK" at server offset 0; FINs after 5 and 2 bytes;
+        // the last ACK at 6 (the FIN took offset 5). Unbuffered receiving sides: -1.
+        Assert.Equal(expected, offsets);
+    }
+
     [Fact]
     public void Getters_refuse_misuse()
     {

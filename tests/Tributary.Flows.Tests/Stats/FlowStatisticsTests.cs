@@ -59,7 +59,7 @@ public sealed class FlowStatisticsTests
     [Fact]
     public void Cli_prints_the_contract_keys()
     {
-        string bin = Path.Combine(SharedPaths.Repository, "tributary");
+        string bin = Support.Launcher.Path;
         ProcessResult r = ProcessRunner.Run(bin, ["flows", "stats", "--json", Path.Combine(SharedPaths.Corpus, "gen__http_v4.pcap")], timeout: TimeSpan.FromMinutes(5));
         Assert.Equal(0, r.ExitCode);
         using JsonDocument d = JsonDocument.Parse(r.StandardOutput);

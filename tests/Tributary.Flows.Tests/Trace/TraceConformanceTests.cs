@@ -72,6 +72,46 @@ public sealed class TraceConformanceTests
     }
 
     [Fact]
+    public void A_mos_configuration_file_equals_the_set_options()
+    {
+        // mos_to1.conf of the reference runs: the defaults with tcp_timeout = 1, mOS's block syntax (TRACER §2.2).
+        string conf = Path.Combine(Path.GetTempPath(), $"mos_to1-{Environment.ProcessId}.conf");
+        File.WriteAllText(conf, """
+            # reference configuration, idle timeout 1 s
+            mos {
+                forward = 1
+                rmem_size = 8192
+                tcp_timeout = 1
+                tcp_tw_interval = 0
+                mos_log = logs/
+                netdev {
+                    dpdk0 0x0001
+                }
+                arp_table {
+                }
+                route_table {
+                }
+            }
+            """);
+        try
+        {
+            TraceRunner.Case c = Find("30_idle_timeout");
+            string[] args = [c.Arguments[0], "--mos-compat", "--config", conf, "--timer-ms", "500", "--tail-ms", "2500"];
+            TraceRunner.Result r = TraceRunner.Run(args);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal(TraceRunner.Reference("30_idle_timeout"), r.Output);
+            File.AppendAllText(conf, "unknown_key = 3\n");
+            TraceRunner.Result warned = TraceRunner.Run(args);
+            Assert.Equal(TraceRunner.Reference("30_idle_timeout"), warned.Output); // unknown keys in a file: a warning only
+            Assert.Contains("unknown_key", warned.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(conf);
+        }
+    }
+
+    [Fact]
     public void Stop_at_without_stop_side_is_refused()
     {
         string pcap = Path.Combine(TraceRunner.MosDirectory, "pcaps", "01_handshake_close.pcap");

@@ -136,7 +136,7 @@ public class DaemonProcessTests
                 Assert.StartsWith("READY=1\n", ready, StringComparison.Ordinal);
                 Assert.Contains($"MAINPID={daemon.Id}", ready, StringComparison.Ordinal);
                 TaskTimeouts.WaitUntil(() => ns.Ip("mptcp", "endpoint", "show").Contains("192.0.2.1 id 1 subflow dev v0", StringComparison.Ordinal),
-                    TimeSpan.FromSeconds(5), "the endpoint");
+                    TimeSpan.FromSeconds(15), "the endpoint");
                 daemon.Signal(signal);
                 Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(10)), $"the daemon did not stop on signal {signal}");
                 Assert.Equal(0, daemon.ExitCode);

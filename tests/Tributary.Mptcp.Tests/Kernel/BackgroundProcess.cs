@@ -64,7 +64,7 @@ internal sealed class BackgroundProcess : IDisposable
         if (!_process.HasExited)
         {
             Signal(15);
-            if (!_process.WaitForExit(TimeSpan.FromSeconds(5)))
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(15)))
                 _process.Kill();
         }
         _process.WaitForExit();

@@ -60,7 +60,7 @@ public class SspiLabTests
         var sub = (MptcpSubflowEvent)seen.Single(e => IsSubflow(e, MptcpEventType.SubflowEstablished, MptcpLab.C2));
         Assert.Equal(new IPEndPoint(MptcpLab.S1, 5201), sub.Remote);
         Assert.Equal(3, sub.InterfaceIndex);
-        TaskTimeouts.WaitUntil(() => MptcpSocket.GetInfo(c)!.Subflows == 1, TimeSpan.FromSeconds(5), "one extra subflow");
+        TaskTimeouts.WaitUntil(() => MptcpSocket.GetInfo(c)!.Subflows == 1, TimeSpan.FromSeconds(15), "one extra subflow");
 
         // A second subflow on c1 (made behind sspi's back) is closed: one subflow per interface.
         using var pmc = MptcpPmClient.Open(lab.Client.Name);
@@ -68,11 +68,11 @@ public class SspiLabTests
         await Collect(events, l => l.Any(e => IsSubflow(e, MptcpEventType.SubflowClosed, MptcpLab.C1)));
         // And a second one on c2 from another address.
         lab.Client.Ip("addr", "add", "10.11.2.11/24", "dev", "c2");
-        TaskTimeouts.WaitUntil(() => pm.Interfaces.Any(i => i.Name == "c2" && i.Addresses.Contains(IPAddress.Parse("10.11.2.11"))), TimeSpan.FromSeconds(5), "c2's second address");
+        TaskTimeouts.WaitUntil(() => pm.Interfaces.Any(i => i.Name == "c2" && i.Addresses.Contains(IPAddress.Parse("10.11.2.11"))), TimeSpan.FromSeconds(15), "c2's second address");
         pmc.CreateSubflow(token, new MptcpAddress(IPAddress.Parse("10.11.2.11")), 10, new MptcpAddress(MptcpLab.S1, 5201), 0, 3);
         await Collect(events, l => l.Any(e => IsSubflow(e, MptcpEventType.SubflowClosed, IPAddress.Parse("10.11.2.11"))));
         await c.SendAsync(new byte[1000]);
-        TaskTimeouts.WaitUntil(() => MptcpSocket.GetInfo(c)!.Subflows == 1, TimeSpan.FromSeconds(5), "back to one extra subflow");
+        TaskTimeouts.WaitUntil(() => MptcpSocket.GetInfo(c)!.Subflows == 1, TimeSpan.FromSeconds(15), "back to one extra subflow");
         Assert.Equal(2, log.Lines.Count(l => l.Contains("Subflow already exists on network interface", StringComparison.Ordinal)));
 
         // A new interface joins the live connection.
@@ -80,11 +80,11 @@ public class SspiLabTests
         lab.Server.Ip("link", "set", "s3", "up");
         await Collect(events, l => l.Any(e => IsSubflow(e, MptcpEventType.SubflowEstablished, c3)));
         await c.SendAsync(new byte[1000]);
-        TaskTimeouts.WaitUntil(() => MptcpSocket.GetInfo(c)!.Subflows == 2, TimeSpan.FromSeconds(5), "a subflow on the new interface");
+        TaskTimeouts.WaitUntil(() => MptcpSocket.GetInfo(c)!.Subflows == 2, TimeSpan.FromSeconds(15), "a subflow on the new interface");
 
         c.Shutdown(SocketShutdown.Both);
         c.Close();
-        TaskTimeouts.WaitUntil(() => sspi.ConnectionCount == 0, TimeSpan.FromSeconds(10), "the connection to be forgotten at CLOSED");
+        TaskTimeouts.WaitUntil(() => sspi.ConnectionCount == 0, TimeSpan.FromSeconds(20), "the connection to be forgotten at CLOSED");
         Assert.DoesNotContain(log.Lines, l => l.Contains("Untracked connection closed.", StringComparison.Ordinal)); // mptcpd's bookkeeping bug (s06)
         Assert.Empty(log.Errors);
     }

@@ -38,8 +38,8 @@ public class PathManagerKernelTests
         Assert.Equal("addr_adv", pm.DefaultPluginName); // equal priorities: load order
         Assert.Contains("Debug: ID sync: 9 | 192.0.2.5", log.Lines);
         // 192.0.2.5 is no local address: addr_adv removes the stale endpoint (mptcpd kept it, s01) and frees the id.
-        TaskTimeouts.WaitUntil(() => ns.Ip("mptcp", "endpoint", "show").Trim().Length == 0, TimeSpan.FromSeconds(5), "stale endpoint removal");
-        TaskTimeouts.WaitUntil(() => pm.Ids.FindId(IPAddress.Parse("192.0.2.5")) == 0, TimeSpan.FromSeconds(5), "id release");
+        TaskTimeouts.WaitUntil(() => ns.Ip("mptcp", "endpoint", "show").Trim().Length == 0, TimeSpan.FromSeconds(15), "stale endpoint removal");
+        TaskTimeouts.WaitUntil(() => pm.Ids.FindId(IPAddress.Parse("192.0.2.5")) == 0, TimeSpan.FromSeconds(15), "id release");
         Assert.True(pm.RegisterOps("third", new RecordingOps("third")));
         Assert.False(pm.RegisterOps("third", new RecordingOps("third")));
         Assert.Throws<InvalidOperationException>(pm.Start);
@@ -61,12 +61,12 @@ public class PathManagerKernelTests
         ns.Ip("link", "set", "v0", "up");
         ns.Ip("link", "set", "v1", "up");
         ns.Ip("addr", "add", "192.0.2.1/24", "dev", "v0");
-        TaskTimeouts.WaitUntil(() => TestPluginRecorder.Count(b, "new_local_address") == 1, TimeSpan.FromSeconds(5), "new_local_address");
+        TaskTimeouts.WaitUntil(() => TestPluginRecorder.Count(b, "new_local_address") == 1, TimeSpan.FromSeconds(15), "new_local_address");
         Assert.Contains(pm.Interfaces, i => i.Name == "v0" && i.Addresses.Contains(IPAddress.Parse("192.0.2.1")));
         Assert.Equal(pm.Interfaces.Single(i => i.Name == "v0"), pm.FindInterface(new MptcpAddress(IPAddress.Parse("192.0.2.1"), 80)));
         ns.Ip("addr", "del", "192.0.2.1/24", "dev", "v0");
         ns.Ip("link", "set", "v0", "down");
-        TaskTimeouts.WaitUntil(() => TestPluginRecorder.Count(b, "delete_interface") >= 1, TimeSpan.FromSeconds(5), "delete_interface");
+        TaskTimeouts.WaitUntil(() => TestPluginRecorder.Count(b, "delete_interface") >= 1, TimeSpan.FromSeconds(15), "delete_interface");
         foreach (string p in new[] { a, b })
         {
             Assert.Equal(2, TestPluginRecorder.Count(p, "new_interface"));

@@ -56,48 +56,48 @@ internal static class BpfCompiler
                 case BpfInterpreter.Kind.LdWAbs:
                 case BpfInterpreter.Kind.LdHAbs:
                 case BpfInterpreter.Kind.LdBAbs:
-                {
-                    uint size = op.Kind switch { BpfInterpreter.Kind.LdWAbs => 4u, BpfInterpreter.Kind.LdHAbs => 2u, _ => 1u };
-                    if ((ulong)k + size > uint.MaxValue)
                     {
-                        il.Emit(OpCodes.Br, reject);
+                        uint size = op.Kind switch { BpfInterpreter.Kind.LdWAbs => 4u, BpfInterpreter.Kind.LdHAbs => 2u, _ => 1u };
+                        if ((ulong)k + size > uint.MaxValue)
+                        {
+                            il.Emit(OpCodes.Br, reject);
+                            break;
+                        }
+                        // reject when length < k + size
+                        il.Emit(OpCodes.Ldarg_1);
+                        Const(il, k + size);
+                        il.Emit(OpCodes.Blt_Un, reject);
+                        il.Emit(OpCodes.Ldarg_0);
+                        Const(il, k);
+                        il.Emit(OpCodes.Conv_U);
+                        il.Emit(OpCodes.Add);
+                        Load(il, size);
+                        il.Emit(OpCodes.Stloc, a);
                         break;
                     }
-                    // reject when length < k + size
-                    il.Emit(OpCodes.Ldarg_1);
-                    Const(il, k + size);
-                    il.Emit(OpCodes.Blt_Un, reject);
-                    il.Emit(OpCodes.Ldarg_0);
-                    Const(il, k);
-                    il.Emit(OpCodes.Conv_U);
-                    il.Emit(OpCodes.Add);
-                    Load(il, size);
-                    il.Emit(OpCodes.Stloc, a);
-                    break;
-                }
                 case BpfInterpreter.Kind.LdWInd:
                 case BpfInterpreter.Kind.LdHInd:
                 case BpfInterpreter.Kind.LdBInd:
-                {
-                    uint size = op.Kind switch { BpfInterpreter.Kind.LdWInd => 4u, BpfInterpreter.Kind.LdHInd => 2u, _ => 1u };
-                    // reject when (ulong)X + k + size > length
-                    il.Emit(OpCodes.Ldloc, x);
-                    il.Emit(OpCodes.Conv_U8);
-                    il.Emit(OpCodes.Ldc_I8, (long)k + size);
-                    il.Emit(OpCodes.Add);
-                    il.Emit(OpCodes.Ldarg_1);
-                    il.Emit(OpCodes.Conv_U8);
-                    il.Emit(OpCodes.Bgt_Un, reject);
-                    il.Emit(OpCodes.Ldarg_0);
-                    il.Emit(OpCodes.Ldloc, x);
-                    Const(il, k);
-                    il.Emit(OpCodes.Add);
-                    il.Emit(OpCodes.Conv_U);
-                    il.Emit(OpCodes.Add);
-                    Load(il, size);
-                    il.Emit(OpCodes.Stloc, a);
-                    break;
-                }
+                    {
+                        uint size = op.Kind switch { BpfInterpreter.Kind.LdWInd => 4u, BpfInterpreter.Kind.LdHInd => 2u, _ => 1u };
+                        // reject when (ulong)X + k + size > length
+                        il.Emit(OpCodes.Ldloc, x);
+                        il.Emit(OpCodes.Conv_U8);
+                        il.Emit(OpCodes.Ldc_I8, (long)k + size);
+                        il.Emit(OpCodes.Add);
+                        il.Emit(OpCodes.Ldarg_1);
+                        il.Emit(OpCodes.Conv_U8);
+                        il.Emit(OpCodes.Bgt_Un, reject);
+                        il.Emit(OpCodes.Ldarg_0);
+                        il.Emit(OpCodes.Ldloc, x);
+                        Const(il, k);
+                        il.Emit(OpCodes.Add);
+                        il.Emit(OpCodes.Conv_U);
+                        il.Emit(OpCodes.Add);
+                        Load(il, size);
+                        il.Emit(OpCodes.Stloc, a);
+                        break;
+                    }
                 case BpfInterpreter.Kind.LdLen:
                     il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Stloc, a);
@@ -169,20 +169,20 @@ internal static class BpfCompiler
                     break;
                 case BpfInterpreter.Kind.LshX:
                 case BpfInterpreter.Kind.RshX:
-                {
-                    // Shifts by 32 or more give 0 (IL leaves them unspecified).
-                    Label inRange = il.DefineLabel(), done = il.DefineLabel();
-                    il.Emit(OpCodes.Ldloc, x);
-                    Const(il, 32);
-                    il.Emit(OpCodes.Blt_Un, inRange);
-                    Const(il, 0);
-                    il.Emit(OpCodes.Stloc, a);
-                    il.Emit(OpCodes.Br, done);
-                    il.MarkLabel(inRange);
-                    AluX(il, a, x, op.Kind == BpfInterpreter.Kind.LshX ? OpCodes.Shl : OpCodes.Shr_Un);
-                    il.MarkLabel(done);
-                    break;
-                }
+                    {
+                        // Shifts by 32 or more give 0 (IL leaves them unspecified).
+                        Label inRange = il.DefineLabel(), done = il.DefineLabel();
+                        il.Emit(OpCodes.Ldloc, x);
+                        Const(il, 32);
+                        il.Emit(OpCodes.Blt_Un, inRange);
+                        Const(il, 0);
+                        il.Emit(OpCodes.Stloc, a);
+                        il.Emit(OpCodes.Br, done);
+                        il.MarkLabel(inRange);
+                        AluX(il, a, x, op.Kind == BpfInterpreter.Kind.LshX ? OpCodes.Shl : OpCodes.Shr_Un);
+                        il.MarkLabel(done);
+                        break;
+                    }
                 case BpfInterpreter.Kind.Neg:
                     il.Emit(OpCodes.Ldloc, a);
                     il.Emit(OpCodes.Neg);
@@ -199,38 +199,38 @@ internal static class BpfCompiler
                 case BpfInterpreter.Kind.JgtX:
                 case BpfInterpreter.Kind.JgeX:
                 case BpfInterpreter.Kind.JsetX:
-                {
-                    Label t = labels[pc + 1 + op.Jt], f = labels[pc + 1 + op.Jf];
-                    if (op.Jt == op.Jf)
                     {
-                        il.Emit(OpCodes.Br, t);
+                        Label t = labels[pc + 1 + op.Jt], f = labels[pc + 1 + op.Jf];
+                        if (op.Jt == op.Jf)
+                        {
+                            il.Emit(OpCodes.Br, t);
+                            break;
+                        }
+                        bool useX = op.Kind is BpfInterpreter.Kind.JeqX or BpfInterpreter.Kind.JgtX or BpfInterpreter.Kind.JgeX or BpfInterpreter.Kind.JsetX;
+                        il.Emit(OpCodes.Ldloc, a);
+                        if (useX)
+                            il.Emit(OpCodes.Ldloc, x);
+                        else
+                            Const(il, k);
+                        switch (op.Kind)
+                        {
+                            case BpfInterpreter.Kind.JeqK or BpfInterpreter.Kind.JeqX:
+                                il.Emit(OpCodes.Beq, t);
+                                break;
+                            case BpfInterpreter.Kind.JgtK or BpfInterpreter.Kind.JgtX:
+                                il.Emit(OpCodes.Bgt_Un, t);
+                                break;
+                            case BpfInterpreter.Kind.JgeK or BpfInterpreter.Kind.JgeX:
+                                il.Emit(OpCodes.Bge_Un, t);
+                                break;
+                            default:
+                                il.Emit(OpCodes.And);
+                                il.Emit(OpCodes.Brtrue, t);
+                                break;
+                        }
+                        il.Emit(OpCodes.Br, f);
                         break;
                     }
-                    bool useX = op.Kind is BpfInterpreter.Kind.JeqX or BpfInterpreter.Kind.JgtX or BpfInterpreter.Kind.JgeX or BpfInterpreter.Kind.JsetX;
-                    il.Emit(OpCodes.Ldloc, a);
-                    if (useX)
-                        il.Emit(OpCodes.Ldloc, x);
-                    else
-                        Const(il, k);
-                    switch (op.Kind)
-                    {
-                        case BpfInterpreter.Kind.JeqK or BpfInterpreter.Kind.JeqX:
-                            il.Emit(OpCodes.Beq, t);
-                            break;
-                        case BpfInterpreter.Kind.JgtK or BpfInterpreter.Kind.JgtX:
-                            il.Emit(OpCodes.Bgt_Un, t);
-                            break;
-                        case BpfInterpreter.Kind.JgeK or BpfInterpreter.Kind.JgeX:
-                            il.Emit(OpCodes.Bge_Un, t);
-                            break;
-                        default:
-                            il.Emit(OpCodes.And);
-                            il.Emit(OpCodes.Brtrue, t);
-                            break;
-                    }
-                    il.Emit(OpCodes.Br, f);
-                    break;
-                }
                 case BpfInterpreter.Kind.Tax:
                     il.Emit(OpCodes.Ldloc, a);
                     il.Emit(OpCodes.Stloc, x);

@@ -160,18 +160,18 @@ internal static class BpfInterpreter
                     _ => null,
                 };
             case Bpf.JMP:
-            {
-                bool jx = Bpf.Src(code) == Bpf.X;
-                return Bpf.Op(code) switch
                 {
-                    Bpf.JA => Kind.Ja,
-                    Bpf.JEQ => jx ? Kind.JeqX : Kind.JeqK,
-                    Bpf.JGT => jx ? Kind.JgtX : Kind.JgtK,
-                    Bpf.JGE => jx ? Kind.JgeX : Kind.JgeK,
-                    Bpf.JSET => jx ? Kind.JsetX : Kind.JsetK,
-                    _ => null,
-                };
-            }
+                    bool jx = Bpf.Src(code) == Bpf.X;
+                    return Bpf.Op(code) switch
+                    {
+                        Bpf.JA => Kind.Ja,
+                        Bpf.JEQ => jx ? Kind.JeqX : Kind.JeqK,
+                        Bpf.JGT => jx ? Kind.JgtX : Kind.JgtK,
+                        Bpf.JGE => jx ? Kind.JgeX : Kind.JgeK,
+                        Bpf.JSET => jx ? Kind.JsetX : Kind.JsetK,
+                        _ => null,
+                    };
+                }
             default: // MISC
                 return Bpf.MiscOp(code) switch { Bpf.TAX => Kind.Tax, Bpf.TXA => Kind.Txa, _ => null };
         }

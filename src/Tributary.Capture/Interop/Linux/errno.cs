@@ -19,9 +19,24 @@ internal static class Errno
 
     public static string Name(int errno) => errno switch
     {
-        1 => "EPERM", 4 => "EINTR", 6 => "ENXIO", 9 => "EBADF", 11 => "EAGAIN", 12 => "ENOMEM", 13 => "EACCES",
-        14 => "EFAULT", 16 => "EBUSY", 19 => "ENODEV", 22 => "EINVAL", 24 => "EMFILE", 90 => "EMSGSIZE",
-        93 => "EPROTONOSUPPORT", 95 => "EOPNOTSUPP", 97 => "EAFNOSUPPORT", 100 => "ENETDOWN", 105 => "ENOBUFS",
+        1 => "EPERM",
+        4 => "EINTR",
+        6 => "ENXIO",
+        9 => "EBADF",
+        11 => "EAGAIN",
+        12 => "ENOMEM",
+        13 => "EACCES",
+        14 => "EFAULT",
+        16 => "EBUSY",
+        19 => "ENODEV",
+        22 => "EINVAL",
+        24 => "EMFILE",
+        90 => "EMSGSIZE",
+        93 => "EPROTONOSUPPORT",
+        95 => "EOPNOTSUPP",
+        97 => "EAFNOSUPPORT",
+        100 => "ENETDOWN",
+        105 => "ENOBUFS",
         _ => errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 

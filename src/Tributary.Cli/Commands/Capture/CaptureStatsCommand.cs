@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Tributary.Capture;
 using Tributary.Capture.Files;
 using Tributary.Capture.Filters;
@@ -26,6 +25,8 @@ internal static class CaptureStatsCommand
         var filter = new Option<string?>("--filter", "-f") { Description = "tcpdump-syntax filter: 'matched' counts the packets it accepts.", HelpName = "EXPR" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         var iface = new Option<string?>("--interface", "-i") { Description = "Capture live from this interface instead of a file, until interrupted or --count.", HelpName = "IF" };
+        var timing = new Option<bool>("--timing") { Description = "Print the read + decode time and packet rate on standard error." };
+        var noMmap = new Option<bool>("--no-mmap") { Description = "Read the file through a buffer instead of mapping it (for files that may be truncated while read)." };
         var count = new Option<long?>("--count", "-c") { Description = "Stop after this many packets.", HelpName = "N" };
         count.Validators.Add(r =>
         {
@@ -35,7 +36,7 @@ internal static class CaptureStatsCommand
 
         var cmd = new Command("stats", "Count packets, bytes, IPv4/IPv6, TCP/UDP, fragments, malformed packets and link types of a capture.")
         {
-            capture, filter, json, iface, count,
+            capture, filter, json, iface, count, noMmap, timing,
         };
         cmd.Validators.Add(r =>
         {
@@ -44,18 +45,18 @@ internal static class CaptureStatsCommand
                 r.AddError("give either a CAPTURE file or --interface IF");
         });
         cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), parse.GetValue(filter),
-            parse.GetValue(json), parse.GetValue(count) ?? long.MaxValue, ct)));
+            parse.GetValue(json), parse.GetValue(count) ?? long.MaxValue, !parse.GetValue(noMmap), parse.GetValue(timing), ct)));
         return cmd;
     }
 
-    private static int Run(string? path, string? interfaceName, string? expression, bool json, long maxPackets, CancellationToken ct)
+    private static int Run(string? path, string? interfaceName, string? expression, bool json, long maxPackets, bool memoryMap, bool timing, CancellationToken ct)
     {
         PacketSource source;
         try
         {
             source = interfaceName is not null
                 ? LiveCapture.Open(interfaceName, new LiveCaptureOptions { Filter = null })
-                : CaptureFile.Open(path!, new CaptureFileOptions { MemoryMap = true });
+                : CaptureFile.Open(path!, new CaptureFileOptions { MemoryMap = memoryMap });
         }
         catch (CaptureFileException ex)
         {
@@ -83,6 +84,7 @@ internal static class CaptureStatsCommand
             }
             var stats = new CaptureStatistics();
             CaptureFileException? failure = null;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 CaptureStatistics.Collect(source, packetFilter, maxPackets, ct, stats);
@@ -91,7 +93,19 @@ internal static class CaptureStatsCommand
             {
                 failure = ex;
             }
+            TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             Print(stats, json, path ?? interfaceName!, expression);
+            if (timing)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"tributary: read + decode of {stats.Packets} packets in {elapsed.TotalSeconds:F3} s ({stats.Packets / Math.Max(elapsed.TotalSeconds, 1e-9) / 1e6:F2} Mpps)"));
+            }
+            if (source is LiveCapture live)
+            {
+                LiveCaptureStatistics k = live.GetStatistics();
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"tributary: {interfaceName}: kernel received {k.Received} packets, dropped {k.Dropped}"));
+            }
             if (packetFilter is not null)
             {
                 foreach (var (linkType, message) in packetFilter.LinkTypeErrors)
@@ -105,31 +119,25 @@ internal static class CaptureStatsCommand
 
     private static void Print(CaptureStatistics s, bool json, string name, string? expression)
     {
+        var c = CultureInfo.InvariantCulture;
         if (json)
         {
-            using Stream stdout = Console.OpenStandardOutput();
-            using (var w = new Utf8JsonWriter(stdout))
+            // Written by hand: numbers and libpcap link-type names (A-Z, 0-9, _) need no escaping, and
+            // System.Text.Json would cost start-up time on every run.
+            var sb = new System.Text.StringBuilder(256);
+            sb.Append(c, $"{{\"packets\":{s.Packets},\"bytes\":{s.Bytes},\"matched\":{s.Matched},\"ipv4\":{s.IPv4},\"ipv6\":{s.IPv6},");
+            sb.Append(c, $"\"tcp\":{s.Tcp},\"udp\":{s.Udp},\"fragments\":{s.Fragments},\"malformed\":{s.Malformed},\"link_types\":{{");
+            bool first = true;
+            foreach (string type in SortedLinkTypes(s))
             {
-                w.WriteStartObject();
-                w.WriteNumber("packets", s.Packets);
-                w.WriteNumber("bytes", s.Bytes);
-                w.WriteNumber("matched", s.Matched);
-                w.WriteNumber("ipv4", s.IPv4);
-                w.WriteNumber("ipv6", s.IPv6);
-                w.WriteNumber("tcp", s.Tcp);
-                w.WriteNumber("udp", s.Udp);
-                w.WriteNumber("fragments", s.Fragments);
-                w.WriteNumber("malformed", s.Malformed);
-                w.WriteStartObject("link_types");
-                foreach (var (type, count) in s.LinkTypes)
-                    w.WriteNumber(type, count);
-                w.WriteEndObject();
-                w.WriteEndObject();
+                sb.Append(c, $"{(first ? "" : ",")}\"{type}\":{s.LinkTypes[type]}");
+                first = false;
             }
-            stdout.WriteByte((byte)'\n');
+            sb.Append("}}\n");
+            Console.Out.Write(sb.ToString());
+            Console.Out.Flush();
             return;
         }
-        var c = CultureInfo.InvariantCulture;
         TextWriter o = Console.Out;
         o.WriteLine(string.Create(c, $"capture:    {name}"));
         o.WriteLine(string.Create(c, $"packets:    {s.Packets}"));
@@ -141,6 +149,13 @@ internal static class CaptureStatsCommand
         o.WriteLine(string.Create(c, $"udp:        {s.Udp}"));
         o.WriteLine(string.Create(c, $"fragments:  {s.Fragments}"));
         o.WriteLine(string.Create(c, $"malformed:  {s.Malformed}"));
-        o.WriteLine("link types: " + (s.LinkTypes.Count == 0 ? "none" : string.Join(", ", s.LinkTypes.Select(kv => string.Create(c, $"{kv.Key}={kv.Value}")))));
+        o.WriteLine("link types: " + (s.LinkTypes.Count == 0 ? "none" : string.Join(", ", SortedLinkTypes(s).Select(t => string.Create(c, $"{t}={s.LinkTypes[t]}")))));
+    }
+
+    private static string[] SortedLinkTypes(CaptureStatistics s)
+    {
+        string[] names = [.. s.LinkTypes.Keys];
+        Array.Sort(names, StringComparer.Ordinal);
+        return names;
     }
 }

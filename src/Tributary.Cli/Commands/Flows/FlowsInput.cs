@@ -1,27 +1,69 @@
+using System.CommandLine;
 using Tributary.Capture;
+using Tributary.Capture.Files;
+using Tributary.Capture.Live;
 using Tributary.Flows;
 
 namespace Tributary.Cli.Commands.Flows;
 
-/// <summary>Opens a capture for a flows command and turns input faults into one stderr line and exit 1 (DESIGN.md "Bad input").</summary>
+/// <summary>
+/// Input of the flows commands (DESIGN.md "Capture input everywhere"): a capture file (memory-mapped when it is a
+/// regular file), <c>-</c> for standard input, or <c>--interface IF</c> for live capture until SIGINT/SIGTERM.
+/// Input faults become one stderr line and exit 1 after everything before them was processed.
+/// </summary>
 internal static class FlowsInput
 {
-    public static int Run(string path, Func<IFrameSource, int> body)
+    public static Argument<string?> CaptureArgument() => new("CAPTURE")
     {
-        CaptureFrameSource source;
+        Description = "pcap or pcapng file, or - for standard input.",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public static Option<string?> InterfaceOption() => new("--interface", "-i")
+    {
+        Description = "Capture live from this interface instead of a file, until interrupted.",
+        HelpName = "IF",
+    };
+
+    /// <summary>Requires exactly one of CAPTURE and --interface.</summary>
+    public static void Validate(Command cmd, Argument<string?> capture, Option<string?> iface) =>
+        cmd.Validators.Add(r =>
+        {
+            if ((r.GetValue(capture) is null) == (r.GetValue(iface) is null))
+                r.AddError("give either a CAPTURE file or --interface IF");
+        });
+
+    /// <summary>Opens the input; a live source is stopped when <paramref name="ct"/> is cancelled.</summary>
+    public static PacketSource Open(string? path, string? interfaceName, CancellationToken ct, out CancellationTokenRegistration stop)
+    {
+        PacketSource source;
         try
         {
-            source = CaptureFrameSource.Open(path);
+            source = interfaceName is not null
+                ? LiveCapture.Open(interfaceName, new LiveCaptureOptions { BlockTimeoutMilliseconds = 50 })
+                : CaptureFile.Open(path!, new CaptureFileOptions { MemoryMap = true });
         }
         catch (CaptureFileException ex)
         {
             throw new CommandLineException(ex.Message);
         }
+        catch (CaptureSystemException ex)
+        {
+            throw new CommandLineException($"{interfaceName}: {ex.Message}");
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new CommandLineException($"{path}: {ex.Message}");
         }
-        using (source)
+        stop = ct.Register(source.Stop);
+        return source;
+    }
+
+    public static int Run(string? path, string? interfaceName, CancellationToken ct, Func<IFrameSource, int> body)
+    {
+        PacketSource packets = Open(path, interfaceName, ct, out CancellationTokenRegistration stop);
+        using (stop)
+        using (var source = new CaptureFrameSource(packets))
         {
             try
             {

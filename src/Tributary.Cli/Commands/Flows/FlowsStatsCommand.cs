@@ -14,7 +14,8 @@ internal static class FlowsStatsCommand
 {
     public static Command Create()
     {
-        var capture = new Argument<string>("CAPTURE") { Description = "pcap or pcapng file, or - for standard input." };
+        Argument<string?> capture = FlowsInput.CaptureArgument();
+        Option<string?> iface = FlowsInput.InterfaceOption();
         var buffers = new Option<bool>("--buffers") { Description = "Receive buffers on, with one peek per CONN_NEW_DATA." };
         var checksums = new Option<bool>("--checksums") { Description = "Verify IPv4 header and TCP checksums." };
         var threads = new Option<int>("--threads") { Description = "Shards: one monitoring context per thread (symmetric 4-tuple hash).", HelpName = "N", DefaultValueFactory = _ => 1 };
@@ -26,9 +27,10 @@ internal static class FlowsStatsCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var cmd = new Command("stats", "Track every TCP flow (both sides' states, optional reassembly) and print totals and the packet rate.")
         {
-            capture, buffers, checksums, threads, json,
+            capture, buffers, checksums, threads, json, iface,
         };
-        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture)!, new FlowStatisticsOptions
+        FlowsInput.Validate(cmd, capture, iface);
+        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), new FlowStatisticsOptions
         {
             Buffers = parse.GetValue(buffers),
             Checksums = parse.GetValue(checksums),
@@ -37,12 +39,22 @@ internal static class FlowsStatsCommand
         return cmd;
     }
 
-    private static int Run(string path, FlowStatisticsOptions options, bool json, CancellationToken ct)
+    private static int Run(string? path, string? interfaceName, FlowStatisticsOptions options, bool json, CancellationToken ct)
     {
         FlowStatisticsResult r;
         try
         {
-            r = new FlowStatistics(options).Run(path, ct);
+            if (interfaceName is not null)
+            {
+                // Live: one context, stopped by SIGINT/SIGTERM through the source, totals printed at the end.
+                using PacketSource live = FlowsInput.Open(null, interfaceName, ct, out CancellationTokenRegistration stop);
+                using (stop)
+                    r = new FlowStatistics(options).Run(live, CancellationToken.None);
+            }
+            else
+            {
+                r = new FlowStatistics(options).Run(path!, ct);
+            }
         }
         catch (CaptureFileException ex)
         {
@@ -51,6 +63,12 @@ internal static class FlowsStatsCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new CommandLineException($"{path}: {ex.Message}");
+        }
+        int status = 0;
+        if (r.InputError is not null)
+        {
+            Console.Error.WriteLine($"tributary: {r.InputError}");
+            status = CommandRunner.ExitFailure;
         }
         using Stream stdout = Console.OpenStandardOutput();
         if (json)
@@ -77,7 +95,7 @@ internal static class FlowsStatsCommand
             w.WriteEndObject();
             w.Flush();
             stdout.WriteByte((byte)'\n');
-            return 0;
+            return status;
         }
         using var t = new StreamWriter(stdout);
         string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
@@ -86,6 +104,6 @@ internal static class FlowsStatsCommand
         foreach ((string k, long v) in r.FinalStates)
             t.Write(F($"state {k} {v}\n"));
         t.Write(F($"threads {options.Threads}\nseconds {r.Elapsed.TotalSeconds:F6}\nmpps {r.MegaPacketsPerSecond:F3}\n"));
-        return 0;
+        return status;
     }
 }

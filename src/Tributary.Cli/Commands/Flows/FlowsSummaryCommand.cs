@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Tributary.Capture;
-using Tributary.Capture.Files;
 using Tributary.Flows.Applications.Summary;
 
 namespace Tributary.Cli.Commands.Flows;
@@ -10,26 +9,28 @@ internal static class FlowsSummaryCommand
 {
     public static Command Create()
     {
-        var capture = new Argument<string>("CAPTURE") { Description = "pcap or pcapng file, or - for standard input." };
+        Argument<string?> capture = FlowsInput.CaptureArgument();
+        Option<string?> iface = FlowsInput.InterfaceOption();
         var format = new Option<string>("--format") { Description = "Output format.", HelpName = "tsv|json", DefaultValueFactory = _ => "tsv" };
         format.AcceptOnlyFromAmong("tsv", "json");
         var checksums = new Option<bool>("--checksums") { Description = "Ignore segments with a bad IPv4 header or TCP checksum." };
         var cmd = new Command("summary", "One row per TCP flow: endpoints, packets, bytes, flags, close, and each direction's reassembled stream length and SHA-256.")
         {
-            capture, format, checksums,
+            capture, format, checksums, iface,
         };
-        cmd.SetAction(parse => Run(parse.GetValue(capture)!, parse.GetValue(format) == "json", parse.GetValue(checksums)));
+        FlowsInput.Validate(cmd, capture, iface);
+        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), parse.GetValue(format) == "json", parse.GetValue(checksums), ct)));
         return cmd;
     }
 
-    private static int Run(string path, bool json, bool checksums)
+    private static int Run(string? path, string? interfaceName, bool json, bool checksums, CancellationToken ct)
     {
         var summarizer = new FlowSummarizer(checksums);
         int status = 0;
         string? fault = null;
-        try
+        using (PacketSource source = FlowsInput.Open(path, interfaceName, ct, out CancellationTokenRegistration stop))
+        using (stop)
         {
-            using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
             try
             {
                 while (source.TryReadNext(out Packet p))
@@ -40,14 +41,6 @@ internal static class FlowsSummaryCommand
                 fault = ex.Message; // everything before the fault is summarised, then the error
                 status = CommandRunner.ExitFailure;
             }
-        }
-        catch (CaptureFileException ex)
-        {
-            throw new CommandLineException(ex.Message);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new CommandLineException($"{path}: {ex.Message}");
         }
         summarizer.Complete();
         using Stream stdout = Console.OpenStandardOutput();

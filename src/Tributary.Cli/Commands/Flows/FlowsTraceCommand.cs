@@ -14,7 +14,8 @@ internal static class FlowsTraceCommand
     /// <summary>The command; <paramref name="output"/>/<paramref name="error"/> replace stdout/stderr (in-process tests).</summary>
     public static Command Create(TextWriter? output = null, TextWriter? error = null)
     {
-        var capture = new Argument<string>("CAPTURE") { Description = "pcap or pcapng file, or - for standard input." };
+        Argument<string?> capture = FlowsInput.CaptureArgument();
+        Option<string?> iface = FlowsInput.InterfaceOption();
         var config = new Option<string?>("--config") { Description = "mOS configuration file (mos { key = value … }).", HelpName = "FILE" };
         var syn = new Option<string?>("--syn-filter") { Description = "Stream SYN filter of the first listener (tcpdump syntax).", HelpName = "EXPR" };
         var orphan = new Option<string?>("--orphan-filter") { Description = "Stream orphan filter of the first listener.", HelpName = "EXPR" };
@@ -62,8 +63,9 @@ internal static class FlowsTraceCommand
         {
             capture, config, syn, orphan, raw, second, noPeek, peekForce, overlapLast, ude, noBuffers, stopSide, stopAt,
             unregisterAt, unregisterEvent, unregisterHook, unregisterListener, drain, tail, timer, onlyRcv, dump, peekAt, dropAt,
-            compat, showBuffers, set, noPreamble,
+            compat, showBuffers, set, noPreamble, iface,
         };
+        FlowsInput.Validate(cmd, capture, iface);
         cmd.Validators.Add(r =>
         {
             if (r.GetValue(stopAt) > 0 && r.GetValue(stopSide) is null)
@@ -71,16 +73,16 @@ internal static class FlowsTraceCommand
             if (ReferenceTracer.ParseEventName(r.GetValue(unregisterEvent)!) is null)
                 r.AddError($"--unregister-event: unknown event '{r.GetValue(unregisterEvent)}'");
         });
-        cmd.SetAction(parse =>
+        cmd.SetAction((parse, ct) =>
         {
             if (output is not null)
-                return Execute(parse, output, error ?? Console.Error);
+                return Task.FromResult(Execute(parse, output, error ?? Console.Error, ct));
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
-            return Execute(parse, stdout, Console.Error);
+            return Task.FromResult(Execute(parse, stdout, Console.Error, ct));
         });
         return cmd;
 
-        int Execute(ParseResult parse, TextWriter output, TextWriter error)
+        int Execute(ParseResult parse, TextWriter output, TextWriter error, CancellationToken ct)
         {
             MonitorContextOptions contextOptions;
             try
@@ -119,7 +121,10 @@ internal static class FlowsTraceCommand
                 ShowBuffers = parse.GetValue(showBuffers),
                 NoPreamble = parse.GetValue(noPreamble),
             };
-            return FlowsInput.Run(parse.GetValue(capture)!, source => new ReferenceTracer(options, contextOptions, output).Run(source));
+            if (parse.GetValue(iface) is not null)
+                contextOptions = contextOptions with { OfflineClock = false };
+            return FlowsInput.Run(parse.GetValue(capture), parse.GetValue(iface), ct,
+                source => new ReferenceTracer(options, contextOptions, output).Run(source));
         }
     }
 }

@@ -32,6 +32,8 @@ public sealed class FlowStatisticsResult
     /// <summary>Flows that ended, by "client/server" state before their teardown; flows still open at the end under "open:client/server".</summary>
     public SortedDictionary<string, long> FinalStates { get; } = new(StringComparer.Ordinal);
     public TimeSpan Elapsed { get; internal set; }
+    /// <summary>The input fault that ended the run early (file and byte offset); the totals cover everything before it.</summary>
+    public string? InputError { get; internal set; }
     public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
     /// <summary>Managed heap growth per tracked flow at the peak of concurrency is not exposed here; see the benchmark.</summary>
     public int PeakFlows { get; internal set; }
@@ -55,12 +57,23 @@ public sealed class FlowStatistics
     {
         int threads = path == CaptureFile.StandardInputName ? 1 : Math.Max(1, _options.Threads);
         var shards = new Shard[threads];
+        string? error = null;
         var watch = Stopwatch.StartNew();
         if (threads == 1)
         {
             shards[0] = new Shard(_options, 0, 1);
             using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
-            shards[0].Run(source, cancellationToken);
+            try
+            {
+                shards[0].Run(source, cancellationToken);
+            }
+            catch (CaptureFileException ex)
+            {
+                error = ex.Message;
+            }
+        }
+        else if (TryRunPipelined(path, shards, cancellationToken))
+        {
         }
         else
         {
@@ -90,10 +103,123 @@ public sealed class FlowStatistics
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
         }
         watch.Stop();
-        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error };
         foreach (Shard s in shards)
             s.AddTo(result);
         return result;
+    }
+
+    private readonly record struct FrameRef(nint Data, int Length, int Wire, long Us, int LinkType);
+
+    private const int BatchSize = 2048;
+
+    /// <summary>
+    /// Sharding without reading the file twice: when the capture is memory-mapped (its frames stay addressable until the
+    /// reader is disposed), this thread reads every frame once, processes shard 0's packets itself and
+    /// hands the others to their shard threads in batches of frame references (symmetric 4-tuple hash, so both
+    /// directions of a connection meet in one context, INVENTORY §1). False when the file is not mapped.
+    /// </summary>
+    private unsafe bool TryRunPipelined(string path, Shard[] shards, CancellationToken ct)
+    {
+        using CaptureFileReader reader = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+        if (!reader.IsMemoryMapped)
+            return false; // only a mapping keeps every frame addressable until the reader is disposed
+        int n = shards.Length;
+        for (int i = 0; i < n; i++)
+            shards[i] = new Shard(_options, i, n);
+        var queues = new System.Collections.Concurrent.BlockingCollection<FrameRef[]>[n];
+        var counts = new System.Collections.Concurrent.ConcurrentQueue<int>[n];
+        var pool = new System.Collections.Concurrent.ConcurrentBag<FrameRef[]>();
+        var workers = new Thread[n];
+        long last = 0;
+        for (int i = 1; i < n; i++)
+        {
+            int index = i;
+            queues[i] = new System.Collections.Concurrent.BlockingCollection<FrameRef[]>(64);
+            counts[i] = new System.Collections.Concurrent.ConcurrentQueue<int>();
+            workers[i] = new Thread(() =>
+            {
+                foreach (FrameRef[] batch in queues[index].GetConsumingEnumerable())
+                {
+                    counts[index].TryDequeue(out int count);
+                    for (int k = 0; k < count; k++)
+                    {
+                        FrameRef f = batch[k];
+                        shards[index].Process(new ReadOnlySpan<byte>((void*)f.Data, f.Length), f.LinkType, f.Us, f.Wire);
+                    }
+                    pool.Add(batch);
+                }
+            }) { IsBackground = true, Name = $"flows-shard-{index}" };
+            workers[i].Start();
+        }
+        // The reading thread also decodes every frame to find its shard, so it takes a smaller share of the flows
+        // (symmetric hash → one of 64 buckets → shard): about half a share without buffers, where reading and
+        // decoding dominate, and 0.8 of a share with reassembly, where processing does.
+        double readerWeight = _options.Buffers ? 0.8 : 0.5;
+        var bucketOwner = new int[64];
+        double total = readerWeight + (n - 1), edge = 0;
+        for (int shard = 0, bucket = 0; shard < n; shard++)
+        {
+            edge += (shard == 0 ? readerWeight : 1) / total * 64;
+            for (; bucket < 64 && (bucket < (int)Math.Round(edge) || shard == n - 1); bucket++)
+                bucketOwner[bucket] = shard;
+        }
+        var pending = new FrameRef[n][];
+        var filled = new int[n];
+        var decoded = new Internal.PacketContext();
+        int seen = 0;
+        try
+        {
+            while (reader.TryReadNext(out Packet p))
+            {
+                long us = p.TimestampNanoseconds / 1000;
+                if (us > last)
+                    last = us;
+                int owner = 0;
+                fixed (byte* d = p.Data)
+                {
+                    decoded.Frame = d;
+                    decoded.FrameLength = p.Data.Length;
+                    decoded.LinkType = (int)p.LinkType;
+                    Internal.FrameDecoder.Decode(ref decoded);
+                    if (decoded.Status == Internal.DecodeStatus.Tcp)
+                        owner = bucketOwner[decoded.Key.SymmetricHash() & 63];
+                    if (owner != 0)
+                    {
+                        FrameRef[] batch = pending[owner] ??= pool.TryTake(out FrameRef[]? b) ? b : new FrameRef[BatchSize];
+                        batch[filled[owner]++] = new FrameRef((nint)d, p.Data.Length, p.OriginalLength, us, (int)p.LinkType);
+                        if (filled[owner] == BatchSize)
+                        {
+                            counts[owner].Enqueue(BatchSize);
+                            queues[owner].Add(batch, ct);
+                            pending[owner] = null!;
+                            filled[owner] = 0;
+                        }
+                    }
+                }
+                if (owner == 0)
+                    shards[0].Process(p.Data, (int)p.LinkType, us, p.OriginalLength);
+                if ((++seen & 0xFFFF) == 0)
+                    ct.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            for (int i = 1; i < n; i++)
+            {
+                if (filled[i] > 0)
+                {
+                    counts[i].Enqueue(filled[i]);
+                    queues[i].Add(pending[i]);
+                }
+                queues[i].CompleteAdding();
+            }
+            for (int i = 1; i < n; i++)
+                workers[i].Join();
+        }
+        foreach (Shard s in shards)
+            s.Finish(last);
+        return true;
     }
 
     /// <summary>Runs one context over an already opened source (tests, benchmarks).</summary>
@@ -101,8 +227,16 @@ public sealed class FlowStatistics
     {
         var shard = new Shard(_options, 0, 1);
         var watch = Stopwatch.StartNew();
-        shard.Run(source, cancellationToken);
-        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        string? error = null;
+        try
+        {
+            shard.Run(source, cancellationToken);
+        }
+        catch (CaptureFileException ex)
+        {
+            error = ex.Message;
+        }
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error };
         shard.AddTo(result);
         return result;
     }
@@ -143,6 +277,10 @@ public sealed class FlowStatistics
             if (options.Buffers)
                 listener.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, OnNewData);
         }
+
+        public void Process(ReadOnlySpan<byte> frame, int linkType, long us, int wire) => _ctx.ProcessPacket(frame, linkType, us, wire);
+
+        public void Finish(long last) => _ctx.Finish(last);
 
         public void Run(PacketSource source, CancellationToken ct)
         {

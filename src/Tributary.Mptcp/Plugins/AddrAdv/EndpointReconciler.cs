@@ -42,6 +42,7 @@ internal sealed class EndpointReconciler : IDisposable
     private bool _started;
     private volatile bool _stopping;
     private long _passes;
+    private string? _lastFailure;
     private long _failures;
 
     public EndpointReconciler(IEndpointTable table, MptcpIdManager ids, MptcpEndpointFlags flags, ILogger log, Func<long>? resyncCount = null)
@@ -273,7 +274,10 @@ internal sealed class EndpointReconciler : IDisposable
             if (Changed(version))
                 continue;
             if (ok)
+            {
+                _lastFailure = null;
                 Converged?.Invoke();
+            }
             return ok;
         }
         return false;
@@ -301,8 +305,7 @@ internal sealed class EndpointReconciler : IDisposable
         }
         catch (NetlinkException ex)
         {
-            Interlocked.Increment(ref _failures);
-            _log.LogError("remove_addr: {Error}", ex.Message);
+            Failure("remove_addr", ex.Message);
             MarkStale();
             return false;
         }
@@ -318,8 +321,7 @@ internal sealed class EndpointReconciler : IDisposable
         byte id = _ids.GetId(c.Address);
         if (id == 0)
         {
-            Interlocked.Increment(ref _failures);
-            _log.LogError("Unable to map addr to ID.");
+            Failure("add_addr", "Unable to map addr to ID.");
             return false;
         }
         var e = new MptcpEndpoint(id, c.Address, flags, c.InterfaceIndex);
@@ -331,14 +333,30 @@ internal sealed class EndpointReconciler : IDisposable
         {
             // EBUSY (id taken), EEXIST (address taken), ERANGE (table full): the table is not what we
             // believed; re-read it and retry on the next pass instead of repeating the same request.
-            Interlocked.Increment(ref _failures);
-            _log.LogError("add_addr: {Error}", ex.Message);
+            Failure("add_addr", ex.Message);
             MarkStale();
             return false;
         }
         _kernel[id] = e;
         _added.Add(id);
         return true;
+    }
+
+    /// <summary>
+    /// Counts and logs a refused command; the same refusal again (a retry every second while, say,
+    /// CAP_NET_ADMIN is missing or someone else's endpoints fill the table) is logged at debug level only.
+    /// </summary>
+    private void Failure(string operation, string message)
+    {
+        Interlocked.Increment(ref _failures);
+        string text = message.StartsWith(operation, StringComparison.Ordinal) ? message : $"{operation}: {message}";
+        if (text == _lastFailure)
+        {
+            _log.LogDebug("{Error} (again)", text);
+            return;
+        }
+        _lastFailure = text;
+        _log.LogError("{Error}", text);
     }
 
     private void MarkStale()
@@ -393,8 +411,7 @@ internal sealed class EndpointReconciler : IDisposable
         }
         catch (NetlinkException ex)
         {
-            Interlocked.Increment(ref _failures);
-            _log.LogError("set_limits: {Error}", ex.Message);
+            Failure("set_limits", ex.Message);
             return false;
         }
     }

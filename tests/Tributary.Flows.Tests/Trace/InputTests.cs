@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Tributary.Flows.Tests.Support;
+
+namespace Tributary.Flows.Tests.Trace;
+
+/// <summary>Capture input of the flows commands: truncated files, standard input, live capture (DESIGN.md "Bad input").</summary>
+public sealed class InputTests
+{
+    private static string Bin => Launcher.Path;
+
+    private static string TruncatedCopy()
+    {
+        byte[] full = File.ReadAllBytes(Path.Combine(TraceRunner.MosDirectory, "pcaps", "01_handshake_close.pcap"));
+        string path = Path.Combine(Path.GetTempPath(), $"flows-trunc-{Environment.ProcessId}.pcap");
+        File.WriteAllBytes(path, full[..(full.Length - 30)]); // the last record is cut
+        return path;
+    }
+
+    [Fact]
+    public void A_truncated_capture_is_processed_up_to_the_fault_then_named_with_its_offset()
+    {
+        string path = TruncatedCopy();
+        try
+        {
+            TraceRunner.Result trace = TraceRunner.Run([path, "--mos-compat"]);
+            Assert.Equal(1, trace.ExitCode);
+            string[] reference = TraceRunner.Reference("01_handshake_close").Split('\n');
+            // Frames 1–9 printed exactly as the reference, no frame 10, no footer.
+            Assert.StartsWith(string.Join('\n', reference.TakeWhile(l => !l.StartsWith("=== #10", StringComparison.Ordinal))), trace.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("=== #10", trace.Output, StringComparison.Ordinal);
+            Assert.Contains(path, trace.Error, StringComparison.Ordinal);
+            Assert.Matches("offset|byte", trace.Error);
+
+            ProcessResult stats = ProcessRunner.Run(Bin, ["flows", "stats", "--json", path]);
+            Assert.Equal(1, stats.ExitCode);
+            Assert.Contains("\"packets\":9", stats.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains(path, stats.StandardError, StringComparison.Ordinal);
+
+            ProcessResult summary = ProcessRunner.Run(Bin, ["flows", "summary", path]);
+            Assert.Equal(1, summary.ExitCode);
+            Assert.Equal(2, summary.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // header + the flow
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Standard_input_is_read_with_a_dash()
+    {
+        string pcap = Path.Combine(SharedPaths.Corpus, "gen__misc_v4.pcap");
+        var psi = new ProcessStartInfo(Bin, ["flows", "summary", "-"]) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        using Process p = Process.Start(psi)!;
+        using (FileStream f = File.OpenRead(pcap))
+            f.CopyTo(p.StandardInput.BaseStream);
+        p.StandardInput.Close();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        ProcessResult fromFile = ProcessRunner.Run(Bin, ["flows", "summary", pcap]);
+        Assert.Equal(fromFile.StandardOutput, output);
+        Assert.Equal(24, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [KernelFact("python3")]
+    public void Live_capture_runs_until_SIGINT_and_prints_the_flows()
+    {
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("fli");
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, Bin, "flows", "summary", "--interface", "lo"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process monitor = Process.Start(psi)!;
+        Thread.Sleep(3000); // the process is up and its ring open (the binary is built already)
+        const string talk = """
+import socket, threading
+s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(1)
+def srv():
+    c, _ = s.accept(); c.sendall(c.recv(100).upper()); c.close()
+threading.Thread(target=srv).start()
+c = socket.create_connection(("127.0.0.1", 9000)); c.sendall(b"hello"); print(c.recv(100)); c.close()
+""";
+        Assert.Contains("HELLO", ns.Exec("python3", "-c", talk).EnsureSuccess("client").StandardOutput, StringComparison.Ordinal);
+        Thread.Sleep(500);
+        ProcessRunner.Run("kill", "-INT", monitor.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(monitor.WaitForExit(15_000));
+        string output = monitor.StandardOutput.ReadToEnd();
+        Assert.Equal(0, monitor.ExitCode);
+        string row = output.Split('\n').Single(l => l.Contains("\t9000\t", StringComparison.Ordinal));
+        string[] cols = row.Split('\t');
+        Assert.Equal("syn", cols[5]);
+        Assert.Equal("5", cols[19]);   // len_c2s: "hello"
+        Assert.Equal("5", cols[20]);   // len_s2c: "HELLO"
+    }
+}
