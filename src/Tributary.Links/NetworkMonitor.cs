@@ -44,10 +44,12 @@ public sealed partial class NetworkMonitor : IDisposable
         Flags = flags;
         _log = options.Logger ?? NullLogger.Instance;
         NetworkNamespace = options.NetworkNamespace;
-        _events = NetlinkSocket.Create(NetlinkProtocol.Route, options.NetworkNamespace);
+        // Both sockets in one visit to the namespace (each visit is a thread of its own).
+        (_events, _requests) = options.NetworkNamespace is null
+            ? CreateSockets(null)
+            : Netlink.NetworkNamespace.Run(options.NetworkNamespace, () => CreateSockets(null));
         try
         {
-            _requests = NetlinkSocket.Create(NetlinkProtocol.Route, options.NetworkNamespace);
             _requests.TryEnableStrictChecking();
             _events.SetReceiveBufferSize(options.ReceiveBufferSize);
             // Join the groups before the first dump so that no change can fall between the dump and
@@ -63,8 +65,22 @@ public sealed partial class NetworkMonitor : IDisposable
         }
         catch
         {
-            _requests?.Dispose();
+            _requests.Dispose();
             _events.Dispose();
+            throw;
+        }
+    }
+
+    private static (NetlinkSocket Events, NetlinkSocket Requests) CreateSockets(string? ns)
+    {
+        NetlinkSocket events = NetlinkSocket.Create(NetlinkProtocol.Route, ns);
+        try
+        {
+            return (events, NetlinkSocket.Create(NetlinkProtocol.Route, ns));
+        }
+        catch
+        {
+            events.Dispose();
             throw;
         }
     }

@@ -22,6 +22,9 @@ public class InitialDumpBenchmark
     public void Setup()
     {
         _ns = TestNetworkNamespace.Create("bench");
+        // Exactly 4 addresses per link: no IPv6 link-local address generated on the bridges.
+        _ns.Sysctl("net.ipv6.conf.all.addr_gen_mode", "1");
+        _ns.Sysctl("net.ipv6.conf.default.addr_gen_mode", "1");
         var batch = new List<string>();
         for (int i = 0; i < Links; i++)
         {
