@@ -11,7 +11,7 @@ namespace Tributary.Links;
 /// </summary>
 public sealed class InterfaceInfo
 {
-    internal readonly List<IPAddress> AddressList = [];
+    internal readonly Internal.AddressSet AddressSet = new();
 
     internal InterfaceInfo(int index, ushort type, InterfaceFlags flags, string name)
     {
@@ -36,7 +36,7 @@ public sealed class InterfaceInfo
     public string Name { get; }
 
     /// <summary>The addresses reported (or stored silently at start), in the order they appeared.</summary>
-    public IReadOnlyList<IPAddress> Addresses => AddressList;
+    public IReadOnlyList<IPAddress> Addresses => AddressSet;
 
-    public override string ToString() => $"{Index}:{Name} flags={InterfaceFlagsText.Format(Flags)} addresses=[{string.Join(", ", AddressList)}]";
+    public override string ToString() => $"{Index}:{Name} flags={InterfaceFlagsText.Format(Flags)} addresses=[{string.Join(", ", AddressSet)}]";
 }

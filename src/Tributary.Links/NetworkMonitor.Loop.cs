@@ -31,10 +31,12 @@ public sealed partial class NetworkMonitor
         if ((Flags & NotifyFlags.Existing) == 0)
         {
             // Stored silently: apply while reading, and forget them all if the dump starts over.
+            // The dump lists each interface's addresses together: remember the last link looked up.
+            TrackedLink? last = null;
             ReadAddresses(_requests, (int index, AddressKey key, byte scope) =>
             {
-                if (_links.TryGetValue(index, out TrackedLink? link))
-                    AddAddress(link, key, scope, AddMode.Silent);
+                if (last?.Info.Index == index || _links.TryGetValue(index, out last))
+                    AddAddress(last, key, scope, AddMode.Silent);
             }, ForgetAllAddresses);
             return;
         }
@@ -51,8 +53,7 @@ public sealed partial class NetworkMonitor
     {
         foreach (TrackedLink link in _links.Values)
         {
-            link.Known.Clear();
-            link.Info.AddressList.Clear();
+            link.Info.AddressSet.Clear();
         }
     }
 
@@ -322,7 +323,7 @@ public sealed partial class NetworkMonitor
                         current.Add(key);
                 }
             }
-            foreach (AddressKey key in link.Known.Keys.ToArray())
+            foreach (AddressKey key in link.Info.AddressSet.KeysSnapshot())
             {
                 if (!current.Contains(key))
                     RemoveAddress(link, key);

@@ -47,7 +47,7 @@ public sealed partial class NetworkMonitor
             _log.LogDebug("found default route for address {Address} on interface {Index}", rc.Address, rc.Link.Info.Index);
             rc.Link.Pending.Remove(rc.Key);
             // The link may have gone while the check was pending (then the check was cancelled).
-            Store(rc.Link, rc.Key, rc.Address);
+            rc.Link.Info.AddressSet.Add(rc.Key);
             NotifyNewAddress(rc.Link.Info, rc.Address);
             return;
         }

@@ -25,8 +25,6 @@ public sealed partial class NetworkMonitor
     {
         public InterfaceInfo Info { get; } = info;
 
-        public Dictionary<AddressKey, IPAddress> Known { get; } = [];
-
         public Dictionary<AddressKey, RouteCheck> Pending { get; } = [];
     }
 
@@ -58,8 +56,11 @@ public sealed partial class NetworkMonitor
             ReportCurrentAddresses(link);
             return;
         }
-        if (_links.Remove(m.Index, out TrackedLink? gone))
+        if (_links.TryGetValue(m.Index, out TrackedLink? gone))
+        {
+            _links.Remove(m.Index);
             Drop(gone);
+        }
     }
 
     private TrackedLink Insert(int index, ushort type, uint flags, string name)
@@ -109,33 +110,25 @@ public sealed partial class NetworkMonitor
     private void AddAddress(TrackedLink link, AddressKey key, byte scope, AddMode mode)
     {
         // Identity is family + IP: a repeated RTM_NEWADDR (flags, lifetimes, prefix) is a no-op.
-        if (link.Known.ContainsKey(key) || link.Pending.ContainsKey(key))
+        if (link.Info.AddressSet.Contains(key) || link.Pending.ContainsKey(key))
             return;
         if (!PassesSkipFlags(scope))
             return;
-        IPAddress ip = key.ToIPAddress();
         if (mode == AddMode.Report && (Flags & NotifyFlags.CheckRoute) != 0)
         {
-            StartRouteCheck(link, key, ip);
+            StartRouteCheck(link, key, key.ToIPAddress());
             return;
         }
-        Store(link, key, ip);
+        link.Info.AddressSet.Add(key);
         if (mode == AddMode.Report)
-            NotifyNewAddress(link.Info, ip);
-    }
-
-    private static void Store(TrackedLink link, AddressKey key, IPAddress ip)
-    {
-        link.Known.Add(key, ip);
-        link.Info.AddressList.Add(ip);
+            NotifyNewAddress(link.Info, key.ToIPAddress());
     }
 
     private void RemoveAddress(TrackedLink link, AddressKey key)
     {
-        if (link.Known.Remove(key, out IPAddress? ip))
+        if (link.Info.AddressSet.Remove(key))
         {
-            link.Info.AddressList.Remove(ip);
-            NotifyDeleteAddress(link.Info, ip);
+            NotifyDeleteAddress(link.Info, key.ToIPAddress());
         }
         else if (link.Pending.Remove(key, out RouteCheck? rc))
         {

@@ -28,7 +28,8 @@ public sealed partial class NetworkMonitor : IDisposable
     private readonly NetlinkSocket _requests;
     private readonly NetlinkPoller _poller;
     private readonly ILogger _log;
-    private readonly SortedDictionary<int, TrackedLink> _links = [];
+    // Sorted by ifindex (ForEachInterface's order); dumps come in index order, so inserts append.
+    private readonly SortedList<int, TrackedLink> _links = [];
     private Subscriber[] _subscribers = [];
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _go = new();
