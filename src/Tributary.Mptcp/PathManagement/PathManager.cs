@@ -66,11 +66,7 @@ public sealed partial class PathManager : IDisposable
     public static PathManager Create(PathManagerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        string? enabled = ReadSysctl(options.NetworkNamespace, "net/mptcp/enabled");
-        if (enabled is null)
-            throw new PathManagerException("Required kernel MPTCP support not available.");
-        if (enabled.Trim() == "0")
-            throw new PathManagerException("MPTCP is not enabled in the kernel.\nTry 'sysctl -w net.mptcp.enabled=1'.\nRequired kernel MPTCP support not available.");
+        CheckEnabled(options);
         MptcpPmClient client;
         try
         {
@@ -81,6 +77,37 @@ public sealed partial class PathManager : IDisposable
             throw new PathManagerException($"MPTCP generic netlink family has not appeared ({ex.Message}).\nRequired kernel MPTCP support not available.", ex);
         }
         return new PathManager(options, client);
+    }
+
+    /// <summary>
+    /// As <see cref="Create(PathManagerOptions)"/>, but when the kernel has no "mptcp_pm" family yet,
+    /// waits for it as mptcpd does (a warning after <paramref name="warnAfter"/>, then on waiting)
+    /// instead of failing. Null when <paramref name="cancellationToken"/> is cancelled during the wait.
+    /// </summary>
+    /// <exception cref="PathManagerException">MPTCP is missing or disabled (net.mptcp.enabled=0).</exception>
+    public static PathManager? Create(PathManagerOptions options, TimeSpan warnAfter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckEnabled(options);
+        try
+        {
+            if (!MptcpPmClient.WaitForFamily(options.NetworkNamespace, warnAfter, options.Logger, cancellationToken))
+                return null;
+        }
+        catch (NetlinkException ex)
+        {
+            throw new PathManagerException($"Unable to watch for the MPTCP generic netlink family ({ex.Message}).", ex);
+        }
+        return Create(options);
+    }
+
+    private static void CheckEnabled(PathManagerOptions options)
+    {
+        string? enabled = ReadSysctl(options.NetworkNamespace, "net/mptcp/enabled");
+        if (enabled is null)
+            throw new PathManagerException("Required kernel MPTCP support not available.");
+        if (enabled.Trim() == "0")
+            throw new PathManagerException("MPTCP is not enabled in the kernel.\nTry 'sysctl -w net.mptcp.enabled=1'.\nRequired kernel MPTCP support not available.");
     }
 
     /// <summary>The kernel PM client (every mptcp_pm command; each waits for the kernel's answer).</summary>
