@@ -17,6 +17,9 @@ public static class MptcpDaemon
 {
     public const int ExitFailure = 1;
 
+    /// <summary>How long the daemon waits for the mptcp_pm family before it warns (mptcpd's timeout).</summary>
+    private static readonly TimeSpan FamilyWarningDelay = TimeSpan.FromSeconds(10);
+
     /// <summary>Runs the daemon until <paramref name="stop"/> is cancelled; returns the exit code.</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken stop)
     {
@@ -64,15 +67,21 @@ public static class MptcpDaemon
             RemoveEndpointsOnExit = s.RemoveEndpointsOnExit ?? false,
             Logger = log,
         };
-        PathManager pm;
+        PathManager? created;
         try
         {
-            pm = PathManager.Create(options);
+            // mptcpd waits for the family (warning after 10 s) rather than exiting (INVENTORY b.1 step 2).
+            created = PathManager.Create(options, FamilyWarningDelay, stop);
         }
         catch (PathManagerException ex)
         {
             log.LogError("{Message}", ex.Message);
             return ExitFailure;
+        }
+        if (created is not { } pm)
+        {
+            log.LogInformation("Terminating {Program}", MptcpdCommandLine.ProgramName);
+            return 0; // stopped while waiting for the family
         }
         using (pm)
         {

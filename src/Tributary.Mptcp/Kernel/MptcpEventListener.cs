@@ -116,6 +116,30 @@ public sealed class MptcpEventListener : IDisposable
         }
     }
 
+    /// <summary>
+    /// Drops every event queued in the socket (after an overrun, before re-reading the kernel's state:
+    /// they are older than it). Emptying the queue also ends the kernel's congestion state, so that a
+    /// later loss is reported again. Returns how many datagrams were dropped.
+    /// </summary>
+    public int DiscardQueued()
+    {
+        _length = _offset = 0;
+        int n = 0;
+        while (true)
+        {
+            try
+            {
+                if (!_socket.TryReceiveNow(_rx, out _))
+                    return n;
+                n++;
+            }
+            catch (NetlinkOverrunException)
+            {
+                Overruns++;
+            }
+        }
+    }
+
     /// <summary>The next message of the current datagram, if any.</summary>
     private MptcpEventReadResult? NextBuffered(out MptcpEventAttributes attributes)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Tributary.Mptcp.Interop;
 using Tributary.Netlink;
 
@@ -51,6 +52,76 @@ public sealed class MptcpPmClient : IDisposable
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the kernel has the "mptcp_pm" family, as mptcpd's family watch does (INVENTORY b.1
+    /// step 2): true at once when it exists, else when the controller announces it. After
+    /// <paramref name="warnAfter"/> without it, mptcpd's warnings are logged once and the wait goes on.
+    /// False when <paramref name="cancellationToken"/> is cancelled first.
+    /// </summary>
+    public static bool WaitForFamily(string? networkNamespace, TimeSpan warnAfter, ILogger? log, CancellationToken cancellationToken) =>
+        WaitForFamily(MptcpPm.MPTCP_PM_NAME, networkNamespace, warnAfter, log, cancellationToken);
+
+    internal static bool WaitForFamily(string name, string? networkNamespace, TimeSpan warnAfter, ILogger? log, CancellationToken cancellationToken)
+    {
+        using NetlinkSocket socket = NetlinkSocket.Create(NetlinkProtocol.Generic, networkNamespace);
+        // Join the controller's "notify" group before looking: a family registered in between is then seen.
+        GenericNetlinkFamily ctrl = GenericNetlinkFamily.Resolve(socket, "nlctrl");
+        if (ctrl.MulticastGroups.TryGetValue("notify", out uint notify))
+            socket.JoinGroup(notify);
+        long warnAt = Environment.TickCount64 + (long)warnAfter.TotalMilliseconds;
+        bool warned = false;
+        byte[] rx = new byte[NetlinkSocket.DefaultReceiveBufferLength];
+        while (true)
+        {
+            if (Exists(socket, name))
+                return true;
+            bool announced = false;
+            while (!announced)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                    return false;
+                if (!warned && Environment.TickCount64 >= warnAt)
+                {
+                    warned = true;
+                    log?.LogWarning("MPTCP generic netlink family has not appeared.");
+                    log?.LogWarning("Verify MPTCP netlink path manager kernel support.");
+                }
+                try
+                {
+                    if (!socket.TryReceive(rx, out NetlinkReceiveResult r, 200))
+                        continue;
+                    var reader = new NetlinkMessageReader(rx.AsSpan(0, r.Length));
+                    while (reader.MoveNext())
+                    {
+                        NetlinkMessage m = reader.Current;
+                        if (m.Type == GenericNetlinkFamily.ControllerId && !GenericNetlinkFamily.IsFamilyRemoved(m)
+                            && GenericNetlinkFamily.Parse(m) is { } f && f.Name == name)
+                        {
+                            announced = true;
+                        }
+                    }
+                }
+                catch (NetlinkOverrunException)
+                {
+                    announced = true; // notices were lost: look again
+                }
+            }
+        }
+
+        static bool Exists(NetlinkSocket socket, string name)
+        {
+            try
+            {
+                GenericNetlinkFamily.Resolve(socket, name);
+                return true;
+            }
+            catch (NetlinkException ex) when (ex.ErrnoName == "ENOENT")
+            {
+                return false;
+            }
         }
     }
 

@@ -17,6 +17,11 @@ namespace Tributary.Mptcp;
 /// address can be reported to an empty plugin list (the latent race of INVENTORY b.1 step 4). The
 /// token map is pruned at CLOSED and a reused token goes to the plugin that takes the new connection
 /// (mptcpd kept every token forever and resolved a reused one to the old plugin).</para>
+/// <para>Events are never lost for good (mptcpd 0.12 stayed deaf to the connections it missed): when
+/// the event socket overflows, the connections are re-read from the kernel (sock_diag) and the
+/// missed transitions are delivered (<see cref="Resyncs"/>). Every connection callback follows from a
+/// change of what the path manager has reported, so an event that repeats it is dropped
+/// (<see cref="SuppressedEvents"/>).</para>
 /// </summary>
 public sealed partial class PathManager : IDisposable
 {
@@ -24,7 +29,7 @@ public sealed partial class PathManager : IDisposable
     private readonly ILogger _log;
     private readonly Lock _dispatch = new();
     private readonly List<Registration> _registrations = [];
-    private readonly Dictionary<uint, Registration> _tokens = [];
+    private readonly Dictionary<uint, TrackedConnection> _tokens = [];
     private readonly SortedDictionary<int, LocalInterface> _interfaces = [];
     private volatile LocalInterface[] _interfaceSnapshot = [];
     private readonly MptcpPmClient? _client;
@@ -39,6 +44,11 @@ public sealed partial class PathManager : IDisposable
     private MptcpEventAttributes _current;
     private long _droppedEvents;
     private long _unmatchedTokens;
+    private long _suppressedEvents;
+    private long _resyncs;
+    private MptcpDiagClient? _diag;
+    private readonly ManualResetEventSlim _eventGate = new(true);
+    private readonly ManualResetEventSlim _eventLoopParked = new(false);
 
     internal PathManager(PathManagerOptions options, MptcpPmClient? client)
     {
@@ -56,11 +66,7 @@ public sealed partial class PathManager : IDisposable
     public static PathManager Create(PathManagerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        string? enabled = ReadSysctl(options.NetworkNamespace, "net/mptcp/enabled");
-        if (enabled is null)
-            throw new PathManagerException("Required kernel MPTCP support not available.");
-        if (enabled.Trim() == "0")
-            throw new PathManagerException("MPTCP is not enabled in the kernel.\nTry 'sysctl -w net.mptcp.enabled=1'.\nRequired kernel MPTCP support not available.");
+        CheckEnabled(options);
         MptcpPmClient client;
         try
         {
@@ -71,6 +77,37 @@ public sealed partial class PathManager : IDisposable
             throw new PathManagerException($"MPTCP generic netlink family has not appeared ({ex.Message}).\nRequired kernel MPTCP support not available.", ex);
         }
         return new PathManager(options, client);
+    }
+
+    /// <summary>
+    /// As <see cref="Create(PathManagerOptions)"/>, but when the kernel has no "mptcp_pm" family yet,
+    /// waits for it as mptcpd does (a warning after <paramref name="warnAfter"/>, then on waiting)
+    /// instead of failing. Null when <paramref name="cancellationToken"/> is cancelled during the wait.
+    /// </summary>
+    /// <exception cref="PathManagerException">MPTCP is missing or disabled (net.mptcp.enabled=0).</exception>
+    public static PathManager? Create(PathManagerOptions options, TimeSpan warnAfter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckEnabled(options);
+        try
+        {
+            if (!MptcpPmClient.WaitForFamily(options.NetworkNamespace, warnAfter, options.Logger, cancellationToken))
+                return null;
+        }
+        catch (NetlinkException ex)
+        {
+            throw new PathManagerException($"Unable to watch for the MPTCP generic netlink family ({ex.Message}).", ex);
+        }
+        return Create(options);
+    }
+
+    private static void CheckEnabled(PathManagerOptions options)
+    {
+        string? enabled = ReadSysctl(options.NetworkNamespace, "net/mptcp/enabled");
+        if (enabled is null)
+            throw new PathManagerException("Required kernel MPTCP support not available.");
+        if (enabled.Trim() == "0")
+            throw new PathManagerException("MPTCP is not enabled in the kernel.\nTry 'sysctl -w net.mptcp.enabled=1'.\nRequired kernel MPTCP support not available.");
     }
 
     /// <summary>The kernel PM client (every mptcp_pm command; each waits for the kernel's answer).</summary>
@@ -136,6 +173,15 @@ public sealed partial class PathManager : IDisposable
 
     /// <summary>Connection events whose token no plugin had taken (e.g. connections older than the daemon).</summary>
     public long UnmatchedTokens => Interlocked.Read(ref _unmatchedTokens);
+
+    /// <summary>
+    /// Connection events dropped because they repeated what plugins were already told (an event queued
+    /// before a resync that reported the same change).
+    /// </summary>
+    public long SuppressedEvents => Interlocked.Read(ref _suppressedEvents);
+
+    /// <summary>How many times the event socket overflowed and the connections were re-read from the kernel.</summary>
+    public long Resyncs => Interlocked.Read(ref _resyncs);
 
     /// <summary>Connections currently mapped to a plugin.</summary>
     public int TrackedConnections
@@ -216,7 +262,8 @@ public sealed partial class PathManager : IDisposable
         long tPlugins = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            _events = MptcpEventListener.Open(_options.NetworkNamespace);
+            _events = MptcpEventListener.Open(_options.NetworkNamespace,
+                _options.EventReceiveBufferSize > 0 ? _options.EventReceiveBufferSize : MptcpEventListener.DefaultReceiveBufferSize);
         }
         catch (NetlinkException ex)
         {
@@ -257,6 +304,8 @@ public sealed partial class PathManager : IDisposable
     {
         while (!_stopping)
         {
+            if (!_eventGate.IsSet && !WaitAtGate())
+                return;
             MptcpEventReadResult r;
             MptcpEventAttributes a;
             try
@@ -275,7 +324,8 @@ public sealed partial class PathManager : IDisposable
                     Dispatch(a);
                     break;
                 case MptcpEventReadResult.Overrun:
-                    _log.LogWarning("MPTCP event socket overflowed: connection events were lost.");
+                    _log.LogWarning("MPTCP event socket overflowed: connection events were lost; re-reading the connections from the kernel.");
+                    Resync();
                     break;
                 case MptcpEventReadResult.FamilyRemoved:
                     IsReady = false;
@@ -292,8 +342,13 @@ public sealed partial class PathManager : IDisposable
     /// <summary>
     /// Dispatches one MPTCP event (INVENTORY b.4, c.4). <paramref name="pluginName"/> picks the plugin for
     /// CREATED as mptcpd's internal API allows (an unknown name falls back to the default plugin).
+    /// Connection events update what the path manager has reported (connections, whether established,
+    /// subflows) and an event that repeats it is dropped: CREATED of a known connection, a second
+    /// ESTABLISHED, SUB_ESTABLISHED of a known subflow, SUB_CLOSED of a subflow a resync already
+    /// closed. CREATED reusing the token of another known connection first closes that one (its CLOSED
+    /// was lost). <paramref name="fromResync"/>: a transition derived by <see cref="Resync"/>.
     /// </summary>
-    internal void Dispatch(in MptcpEventAttributes e, string? pluginName = null)
+    internal void Dispatch(in MptcpEventAttributes e, string? pluginName = null, bool fromResync = false)
     {
         lock (_dispatch)
         {
@@ -311,18 +366,26 @@ public sealed partial class PathManager : IDisposable
                     r = (pluginName is null ? null : Find(pluginName)) ?? DefaultRegistration();
                     if (r is null)
                         return;
-                    _tokens[e.Token] = r;
-                    Call(r, "new_connection", static (o, in e, pm) => o.NewConnection(e.Token, e.Local, e.Remote, e.ServerSide, e.DenyJoinId0, pm), e);
+                    if (_tokens.TryGetValue(e.Token, out TrackedConnection? old))
+                    {
+                        if (old.Local == e.Local && old.Remote == e.Remote)
+                        {
+                            Suppress(e);
+                            return;
+                        }
+                        _tokens.Remove(e.Token);
+                        Deliver(old.Plugin, ClosedEvent(e.Token));
+                    }
+                    var created = new TrackedConnection(r, e.Local, e.Remote);
+                    created.Subflows.Add(new SubflowKey(e.Local, e.Remote));
+                    _tokens[e.Token] = created;
+                    Deliver(r, e);
                     return;
                 case MptcpEventType.ListenerCreated:
                 case MptcpEventType.ListenerClosed:
                     r = DefaultRegistration();
-                    if (r is null)
-                        return;
-                    if (e.Type == MptcpEventType.ListenerCreated)
-                        Call(r, "listener_created", static (o, in e, pm) => o.ListenerCreated(e.Local, pm), e);
-                    else
-                        Call(r, "listener_closed", static (o, in e, pm) => o.ListenerClosed(e.Local, pm), e);
+                    if (r is not null)
+                        Deliver(r, e);
                     return;
                 case MptcpEventType.Established:
                 case MptcpEventType.Closed:
@@ -336,47 +399,112 @@ public sealed partial class PathManager : IDisposable
                     _log.LogDebug("Unhandled MPTCP event: {Event}", (int)e.Type);
                     return;
             }
-            if (!_tokens.TryGetValue(e.Token, out r))
+            if (!_tokens.TryGetValue(e.Token, out TrackedConnection? c))
             {
                 Interlocked.Increment(ref _unmatchedTokens);
                 _log.LogDebug("Unable to match token to plugin.");
                 return;
             }
+            var subflow = new SubflowKey(e.Local, e.Remote);
             switch (e.Type)
             {
                 case MptcpEventType.Established:
-                    Call(r, "connection_established", static (o, in e, pm) => o.ConnectionEstablished(e.Token, e.Local, e.Remote, e.ServerSide, e.DenyJoinId0, pm), e);
+                    if (c.Established)
+                    {
+                        Suppress(e);
+                        return;
+                    }
+                    c.Established = true;
                     break;
                 case MptcpEventType.Closed:
                     _tokens.Remove(e.Token);
-                    Call(r, "connection_closed", static (o, in e, pm) => o.ConnectionClosed(e.Token, pm), e);
-                    break;
-                case MptcpEventType.Announced:
-                    Call(r, "new_address", static (o, in e, pm) => o.NewAddress(e.Token, e.RemoteId, e.Remote, pm), e);
-                    break;
-                case MptcpEventType.Removed:
-                    Call(r, "address_removed", static (o, in e, pm) => o.AddressRemoved(e.Token, e.RemoteId, pm), e);
                     break;
                 case MptcpEventType.SubflowEstablished:
-                    Call(r, "new_subflow", static (o, in e, pm) => o.NewSubflow(e.Token, e.Local, e.Remote, e.Backup, pm), e);
+                    if (!c.Subflows.Add(subflow))
+                    {
+                        Suppress(e);
+                        return;
+                    }
+                    c.ClosedByResync?.Remove(subflow);
                     break;
                 case MptcpEventType.SubflowClosed:
-                    Call(r, "subflow_closed", static (o, in e, pm) => o.SubflowClosed(e.Token, e.Local, e.Remote, e.Backup, pm), e);
-                    break;
-                case MptcpEventType.SubflowPriority:
-                    Call(r, "subflow_priority", static (o, in e, pm) => o.SubflowPriority(e.Token, e.Local, e.Remote, e.Backup, pm), e);
+                    if (fromResync)
+                    {
+                        (c.ClosedByResync ??= []).Add(subflow);
+                    }
+                    else if (c.ClosedByResync?.Remove(subflow) == true)
+                    {
+                        Suppress(e);
+                        return;
+                    }
+                    // A SUB_CLOSED of a subflow never established (a failed join) still goes out: plugins
+                    // waiting for a subflow they asked for learn that it failed.
+                    c.Subflows.Remove(subflow);
                     break;
             }
+            Deliver(c.Plugin, e);
         }
     }
 
-    private delegate void EventCall(IMptcpPluginOps ops, in MptcpEventAttributes e, PathManager pm);
-
-    private void Call(Registration r, string op, EventCall call, in MptcpEventAttributes e)
+    private void Suppress(in MptcpEventAttributes e)
     {
+        Interlocked.Increment(ref _suppressedEvents);
+        _log.LogDebug("MPTCP_EVENT_{Event} of token {Token:x8} repeats what plugins were told; dropped.", EventName(e.Type), e.Token);
+    }
+
+    private static MptcpEventAttributes ClosedEvent(uint token) =>
+        new() { Type = MptcpEventType.Closed, Present = MptcpEventAttribute.Token, Token = token };
+
+    /// <summary>Calls the plugin operation of <paramref name="e"/>'s type; <see cref="CurrentEvent"/> is <paramref name="e"/> meanwhile.</summary>
+    private void Deliver(Registration r, in MptcpEventAttributes e)
+    {
+        _current = e;
+        string op = "";
         try
         {
-            call(r.Ops, e, this);
+            switch (e.Type)
+            {
+                case MptcpEventType.Created:
+                    op = "new_connection";
+                    r.Ops.NewConnection(e.Token, e.Local, e.Remote, e.ServerSide, e.DenyJoinId0, this);
+                    break;
+                case MptcpEventType.Established:
+                    op = "connection_established";
+                    r.Ops.ConnectionEstablished(e.Token, e.Local, e.Remote, e.ServerSide, e.DenyJoinId0, this);
+                    break;
+                case MptcpEventType.Closed:
+                    op = "connection_closed";
+                    r.Ops.ConnectionClosed(e.Token, this);
+                    break;
+                case MptcpEventType.Announced:
+                    op = "new_address";
+                    r.Ops.NewAddress(e.Token, e.RemoteId, e.Remote, this);
+                    break;
+                case MptcpEventType.Removed:
+                    op = "address_removed";
+                    r.Ops.AddressRemoved(e.Token, e.RemoteId, this);
+                    break;
+                case MptcpEventType.SubflowEstablished:
+                    op = "new_subflow";
+                    r.Ops.NewSubflow(e.Token, e.Local, e.Remote, e.Backup, this);
+                    break;
+                case MptcpEventType.SubflowClosed:
+                    op = "subflow_closed";
+                    r.Ops.SubflowClosed(e.Token, e.Local, e.Remote, e.Backup, this);
+                    break;
+                case MptcpEventType.SubflowPriority:
+                    op = "subflow_priority";
+                    r.Ops.SubflowPriority(e.Token, e.Local, e.Remote, e.Backup, this);
+                    break;
+                case MptcpEventType.ListenerCreated:
+                    op = "listener_created";
+                    r.Ops.ListenerCreated(e.Local, this);
+                    break;
+                case MptcpEventType.ListenerClosed:
+                    op = "listener_closed";
+                    r.Ops.ListenerClosed(e.Local, this);
+                    break;
+            }
         }
 #pragma warning disable CA1031 // a plugin's failure must not stop the daemon
         catch (Exception ex)
@@ -487,7 +615,10 @@ public sealed partial class PathManager : IDisposable
         UnloadPlugins();
         Listeners.Dispose();
         _events?.Dispose();
+        _diag?.Dispose();
         _client?.Dispose();
+        _eventGate.Dispose();
+        _eventLoopParked.Dispose();
     }
 
     internal enum MonitorEventKind
@@ -497,6 +628,24 @@ public sealed partial class PathManager : IDisposable
         DeleteInterface,
         NewAddress,
         DeleteAddress,
+    }
+
+    /// <summary>A connection as plugins know it: the plugin that took it, and what they were told.</summary>
+    private sealed class TrackedConnection(Registration plugin, MptcpAddress local, MptcpAddress remote)
+    {
+        public Registration Plugin { get; } = plugin;
+
+        public MptcpAddress Local { get; } = local;
+
+        public MptcpAddress Remote { get; } = remote;
+
+        public bool Established { get; set; }
+
+        /// <summary>Live subflows: the initial one (from CREATED) and those reported established since.</summary>
+        public HashSet<SubflowKey> Subflows { get; } = [];
+
+        /// <summary>Subflows the last resync reported closed: their own SUB_CLOSED may still be queued.</summary>
+        public HashSet<SubflowKey>? ClosedByResync { get; set; }
     }
 
     private sealed class Registration(string name, IMptcpPluginOps ops)

@@ -33,6 +33,13 @@ public sealed class PathManagerOptions
     /// <summary>The network monitor's receive buffer (bytes); 0 keeps the monitor's default.</summary>
     public int MonitorReceiveBufferSize { get; init; }
 
+    /// <summary>
+    /// The MPTCP event socket's receive buffer (bytes); 0 keeps <see cref="MptcpEventListener.DefaultReceiveBufferSize"/>.
+    /// A small one makes the socket overflow under bursts of connections; the path manager then
+    /// re-reads the connections from the kernel (<see cref="PathManager.Resyncs"/>).
+    /// </summary>
+    public int EventReceiveBufferSize { get; init; }
+
     public ILogger? Logger { get; init; }
 
     /// <summary>Plugins available without an assembly; null means the standard built-ins (addr_adv, sspi).</summary>

@@ -72,4 +72,11 @@ internal static class MptcpPm
     public const ushort MPTCP_ATTR_RESET_REASON = 16; // u32
     public const ushort MPTCP_ATTR_RESET_FLAGS = 17; // u32
     public const ushort MPTCP_ATTR_SERVER_SIDE = 18; // u8
+
+    // Subflow attributes nested in INET_DIAG_ULP_INFO / INET_ULP_INFO_MPTCP of a TCP subflow (enum, mptcp_pm.h).
+    public const ushort MPTCP_SUBFLOW_ATTR_TOKEN_REM = 1;   // u32
+    public const ushort MPTCP_SUBFLOW_ATTR_TOKEN_LOC = 2;   // u32
+    public const ushort MPTCP_SUBFLOW_ATTR_FLAGS = 8;       // u32, MPTCP_SUBFLOW_FLAG_* (mptcp.h)
+    public const ushort MPTCP_SUBFLOW_ATTR_ID_REM = 9;      // u8
+    public const ushort MPTCP_SUBFLOW_ATTR_ID_LOC = 10;     // u8
 }
