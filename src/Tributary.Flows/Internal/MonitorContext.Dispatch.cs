@@ -178,10 +178,13 @@ public sealed partial class MonitorContext
     }
 
     /// <summary>After the frame (one frame per batch): timers due at its instant, then CONN_NEW_DATA (INVENTORY §3 step 12).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AfterFrame(long timestampUs)
     {
-        FireDue(timestampUs, inclusive: true);
-        FlushNewData();
+        if (timestampUs >= _nextDueUs)
+            FireDue(timestampUs, inclusive: true);
+        if (_pendingNewData.Count != 0)
+            FlushNewData();
     }
 
     private void FlushNewData()

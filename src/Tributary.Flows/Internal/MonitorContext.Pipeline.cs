@@ -115,6 +115,19 @@ public sealed partial class MonitorContext
         AfterFrame(timestampUs);
     }
 
+    /// <summary>
+    /// As <see cref="ProcessPacket(ReadOnlySpan{byte}, int, long, int)"/> for a frame its caller has decoded already
+    /// (the sharding reader decodes every frame to route it); the frame stays valid for the call.
+    /// </summary>
+    internal void ProcessDecodedFrame(ref PacketContext decoded, long timestampUs)
+    {
+        AdvanceClockCore(timestampUs, inclusive: false);
+        _packet = decoded;
+        _packet.TimestampUs = _clockUs;
+        ProcessCurrentFrame(writable: false);
+        AfterFrame(timestampUs);
+    }
+
     /// <summary>The client and server states of every flow still open.</summary>
     internal IEnumerable<(TcpState Client, TcpState Server)> OpenFlowStatesCore()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tributary.Flows.Internal;
 
 namespace Tributary.Flows;
@@ -54,7 +55,20 @@ public sealed partial class MonitorContext
         LowerNextDue(t.Due);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AdvanceClockCore(long timestampUs, bool inclusive)
+    {
+        // Per packet, nearly always: nothing due, the clock stands or moves forward.
+        if (timestampUs < _nextDueUs && _clockUs != long.MinValue)
+        {
+            if (timestampUs > _clockUs)
+                SetClock(timestampUs);
+            return;
+        }
+        AdvanceClockSlow(timestampUs, inclusive);
+    }
+
+    private void AdvanceClockSlow(long timestampUs, bool inclusive)
     {
         if (_clockUs == long.MinValue)
         {

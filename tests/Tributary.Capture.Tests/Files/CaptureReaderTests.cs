@@ -5,7 +5,7 @@ using Tributary.Capture.Tests.Corpus;
 
 namespace Tributary.Capture.Tests.Files;
 
-public sealed class CaptureReaderTests
+public sealed unsafe class CaptureReaderTests
 {
     internal sealed record Rec(byte[] Data, int Length, long Time, LinkType LinkType, int Interface, long Offset);
 
@@ -360,5 +360,51 @@ public sealed class CaptureReaderTests
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int getrusage(int who, long* usage);
+
+    /// <summary>Minor page faults taken by the calling thread so far (getrusage RUSAGE_THREAD, ru_minflt).</summary>
+    private static unsafe long ThreadMinorFaults()
+    {
+        long* usage = stackalloc long[18]; // struct rusage: two timevals, then 14 longs: maxrss, ixrss, idrss, isrss, minflt …
+        Assert.Equal(0, getrusage(1, usage));
+        return usage[8];
+    }
+
+    private static long FaultsWhileReading(CaptureFileReader reader)
+    {
+        long before = ThreadMinorFaults();
+        long bytes = 0;
+        while (reader.TryReadNext(out Packet p))
+            bytes += p.Data[0] + p.Data[^1]; // touch every frame
+        GC.KeepAlive(bytes);
+        return ThreadMinorFaults() - before;
+    }
+
+    [Fact]
+    public void PopulateAhead_maps_the_pages_so_that_reading_takes_no_page_faults()
+    {
+        // The sharded flow stack populates the mapping from a second thread ahead of the reading thread.
+        string path = CorpusFiles.PathOf("gen__seed.pcap"); // 17 MB
+        long length = new FileInfo(path).Length;
+        using (var cold = (CaptureFileReader)CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }))
+        {
+            Assert.Equal(length, cold.MappedLength);
+            Assert.True(FaultsWhileReading(cold) >= 32, "reading a fresh 17 MB mapping takes its page faults (fault-around maps 64 KiB at a time)");
+        }
+        using var warm = (CaptureFileReader)CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+        Assert.True(warm.PopulateAhead(0, length));
+        Assert.False(warm.PopulateAhead(length, 4096)); // past the end
+        Assert.True(FaultsWhileReading(warm) <= 4);
+    }
+
+    [Fact]
+    public void PopulateAhead_is_false_for_a_file_that_is_read_not_mapped()
+    {
+        using var reader = (CaptureFileReader)CaptureFile.Open(CorpusFiles.PathOf("gen__seed.pcap"), new CaptureFileOptions { MemoryMap = false });
+        Assert.False(reader.IsMemoryMapped);
+        Assert.Equal(-1, reader.MappedLength);
+        Assert.False(reader.PopulateAhead(0, 1 << 20));
     }
 }

@@ -109,6 +109,22 @@ public sealed class FlowStatistics
         return result;
     }
 
+    /// <summary>Bytes of the mapping kept populated ahead of the reading thread, in steps of <see cref="PopulateStep"/>.</summary>
+    private const long PopulateWindow = 32 << 20;
+    private const long PopulateStep = 2 << 20;
+
+    private static long PopulateAhead(CaptureFileReader reader, long populated, long readPosition)
+    {
+        long length = reader.MappedLength;
+        while (populated < length && populated < readPosition + PopulateWindow)
+        {
+            if (!reader.PopulateAhead(Math.Max(populated, readPosition), PopulateStep))
+                return length; // not supported: stop trying
+            populated = Math.Max(populated, readPosition) + PopulateStep;
+        }
+        return populated;
+    }
+
     private readonly record struct FrameRef(nint Data, int Length, int Wire, long Us, int LinkType);
 
     private const int BatchSize = 2048;
@@ -132,6 +148,7 @@ public sealed class FlowStatistics
         var pool = new System.Collections.Concurrent.ConcurrentBag<FrameRef[]>();
         var workers = new Thread[n];
         long last = 0;
+        long readPosition = 0;
         for (int i = 1; i < n; i++)
         {
             int index = i;
@@ -139,11 +156,29 @@ public sealed class FlowStatistics
             counts[i] = new System.Collections.Concurrent.ConcurrentQueue<int>();
             workers[i] = new Thread(() =>
             {
-                foreach (FrameRef[] batch in queues[index].GetConsumingEnumerable())
+                long populated = 0;
+                while (true)
                 {
+                    // The reading thread would otherwise take every page fault of the mapping itself: shard 1 maps the
+                    // pages ahead of it while it waits for work (kernel time moves off the bottleneck thread).
+                    if (index == 1)
+                        populated = PopulateAhead(reader, populated, Volatile.Read(ref readPosition));
+                    if (!queues[index].TryTake(out FrameRef[]? batch, index == 1 && populated < reader.MappedLength ? 1 : Timeout.Infinite))
+                    {
+                        if (queues[index].IsCompleted)
+                            break;
+                        continue;
+                    }
                     counts[index].TryDequeue(out int count);
                     for (int k = 0; k < count; k++)
                     {
+                        if (k + 4 < count && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+                        {
+                            // The reading thread touched these headers on the other core: fetch them a few frames ahead.
+                            byte* ahead = (byte*)batch[k + 4].Data;
+                            System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead);
+                            System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead + 64);
+                        }
                         FrameRef f = batch[k];
                         shards[index].Process(new ReadOnlySpan<byte>((void*)f.Data, f.Length), f.LinkType, f.Us, f.Wire);
                     }
@@ -175,6 +210,8 @@ public sealed class FlowStatistics
                 long us = p.TimestampNanoseconds / 1000;
                 if (us > last)
                     last = us;
+                if ((seen & 1023) == 0)
+                    Volatile.Write(ref readPosition, reader.Position);
                 int owner = 0;
                 fixed (byte* d = p.Data)
                 {
@@ -196,9 +233,12 @@ public sealed class FlowStatistics
                             filled[owner] = 0;
                         }
                     }
+                    if (owner == 0)
+                    {
+                        decoded.WireLength = p.OriginalLength;
+                        shards[0].ProcessDecoded(ref decoded, us); // decoded once, here
+                    }
                 }
-                if (owner == 0)
-                    shards[0].Process(p.Data, (int)p.LinkType, us, p.OriginalLength);
                 if ((++seen & 0xFFFF) == 0)
                     ct.ThrowIfCancellationRequested();
             }
@@ -280,6 +320,8 @@ public sealed class FlowStatistics
 
         public void Process(ReadOnlySpan<byte> frame, int linkType, long us, int wire) => _ctx.ProcessPacket(frame, linkType, us, wire);
 
+        public void ProcessDecoded(ref Internal.PacketContext decoded, long us) => _ctx.ProcessDecodedFrame(ref decoded, us);
+
         public void Finish(long last) => _ctx.Finish(last);
 
         public void Run(PacketSource source, CancellationToken ct)
@@ -289,7 +331,10 @@ public sealed class FlowStatistics
             while (source.TryReadNext(out Packet p))
             {
                 long us = p.TimestampNanoseconds / 1000;
-                _ctx.ProcessShardedPacket(p.Data, (int)p.LinkType, us, p.OriginalLength, _index, _count);
+                if (_count == 1)
+                    _ctx.ProcessPacket(p.Data, (int)p.LinkType, us, p.OriginalLength);
+                else
+                    _ctx.ProcessShardedPacket(p.Data, (int)p.LinkType, us, p.OriginalLength, _index, _count);
                 if (us > last)
                     last = us;
                 if ((++n & 0xFFFF) == 0)
