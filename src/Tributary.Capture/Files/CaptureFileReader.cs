@@ -66,8 +66,8 @@ public abstract unsafe class CaptureFileReader : PacketSource
     /// <summary>
     /// For a memory-mapped file: takes the page faults of the input bytes [<paramref name="offset"/>,
     /// <paramref name="offset"/> + <paramref name="length"/>) now, so that the thread reading them later finds
-    /// them mapped. Safe to call from another thread while this reader reads (it only touches page tables). False
-    /// when the file is not mapped, the range is past its end, or the kernel lacks MADV_POPULATE_READ (5.14).
+    /// them mapped. Safe to call from another thread while this reader reads (it only reads the mapping), never
+    /// after the reader is disposed. False when the file is not mapped or the range starts past its end.
     /// </summary>
     public bool PopulateAhead(long offset, long length) => _mapped?.Populate(offset, length) ?? false;
 

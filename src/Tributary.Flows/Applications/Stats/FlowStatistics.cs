@@ -179,11 +179,11 @@ public sealed class FlowStatistics
             }) { IsBackground = true, Name = $"flows-shard-{index}" };
             workers[i].Start();
         }
-        // The reading thread also decodes and routes every frame; shard 1 also takes the page faults of the mapping
-        // (PopulateAhead, about a third of its time on the big capture). Measured there on 2 cores, with the reader's
-        // blocked time (queue full) and shard 1's idle time as the balance: the reader takes an equal share of the
-        // flows without buffers and 1.3 shares with reassembly (symmetric hash → one of 64 buckets → shard).
-        double readerWeight = _options.Buffers ? 1.3 : 1.0;
+        // The reading thread also reads, decodes and routes every frame; shard 1 also takes the page faults of the
+        // mapping (PopulateAhead). Measured on the big capture on 2 cores, with the reader's blocked time (queue full)
+        // and shard 1's idle time as the balance: the reader takes 0.7 of a share of the flows without buffers and
+        // 1.3 shares with reassembly, where processing dominates (symmetric hash → one of 64 buckets → shard).
+        double readerWeight = _options.Buffers ? 1.3 : 0.7;
         var bucketOwner = new int[64];
         double total = readerWeight + (n - 1), edge = 0;
         for (int shard = 0, bucket = 0; shard < n; shard++)
