@@ -71,6 +71,13 @@ public abstract unsafe class CaptureFileReader : PacketSource
     /// </summary>
     public bool PopulateAhead(long offset, long length) => _mapped?.Populate(offset, length) ?? false;
 
+    /// <summary>
+    /// For a memory-mapped file: tells the kernel that the input bytes before <paramref name="offset"/> will not be
+    /// read again, dropping their page-table entries (a later access still works: it faults them in again). Lets a
+    /// second thread take the teardown cost of a large mapping while the reader reads on; one caller at a time.
+    /// </summary>
+    public void ReleaseBehind(long offset) => _mapped?.Release(offset);
+
     /// <summary>Bytes ahead of the read position at which every cache line is prefetched (see <see cref="Prefetch"/>).</summary>
     private const int PrefetchDistance = 2048;
 

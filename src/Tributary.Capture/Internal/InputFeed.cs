@@ -180,6 +180,23 @@ internal sealed unsafe class MappedFeed : InputFeed
 
     private const long PageSize = 4096;
 
+    private long _released;
+
+    /// <summary>
+    /// Drops the page-table entries of [0, <paramref name="upTo"/>) (MADV_DONTNEED; a later access faults the pages in
+    /// again from the page cache, so nothing breaks if it is touched after all). Tearing a large mapping down costs
+    /// about as much as faulting it in; done behind the reader by another thread, it is off the reader's path and off
+    /// the process exit.
+    /// </summary>
+    public void Release(long upTo)
+    {
+        long end = Math.Min(Length, upTo) & ~(PageSize - 1);
+        if (_address is null || end <= _released)
+            return;
+        Interop.Libc.madvise((byte*)_address + _released, (nuint)(end - _released), Interop.Libc.MADV_DONTNEED);
+        _released = end;
+    }
+
     public override int Read(Span<byte> buffer) => throw new NotSupportedException("a mapped file is not read");
 
     public override long Skip(long count, Span<byte> scratch) => throw new NotSupportedException("a mapped file is not read");

@@ -144,7 +144,7 @@ public sealed class FlowStatistics
         for (int i = 0; i < n; i++)
             shards[i] = new Shard(_options, i, n);
         var queues = new System.Collections.Concurrent.BlockingCollection<PacketContext[]>[n];
-        var counts = new System.Collections.Concurrent.ConcurrentQueue<int>[n];
+        var counts = new System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>[n];
         var pool = new System.Collections.Concurrent.ConcurrentBag<PacketContext[]>();
         var workers = new Thread[n];
         long last = 0;
@@ -153,10 +153,10 @@ public sealed class FlowStatistics
         {
             int index = i;
             queues[i] = new System.Collections.Concurrent.BlockingCollection<PacketContext[]>(64);
-            counts[i] = new System.Collections.Concurrent.ConcurrentQueue<int>();
+            counts[i] = new System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>();
             workers[i] = new Thread(() =>
             {
-                long populated = 0;
+                long populated = 0, released = 0;
                 while (true)
                 {
                     // The reading thread would otherwise take every page fault of the mapping itself: shard 1 maps the
@@ -169,12 +169,17 @@ public sealed class FlowStatistics
                             break;
                         continue;
                     }
-                    counts[index].TryDequeue(out int count);
+                    counts[index].TryDequeue(out (int Count, long End) info);
+                    int count = info.Count;
                     // Frames arrive decoded: without buffers this shard never touches the frame bytes, which the
                     // reading thread loaded on the other core.
                     for (int k = 0; k < count; k++)
                         shards[index].ProcessDecoded(ref batch[k], batch[k].TimestampUs);
                     pool.Add(batch);
+                    // Every frame before this batch's last one is done here, and before the published position in the
+                    // reading thread: shard 1 tears that part of the mapping down now rather than the process at exit.
+                    if (index == 1 && n == 2)
+                        released = ReleaseBehind(reader, released, Math.Min(info.End, Volatile.Read(ref positionHolder.Value)));
                 }
             }) { IsBackground = true, Name = $"flows-shard-{index}" };
             workers[i].Start();
@@ -219,6 +224,15 @@ public sealed class FlowStatistics
         bool TryReadNext(out Packet packet);
     }
 
+    /// <summary>Releases the mapping behind <paramref name="safe"/> in steps of <see cref="PopulateWindow"/>.</summary>
+    private static long ReleaseBehind(CaptureFileReader reader, long released, long safe)
+    {
+        if (safe - released < PopulateWindow)
+            return released;
+        reader.ReleaseBehind(safe);
+        return safe;
+    }
+
     private readonly struct PcapFrames(PcapReader reader) : IFrames
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -233,7 +247,7 @@ public sealed class FlowStatistics
 
     /// <summary>The sharding reader's loop: decode, route by symmetric hash, batch for the other shards, process its own.</summary>
     private sealed unsafe class Router(Shard own, int[] bucketOwner, System.Collections.Concurrent.BlockingCollection<PacketContext[]>[] queues,
-        System.Collections.Concurrent.ConcurrentQueue<int>[] counts, System.Collections.Concurrent.ConcurrentBag<PacketContext[]> pool, CancellationToken ct)
+        System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>[] counts, System.Collections.Concurrent.ConcurrentBag<PacketContext[]> pool, CancellationToken ct)
     {
         private readonly PacketContext[]?[] _pending = new PacketContext[queues.Length][];
         private readonly int[] _filled = new int[queues.Length];
@@ -269,7 +283,7 @@ public sealed class FlowStatistics
                         batch[_filled[owner]++] = decoded;
                         if (_filled[owner] == BatchSize)
                         {
-                            counts[owner].Enqueue(BatchSize);
+                            counts[owner].Enqueue((BatchSize, p.FileOffset));
                             queues[owner].Add(batch, ct);
                             _pending[owner] = null;
                             _filled[owner] = 0;
@@ -294,7 +308,7 @@ public sealed class FlowStatistics
             {
                 if (_filled[i] > 0)
                 {
-                    counts[i].Enqueue(_filled[i]);
+                    counts[i].Enqueue((_filled[i], 0));
                     queues[i].Add(_pending[i]!);
                     _pending[i] = null;
                     _filled[i] = 0;
