@@ -58,7 +58,7 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
                     int id = _sectionFirstInterface + (int)iface;
                     ulong ts = (ulong)U32(b + 12) << 32 | U32(b + 16);
                     _pos = pos + (int)total;
-                    Prefetch(_base + _pos);
+                    Prefetch(b, _base + _pos);
                     if (_swap && _linkTypes[id] == LinkType.Null)
                         NullHeader.ToHostOrder(b + 28, captured);
                     packet = new Packet(new Span<byte>(b + 28, (int)captured), Length(U32(b + 24)), _scales[id].ToNanoseconds(ts),

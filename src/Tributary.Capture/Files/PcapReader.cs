@@ -66,7 +66,7 @@ public sealed unsafe class PcapReader : CaptureFileReader
             if (captured <= (uint)available && captured <= _maxCaptured)
             {
                 _pos = pos + PcapFormat.RecordHeaderSize + (int)captured;
-                Prefetch(_base + _pos);
+                Prefetch(h, _base + _pos);
                 if (_swapNullHeader)
                     NullHeader.ToHostOrder(h + PcapFormat.RecordHeaderSize, captured);
                 packet = new Packet(new Span<byte>(h + PcapFormat.RecordHeaderSize, (int)captured), Length(U32(h + 12)),

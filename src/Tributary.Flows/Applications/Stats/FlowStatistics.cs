@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using Tributary.Capture;
 using Tributary.Capture.Files;
+using Tributary.Flows.Internal;
 
 namespace Tributary.Flows.Applications.Stats;
 
@@ -125,14 +126,13 @@ public sealed class FlowStatistics
         return populated;
     }
 
-    private readonly record struct FrameRef(nint Data, int Length, int Wire, long Us, int LinkType);
 
     private const int BatchSize = 2048;
 
     /// <summary>
     /// Sharding without reading the file twice: when the capture is memory-mapped (its frames stay addressable until the
     /// reader is disposed), this thread reads every frame once, processes shard 0's packets itself and
-    /// hands the others to their shard threads in batches of frame references (symmetric 4-tuple hash, so both
+    /// hands the others to their shard threads in batches of decoded frames (pointers into the mapping) (symmetric 4-tuple hash, so both
     /// directions of a connection meet in one context, INVENTORY §1). False when the file is not mapped.
     /// </summary>
     private unsafe bool TryRunPipelined(string path, Shard[] shards, CancellationToken ct)
@@ -143,16 +143,16 @@ public sealed class FlowStatistics
         int n = shards.Length;
         for (int i = 0; i < n; i++)
             shards[i] = new Shard(_options, i, n);
-        var queues = new System.Collections.Concurrent.BlockingCollection<FrameRef[]>[n];
+        var queues = new System.Collections.Concurrent.BlockingCollection<PacketContext[]>[n];
         var counts = new System.Collections.Concurrent.ConcurrentQueue<int>[n];
-        var pool = new System.Collections.Concurrent.ConcurrentBag<FrameRef[]>();
+        var pool = new System.Collections.Concurrent.ConcurrentBag<PacketContext[]>();
         var workers = new Thread[n];
         long last = 0;
-        long readPosition = 0;
+        var positionHolder = new StrongBox<long>();
         for (int i = 1; i < n; i++)
         {
             int index = i;
-            queues[i] = new System.Collections.Concurrent.BlockingCollection<FrameRef[]>(64);
+            queues[i] = new System.Collections.Concurrent.BlockingCollection<PacketContext[]>(64);
             counts[i] = new System.Collections.Concurrent.ConcurrentQueue<int>();
             workers[i] = new Thread(() =>
             {
@@ -162,35 +162,28 @@ public sealed class FlowStatistics
                     // The reading thread would otherwise take every page fault of the mapping itself: shard 1 maps the
                     // pages ahead of it while it waits for work (kernel time moves off the bottleneck thread).
                     if (index == 1)
-                        populated = PopulateAhead(reader, populated, Volatile.Read(ref readPosition));
-                    if (!queues[index].TryTake(out FrameRef[]? batch, index == 1 && populated < reader.MappedLength ? 1 : Timeout.Infinite))
+                        populated = PopulateAhead(reader, populated, Volatile.Read(ref positionHolder.Value));
+                    if (!queues[index].TryTake(out PacketContext[]? batch, index == 1 && populated < reader.MappedLength ? 1 : Timeout.Infinite))
                     {
                         if (queues[index].IsCompleted)
                             break;
                         continue;
                     }
                     counts[index].TryDequeue(out int count);
+                    // Frames arrive decoded: without buffers this shard never touches the frame bytes, which the
+                    // reading thread loaded on the other core.
                     for (int k = 0; k < count; k++)
-                    {
-                        if (k + 4 < count && System.Runtime.Intrinsics.X86.Sse.IsSupported)
-                        {
-                            // The reading thread touched these headers on the other core: fetch them a few frames ahead.
-                            byte* ahead = (byte*)batch[k + 4].Data;
-                            System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead);
-                            System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead + 64);
-                        }
-                        FrameRef f = batch[k];
-                        shards[index].Process(new ReadOnlySpan<byte>((void*)f.Data, f.Length), f.LinkType, f.Us, f.Wire);
-                    }
+                        shards[index].ProcessDecoded(ref batch[k], batch[k].TimestampUs);
                     pool.Add(batch);
                 }
             }) { IsBackground = true, Name = $"flows-shard-{index}" };
             workers[i].Start();
         }
-        // The reading thread also decodes every frame to find its shard, so it takes a smaller share of the flows
-        // (symmetric hash → one of 64 buckets → shard): about half a share without buffers, where reading and
-        // decoding dominate, and 0.8 of a share with reassembly, where processing does.
-        double readerWeight = _options.Buffers ? 0.8 : 0.5;
+        // The reading thread also decodes and routes every frame; shard 1 also takes the page faults of the mapping
+        // (PopulateAhead, about a third of its time on the big capture). Measured there on 2 cores, with the reader's
+        // blocked time (queue full) and shard 1's idle time as the balance: the reader takes an equal share of the
+        // flows without buffers and 1.3 shares with reassembly (symmetric hash → one of 64 buckets → shard).
+        double readerWeight = _options.Buffers ? 1.3 : 1.0;
         var bucketOwner = new int[64];
         double total = readerWeight + (n - 1), edge = 0;
         for (int shard = 0, bucket = 0; shard < n; shard++)
@@ -199,19 +192,66 @@ public sealed class FlowStatistics
             for (; bucket < 64 && (bucket < (int)Math.Round(edge) || shard == n - 1); bucket++)
                 bucketOwner[bucket] = shard;
         }
-        var pending = new FrameRef[n][];
-        var filled = new int[n];
-        var decoded = new Internal.PacketContext();
-        int seen = 0;
+        var route = new Router(shards[0], bucketOwner, queues, counts, pool, ct);
         try
         {
-            while (reader.TryReadNext(out Packet p))
+            last = reader is PcapReader pcap
+                ? route.Run(new PcapFrames(pcap), positionHolder)
+                : route.Run(new AnyFrames(reader), positionHolder);
+        }
+        finally
+        {
+            route.Flush();
+            for (int i = 1; i < n; i++)
+                queues[i].CompleteAdding();
+            for (int i = 1; i < n; i++)
+                workers[i].Join();
+        }
+        foreach (Shard s in shards)
+            s.Finish(last);
+        return true;
+    }
+
+    /// <summary>A packet source as a struct, so that the loops below are compiled once per reader type and a pcap reader's
+    /// TryReadNext is called directly and inlined.</summary>
+    private interface IFrames
+    {
+        bool TryReadNext(out Packet packet);
+    }
+
+    private readonly struct PcapFrames(PcapReader reader) : IFrames
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool TryReadNext(out Packet packet) => reader.TryReadNext(out packet);
+    }
+
+    private readonly struct AnyFrames(PacketSource source) : IFrames
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool TryReadNext(out Packet packet) => source.TryReadNext(out packet);
+    }
+
+    /// <summary>The sharding reader's loop: decode, route by symmetric hash, batch for the other shards, process its own.</summary>
+    private sealed unsafe class Router(Shard own, int[] bucketOwner, System.Collections.Concurrent.BlockingCollection<PacketContext[]>[] queues,
+        System.Collections.Concurrent.ConcurrentQueue<int>[] counts, System.Collections.Concurrent.ConcurrentBag<PacketContext[]> pool, CancellationToken ct)
+    {
+        private readonly PacketContext[]?[] _pending = new PacketContext[queues.Length][];
+        private readonly int[] _filled = new int[queues.Length];
+
+        /// <summary>Reads to the end; returns the last timestamp (µs). Optimized at once: it is called once and runs for the whole input.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public long Run<TFrames>(TFrames frames, StrongBox<long> position) where TFrames : struct, IFrames
+        {
+            long last = 0;
+            int seen = 0;
+            var decoded = new PacketContext();
+            while (frames.TryReadNext(out Packet p))
             {
                 long us = p.TimestampNanoseconds / 1000;
                 if (us > last)
                     last = us;
                 if ((seen & 1023) == 0)
-                    Volatile.Write(ref readPosition, reader.Position);
+                    Volatile.Write(ref position.Value, p.FileOffset);
                 int owner = 0;
                 fixed (byte* d = p.Data)
                 {
@@ -223,43 +263,44 @@ public sealed class FlowStatistics
                         owner = bucketOwner[decoded.Key.SymmetricHash() & 63];
                     if (owner != 0)
                     {
-                        FrameRef[] batch = pending[owner] ??= pool.TryTake(out FrameRef[]? b) ? b : new FrameRef[BatchSize];
-                        batch[filled[owner]++] = new FrameRef((nint)d, p.Data.Length, p.OriginalLength, us, (int)p.LinkType);
-                        if (filled[owner] == BatchSize)
+                        PacketContext[] batch = _pending[owner] ??= pool.TryTake(out PacketContext[]? b) ? b : new PacketContext[BatchSize];
+                        decoded.WireLength = p.OriginalLength;
+                        decoded.TimestampUs = us;
+                        batch[_filled[owner]++] = decoded;
+                        if (_filled[owner] == BatchSize)
                         {
                             counts[owner].Enqueue(BatchSize);
                             queues[owner].Add(batch, ct);
-                            pending[owner] = null!;
-                            filled[owner] = 0;
+                            _pending[owner] = null;
+                            _filled[owner] = 0;
                         }
                     }
-                    if (owner == 0)
+                    else
                     {
                         decoded.WireLength = p.OriginalLength;
-                        shards[0].ProcessDecoded(ref decoded, us); // decoded once, here
+                        own.ProcessDecoded(ref decoded, us); // decoded once, here
                     }
                 }
                 if ((++seen & 0xFFFF) == 0)
                     ct.ThrowIfCancellationRequested();
             }
+            return last;
         }
-        finally
+
+        /// <summary>Hands the partly filled batches over.</summary>
+        public void Flush()
         {
-            for (int i = 1; i < n; i++)
+            for (int i = 1; i < queues.Length; i++)
             {
-                if (filled[i] > 0)
+                if (_filled[i] > 0)
                 {
-                    counts[i].Enqueue(filled[i]);
-                    queues[i].Add(pending[i]);
+                    counts[i].Enqueue(_filled[i]);
+                    queues[i].Add(_pending[i]!);
+                    _pending[i] = null;
+                    _filled[i] = 0;
                 }
-                queues[i].CompleteAdding();
             }
-            for (int i = 1; i < n; i++)
-                workers[i].Join();
         }
-        foreach (Shard s in shards)
-            s.Finish(last);
-        return true;
     }
 
     /// <summary>Runs one context over an already opened source (tests, benchmarks).</summary>
@@ -320,11 +361,19 @@ public sealed class FlowStatistics
 
         public void Process(ReadOnlySpan<byte> frame, int linkType, long us, int wire) => _ctx.ProcessPacket(frame, linkType, us, wire);
 
-        public void ProcessDecoded(ref Internal.PacketContext decoded, long us) => _ctx.ProcessDecodedFrame(ref decoded, us);
+        public void ProcessDecoded(ref PacketContext decoded, long us) => _ctx.ProcessDecodedFrame(ref decoded, us);
 
         public void Finish(long last) => _ctx.Finish(last);
 
         public void Run(PacketSource source, CancellationToken ct)
+        {
+            long last = source is PcapReader pcap ? Loop(new PcapFrames(pcap), ct) : Loop(new AnyFrames(source), ct);
+            _ctx.Finish(last);
+        }
+
+        /// <summary>Reads to the end; returns the last timestamp (µs). Optimized at once: it is called once and runs for the whole input.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private long Loop<TFrames>(TFrames source, CancellationToken ct) where TFrames : struct, IFrames
         {
             long last = 0;
             int n = 0;
@@ -340,7 +389,7 @@ public sealed class FlowStatistics
                 if ((++n & 0xFFFF) == 0)
                     ct.ThrowIfCancellationRequested();
             }
-            _ctx.Finish(last);
+            return last;
         }
 
         private void EnsureId(int id)
