@@ -66,10 +66,17 @@ public abstract unsafe class CaptureFileReader : PacketSource
     /// <summary>
     /// For a memory-mapped file: takes the page faults of the input bytes [<paramref name="offset"/>,
     /// <paramref name="offset"/> + <paramref name="length"/>) now, so that the thread reading them later finds
-    /// them mapped. Safe to call from another thread while this reader reads (it only touches page tables). False
-    /// when the file is not mapped, the range is past its end, or the kernel lacks MADV_POPULATE_READ (5.14).
+    /// them mapped. Safe to call from another thread while this reader reads (it only reads the mapping), never
+    /// after the reader is disposed. False when the file is not mapped or the range starts past its end.
     /// </summary>
     public bool PopulateAhead(long offset, long length) => _mapped?.Populate(offset, length) ?? false;
+
+    /// <summary>
+    /// For a memory-mapped file: tells the kernel that the input bytes before <paramref name="offset"/> will not be
+    /// read again, dropping their page-table entries (a later access still works: it faults them in again). Lets a
+    /// second thread take the teardown cost of a large mapping while the reader reads on; one caller at a time.
+    /// </summary>
+    public void ReleaseBehind(long offset) => _mapped?.Release(offset);
 
     /// <summary>Bytes ahead of the read position at which every cache line is prefetched (see <see cref="Prefetch"/>).</summary>
     private const int PrefetchDistance = 2048;

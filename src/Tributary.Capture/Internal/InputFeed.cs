@@ -160,16 +160,41 @@ internal sealed unsafe class MappedFeed : InputFeed
     }
 
     /// <summary>
-    /// Maps the page-cache pages of [offset, offset + length) into the page tables now (MADV_POPULATE_READ, Linux
-    /// 5.14), read-only and without copying; false when the kernel refuses.
+    /// Takes the page faults of [offset, offset + length) now by reading a byte of each page (the kernel's fault-around
+    /// maps the neighbouring pages in the same fault, so most reads are plain loads). Measured cheaper than
+    /// MADV_POPULATE_READ, whose get_user_pages walk cost half again as much kernel time as the faults. False when
+    /// nothing of the range is mapped.
     /// </summary>
     public bool Populate(long offset, long length)
     {
-        if (_address is null || offset >= Length || length <= 0)
+        if (_address is null || offset >= Length || length <= 0 || offset < 0)
             return false;
-        long start = offset & ~4095L;
         long end = Math.Min(Length, offset + length);
-        return Interop.Libc.madvise((byte*)_address + start, (nuint)(end - start), Interop.Libc.MADV_POPULATE_READ) == 0;
+        byte* b = (byte*)_address;
+        int sum = 0;
+        for (long o = offset & ~(PageSize - 1); o < end; o += PageSize)
+            sum += Volatile.Read(ref b[o]);
+        GC.KeepAlive(sum);
+        return true;
+    }
+
+    private const long PageSize = 4096;
+
+    private long _released;
+
+    /// <summary>
+    /// Drops the page-table entries of [0, <paramref name="upTo"/>) (MADV_DONTNEED; a later access faults the pages in
+    /// again from the page cache, so nothing breaks if it is touched after all). Tearing a large mapping down costs
+    /// about as much as faulting it in; done behind the reader by another thread, it is off the reader's path and off
+    /// the process exit.
+    /// </summary>
+    public void Release(long upTo)
+    {
+        long end = Math.Min(Length, upTo) & ~(PageSize - 1);
+        if (_address is null || end <= _released)
+            return;
+        Interop.Libc.madvise((byte*)_address + _released, (nuint)(end - _released), Interop.Libc.MADV_DONTNEED);
+        _released = end;
     }
 
     public override int Read(Span<byte> buffer) => throw new NotSupportedException("a mapped file is not read");

@@ -21,7 +21,7 @@ internal static unsafe partial class Libc
     public const int MAP_PRIVATE = 2;
     public const int MAP_LOCKED = 0x2000;
     public const int MADV_SEQUENTIAL = 2;
-    public const int MADV_POPULATE_READ = 22;
+    public const int MADV_DONTNEED = 4;
 
     public const short POLLIN = 0x001;
     public const short POLLERR = 0x008;

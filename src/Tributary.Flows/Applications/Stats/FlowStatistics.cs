@@ -144,7 +144,7 @@ public sealed class FlowStatistics
         for (int i = 0; i < n; i++)
             shards[i] = new Shard(_options, i, n);
         var queues = new System.Collections.Concurrent.BlockingCollection<PacketContext[]>[n];
-        var counts = new System.Collections.Concurrent.ConcurrentQueue<int>[n];
+        var counts = new System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>[n];
         var pool = new System.Collections.Concurrent.ConcurrentBag<PacketContext[]>();
         var workers = new Thread[n];
         long last = 0;
@@ -153,10 +153,10 @@ public sealed class FlowStatistics
         {
             int index = i;
             queues[i] = new System.Collections.Concurrent.BlockingCollection<PacketContext[]>(64);
-            counts[i] = new System.Collections.Concurrent.ConcurrentQueue<int>();
+            counts[i] = new System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>();
             workers[i] = new Thread(() =>
             {
-                long populated = 0;
+                long populated = 0, released = 0;
                 while (true)
                 {
                     // The reading thread would otherwise take every page fault of the mapping itself: shard 1 maps the
@@ -169,21 +169,26 @@ public sealed class FlowStatistics
                             break;
                         continue;
                     }
-                    counts[index].TryDequeue(out int count);
+                    counts[index].TryDequeue(out (int Count, long End) info);
+                    int count = info.Count;
                     // Frames arrive decoded: without buffers this shard never touches the frame bytes, which the
                     // reading thread loaded on the other core.
                     for (int k = 0; k < count; k++)
                         shards[index].ProcessDecoded(ref batch[k], batch[k].TimestampUs);
                     pool.Add(batch);
+                    // Every frame before this batch's last one is done here, and before the published position in the
+                    // reading thread: shard 1 tears that part of the mapping down now rather than the process at exit.
+                    if (index == 1 && n == 2)
+                        released = ReleaseBehind(reader, released, Math.Min(info.End, Volatile.Read(ref positionHolder.Value)));
                 }
             }) { IsBackground = true, Name = $"flows-shard-{index}" };
             workers[i].Start();
         }
-        // The reading thread also decodes and routes every frame; shard 1 also takes the page faults of the mapping
-        // (PopulateAhead, about a third of its time on the big capture). Measured there on 2 cores, with the reader's
-        // blocked time (queue full) and shard 1's idle time as the balance: the reader takes an equal share of the
-        // flows without buffers and 1.3 shares with reassembly (symmetric hash → one of 64 buckets → shard).
-        double readerWeight = _options.Buffers ? 1.3 : 1.0;
+        // The reading thread also reads, decodes and routes every frame; shard 1 also takes the page faults of the
+        // mapping (PopulateAhead). Measured on the big capture on 2 cores, with the reader's blocked time (queue full)
+        // and shard 1's idle time as the balance: the reader takes 0.7 of a share of the flows without buffers and
+        // 1.3 shares with reassembly, where processing dominates (symmetric hash → one of 64 buckets → shard).
+        double readerWeight = _options.Buffers ? 1.3 : 0.7;
         var bucketOwner = new int[64];
         double total = readerWeight + (n - 1), edge = 0;
         for (int shard = 0, bucket = 0; shard < n; shard++)
@@ -219,6 +224,15 @@ public sealed class FlowStatistics
         bool TryReadNext(out Packet packet);
     }
 
+    /// <summary>Releases the mapping behind <paramref name="safe"/> in steps of <see cref="PopulateWindow"/>.</summary>
+    private static long ReleaseBehind(CaptureFileReader reader, long released, long safe)
+    {
+        if (safe - released < PopulateWindow)
+            return released;
+        reader.ReleaseBehind(safe);
+        return safe;
+    }
+
     private readonly struct PcapFrames(PcapReader reader) : IFrames
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -233,7 +247,7 @@ public sealed class FlowStatistics
 
     /// <summary>The sharding reader's loop: decode, route by symmetric hash, batch for the other shards, process its own.</summary>
     private sealed unsafe class Router(Shard own, int[] bucketOwner, System.Collections.Concurrent.BlockingCollection<PacketContext[]>[] queues,
-        System.Collections.Concurrent.ConcurrentQueue<int>[] counts, System.Collections.Concurrent.ConcurrentBag<PacketContext[]> pool, CancellationToken ct)
+        System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>[] counts, System.Collections.Concurrent.ConcurrentBag<PacketContext[]> pool, CancellationToken ct)
     {
         private readonly PacketContext[]?[] _pending = new PacketContext[queues.Length][];
         private readonly int[] _filled = new int[queues.Length];
@@ -269,7 +283,7 @@ public sealed class FlowStatistics
                         batch[_filled[owner]++] = decoded;
                         if (_filled[owner] == BatchSize)
                         {
-                            counts[owner].Enqueue(BatchSize);
+                            counts[owner].Enqueue((BatchSize, p.FileOffset));
                             queues[owner].Add(batch, ct);
                             _pending[owner] = null;
                             _filled[owner] = 0;
@@ -294,7 +308,7 @@ public sealed class FlowStatistics
             {
                 if (_filled[i] > 0)
                 {
-                    counts[i].Enqueue(_filled[i]);
+                    counts[i].Enqueue((_filled[i], 0));
                     queues[i].Add(_pending[i]!);
                     _pending[i] = null;
                     _filled[i] = 0;
