@@ -34,6 +34,7 @@ public sealed class NetlinkSocket : IDisposable
     public const int DefaultReceiveBufferLength = 64 * 1024;
 
     private const int MaxDumpAttempts = 200;
+    private const int ImmediateDumpRetries = 8;
 
     private readonly int _fd;
     private readonly byte[] _rx = ArrayPool<byte>.Shared.Rent(DefaultReceiveBufferLength);
@@ -353,6 +354,11 @@ public sealed class NetlinkSocket : IDisposable
         DumpRetries++;
         if (attempt >= MaxDumpAttempts)
             throw new NetlinkException(Errno.EBUSY, $"dump interrupted {attempt} times in a row", operation);
+        // Under a sustained storm of changes every dump that spans several reads is interrupted: after a few
+        // immediate retries, wait for a quieter moment (1, 2, 4 … 32 ms), so that the attempts cover seconds of
+        // churn rather than the first few milliseconds of it.
+        if (attempt > ImmediateDumpRetries)
+            Thread.Sleep(1 << Math.Min(attempt - ImmediateDumpRetries - 1, 5));
     }
 
     /// <summary>One pass of a dump: streams data messages to <paramref name="stream"/>, or stages them when it is null.</summary>
