@@ -107,7 +107,7 @@ public sealed partial class MonitorContext
         {
             SetFrame(f, frame.Length, linkType, wireLength);
             FrameDecoder.Decode(ref _packet);
-            int owner = _packet.Status == DecodeStatus.Tcp ? (int)(_packet.Key.SymmetricHash() % (uint)shards) : 0;
+            int owner = _packet.Status == DecodeStatus.Tcp ? (int)(_packet.SymmetricHash() % (uint)shards) : 0;
             if (owner != shard)
                 return;
             ProcessCurrentFrame(writable: false);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tributary.Flows.Internal;
 
 /// <summary>How far the decoder got with a frame.</summary>
@@ -69,6 +71,11 @@ internal unsafe struct PacketContext
     public readonly bool AckFlag => (Flags & TcpFlags.Ack) != 0;
     public readonly bool Fin => (Flags & TcpFlags.Fin) != 0;
     public readonly bool Rst => (Flags & TcpFlags.Rst) != 0;
+
+    /// <summary><see cref="FlowKey.SymmetricHash()"/> of <see cref="Key"/>, without building it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly uint SymmetricHash() =>
+        FlowKey.SymmetricHash(SourceHigh, SourceLow, DestinationHigh, DestinationLow, SourcePort, DestinationPort);
 
     public readonly FlowKey Key => new()
     {
