@@ -262,8 +262,7 @@ public sealed class FlowStatistics
         private readonly PacketContext[]?[] _pending = new PacketContext[queues.Length][];
         private readonly int[] _filled = new int[queues.Length];
 
-        /// <summary>Reads to the end; returns the last timestamp (µs). Optimized at once: it is called once and runs for the whole input.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <summary>Reads to the end; returns the last timestamp (µs).</summary>
         public long Run<TFrames>(TFrames frames, StrongBox<long> position) where TFrames : struct, IFrames
         {
             long last = 0;
@@ -395,8 +394,7 @@ public sealed class FlowStatistics
             _ctx.Finish(last);
         }
 
-        /// <summary>Reads to the end; returns the last timestamp (µs). Optimized at once: it is called once and runs for the whole input.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <summary>Reads to the end; returns the last timestamp (µs).</summary>
         private long Loop<TFrames>(TFrames source, CancellationToken ct) where TFrames : struct, IFrames
         {
             long last = 0;
