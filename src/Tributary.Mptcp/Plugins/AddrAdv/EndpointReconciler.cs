@@ -41,6 +41,9 @@ internal sealed class EndpointReconciler : IDisposable
     private Thread? _worker;
     private bool _started;
     private volatile bool _stopping;
+    /// <summary>Serializes passes: the worker's and those run on the caller's thread (<see cref="Kick"/>).</summary>
+    private readonly Lock _pass = new();
+    private long _lastPassEnd = long.MinValue / 2;
     private long _passes;
     private string? _lastFailure;
     private long _failures;
@@ -105,7 +108,7 @@ internal sealed class EndpointReconciler : IDisposable
             }
             _version++;
         }
-        _wake.Set();
+        Kick();
     }
 
     /// <summary>An address went away.</summary>
@@ -120,7 +123,7 @@ internal sealed class EndpointReconciler : IDisposable
             _order.RemoveAt(i);
             _version++;
         }
-        _wake.Set();
+        Kick();
     }
 
     /// <summary>An interface went away or down: its addresses go (the monitor reports no per-address deletes).</summary>
@@ -132,7 +135,7 @@ internal sealed class EndpointReconciler : IDisposable
                 return;
             _version++;
         }
-        _wake.Set();
+        Kick();
     }
 
     /// <summary>
@@ -186,6 +189,56 @@ internal sealed class EndpointReconciler : IDisposable
         return -1;
     }
 
+    /// <summary>
+    /// After a change: an isolated one (no pass for <see cref="QuietMilliseconds"/>) is reconciled at once on the
+    /// caller's thread, which saves the worker's wake-up on the path from an address to its endpoint; during a burst
+    /// the worker does it, coalescing the changes into as few passes as it can.
+    /// </summary>
+    private void Kick()
+    {
+        if (_worker is not null && !_stopping
+            && Environment.TickCount64 - Interlocked.Read(ref _lastPassEnd) > QuietMilliseconds && _pass.TryEnter())
+        {
+            bool ok;
+            try
+            {
+                ok = Pass();
+            }
+            finally
+            {
+                _pass.Exit();
+            }
+            if (ok)
+                return;
+        }
+        if (!_stopping)
+            _wake.Set(); // a burst, a pass in progress, or a failure to retry with the worker's pacing
+    }
+
+    private const int QuietMilliseconds = 20;
+
+    /// <summary>One reconciliation under <see cref="_pass"/>; failures are logged, counted and leave the table stale.</summary>
+    private bool Pass()
+    {
+        try
+        {
+            return ReconcileOnce();
+        }
+#pragma warning disable CA1031 // the reconciler must survive anything the kernel or a bug throws at it
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _log.LogError(ex, "addr_adv: reconciliation failed");
+            lock (_lock)
+                _kernelStale = true;
+            return false;
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _lastPassEnd, Environment.TickCount64);
+        }
+    }
+
     private void WorkerLoop()
     {
         bool failed = false;
@@ -199,19 +252,8 @@ internal sealed class EndpointReconciler : IDisposable
             }
             if (_stopping)
                 break;
-            try
-            {
-                failed = !ReconcileOnce();
-            }
-#pragma warning disable CA1031 // the worker must survive anything the kernel or a bug throws at it
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                failed = true;
-                _log.LogError(ex, "addr_adv: reconciliation failed");
-                lock (_lock)
-                    _kernelStale = true;
-            }
+            lock (_pass)
+                failed = !Pass();
         }
     }
 
@@ -425,6 +467,10 @@ internal sealed class EndpointReconciler : IDisposable
         _stopping = true;
         _wake.Set();
         _worker?.Join();
+        lock (_pass)
+        {
+            // a pass running on a caller's thread (Kick) has finished
+        }
         if (!removeEndpoints || !_started)
             return;
         foreach (byte id in _added.ToList())
