@@ -120,20 +120,20 @@ public sealed class FlowStatistics
         while (populated < length && populated < readPosition + PopulateWindow)
         {
             if (!reader.PopulateAhead(Math.Max(populated, readPosition), PopulateStep))
-                return length; // not supported: stop trying
+                return length; // past the end (or not mapped): nothing left to populate
             populated = Math.Max(populated, readPosition) + PopulateStep;
         }
         return populated;
     }
 
-
     private const int BatchSize = 2048;
 
     /// <summary>
     /// Sharding without reading the file twice: when the capture is memory-mapped (its frames stay addressable until the
-    /// reader is disposed), this thread reads every frame once, processes shard 0's packets itself and
-    /// hands the others to their shard threads in batches of decoded frames (pointers into the mapping) (symmetric 4-tuple hash, so both
-    /// directions of a connection meet in one context, INVENTORY §1). False when the file is not mapped.
+    /// reader is disposed), this thread reads and decodes every frame once, processes shard 0's packets itself and
+    /// hands the others to their shard threads in batches of decoded frames that point into the mapping (symmetric
+    /// 4-tuple hash, so both directions of a connection meet in one context, INVENTORY §1). False when the file is
+    /// not mapped.
     /// </summary>
     private unsafe bool TryRunPipelined(string path, Shard[] shards, CancellationToken ct)
     {
