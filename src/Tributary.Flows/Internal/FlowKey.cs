@@ -51,24 +51,6 @@ internal struct FlowKey : IEquatable<FlowKey>
         return (uint)x;
     }
 
-    /// <summary>Direction-independent hash (mOS's symmetric RSS idea): both directions of a connection map to the same shard.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly uint SymmetricHash() =>
-        SymmetricHash(SourceHigh, SourceLow, DestinationHigh, DestinationLow, SourcePort, DestinationPort);
-
-    /// <summary><see cref="SymmetricHash()"/> of a key given by its fields (the sharding reader hashes decoded frames without building a key).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint SymmetricHash(ulong sourceHigh, ulong sourceLow, ulong destinationHigh, ulong destinationLow, ushort sourcePort, ushort destinationPort)
-    {
-        ulong s = sourceLow ^ sourceHigh;
-        ulong d = destinationLow ^ destinationHigh;
-        ulong x = (s ^ d) * 0x9E3779B97F4A7C15UL ^ ((ulong)(sourcePort ^ destinationPort) * 0xC2B2AE3D27D4EB4FUL) ^ (s + d);
-        x ^= x >> 31;
-        x *= 0xBF58476D1CE4E5B9UL;
-        x ^= x >> 29;
-        return (uint)x;
-    }
-
     public static bool operator ==(FlowKey left, FlowKey right) => left.Equals(right);
     public static bool operator !=(FlowKey left, FlowKey right) => !left.Equals(right);
 }

@@ -72,10 +72,21 @@ internal unsafe struct PacketContext
     public readonly bool Fin => (Flags & TcpFlags.Fin) != 0;
     public readonly bool Rst => (Flags & TcpFlags.Rst) != 0;
 
-    /// <summary><see cref="FlowKey.SymmetricHash()"/> of <see cref="Key"/>, without building it.</summary>
+    /// <summary>
+    /// Direction-independent hash of the 4-tuple (mOS's symmetric RSS idea): both directions of a connection map to
+    /// the same shard.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly uint SymmetricHash() =>
-        FlowKey.SymmetricHash(SourceHigh, SourceLow, DestinationHigh, DestinationLow, SourcePort, DestinationPort);
+    public readonly uint SymmetricHash()
+    {
+        ulong s = SourceLow ^ SourceHigh;
+        ulong d = DestinationLow ^ DestinationHigh;
+        ulong x = (s ^ d) * 0x9E3779B97F4A7C15UL ^ ((ulong)(SourcePort ^ DestinationPort) * 0xC2B2AE3D27D4EB4FUL) ^ (s + d);
+        x ^= x >> 31;
+        x *= 0xBF58476D1CE4E5B9UL;
+        x ^= x >> 29;
+        return (uint)x;
+    }
 
     public readonly FlowKey Key => new()
     {

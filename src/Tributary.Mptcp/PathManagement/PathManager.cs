@@ -352,7 +352,6 @@ public sealed partial class PathManager : IDisposable
     {
         lock (_dispatch)
         {
-            _current = e;
             if (e.MissingRequired != MptcpEventAttribute.None)
             {
                 Interlocked.Increment(ref _droppedEvents);

@@ -143,8 +143,7 @@ public sealed class FlowStatistics
         int n = shards.Length;
         for (int i = 0; i < n; i++)
             shards[i] = new Shard(_options, i, n);
-        var queues = new System.Collections.Concurrent.BlockingCollection<PacketContext[]>[n];
-        var counts = new System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>[n];
+        var queues = new System.Collections.Concurrent.BlockingCollection<Batch>[n];
         var pool = new System.Collections.Concurrent.ConcurrentBag<PacketContext[]>();
         var workers = new Thread[n];
         long last = 0;
@@ -152,8 +151,7 @@ public sealed class FlowStatistics
         for (int i = 1; i < n; i++)
         {
             int index = i;
-            queues[i] = new System.Collections.Concurrent.BlockingCollection<PacketContext[]>(64);
-            counts[i] = new System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>();
+            queues[i] = new System.Collections.Concurrent.BlockingCollection<Batch>(64);
             workers[i] = new Thread(() =>
             {
                 long populated = 0, released = 0;
@@ -163,14 +161,14 @@ public sealed class FlowStatistics
                     // pages ahead of it while it waits for work (kernel time moves off the bottleneck thread).
                     if (index == 1)
                         populated = PopulateAhead(reader, populated, Volatile.Read(ref positionHolder.Value));
-                    if (!queues[index].TryTake(out PacketContext[]? batch, index == 1 && populated < reader.MappedLength ? 1 : Timeout.Infinite))
+                    if (!queues[index].TryTake(out Batch batch, index == 1 && populated < reader.MappedLength ? 1 : Timeout.Infinite))
                     {
                         if (queues[index].IsCompleted)
                             break;
                         continue;
                     }
-                    counts[index].TryDequeue(out (int Count, long End) info);
-                    int count = info.Count;
+                    PacketContext[] frames = batch.Frames;
+                    int count = batch.Count;
                     // Frames arrive decoded: without buffers this shard never touches the frame bytes, which the
                     // reading thread loaded on the other core.
                     for (int k = 0; k < count; k++)
@@ -178,18 +176,18 @@ public sealed class FlowStatistics
                         if (k + 4 < count && System.Runtime.Intrinsics.X86.Sse.IsSupported)
                         {
                             // Written on the other core: fetch the entries a few ahead (an entry spans 2–3 lines).
-                            byte* ahead = (byte*)Unsafe.AsPointer(ref batch[k + 4]);
+                            byte* ahead = (byte*)Unsafe.AsPointer(ref frames[k + 4]);
                             System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead);
                             System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead + 64);
                             System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead + 128);
                         }
-                        shards[index].ProcessDecoded(ref batch[k], batch[k].TimestampUs);
+                        shards[index].ProcessDecoded(ref frames[k], frames[k].TimestampUs);
                     }
-                    pool.Add(batch);
+                    pool.Add(frames);
                     // Every frame before this batch's last one is done here, and before the published position in the
                     // reading thread: shard 1 tears that part of the mapping down now rather than the process at exit.
                     if (index == 1 && n == 2)
-                        released = ReleaseBehind(reader, released, Math.Min(info.End, Volatile.Read(ref positionHolder.Value)));
+                        released = ReleaseBehind(reader, released, Math.Min(batch.End, Volatile.Read(ref positionHolder.Value)));
                 }
             }) { IsBackground = true, Name = $"flows-shard-{index}" };
             workers[i].Start();
@@ -207,12 +205,10 @@ public sealed class FlowStatistics
             for (; bucket < 64 && (bucket < (int)Math.Round(edge) || shard == n - 1); bucket++)
                 bucketOwner[bucket] = shard;
         }
-        var route = new Router(shards[0], bucketOwner, queues, counts, pool, ct);
+        var route = new Router(shards[0], bucketOwner, queues, pool, ct);
         try
         {
-            last = reader is PcapReader pcap
-                ? route.Run(new PcapFrames(pcap), positionHolder)
-                : route.Run(new AnyFrames(reader), positionHolder);
+            last = route.Run(reader, positionHolder);
         }
         finally
         {
@@ -227,13 +223,6 @@ public sealed class FlowStatistics
         return true;
     }
 
-    /// <summary>A packet source as a struct, so that the loops below are compiled once per reader type and a pcap reader's
-    /// TryReadNext is called directly and inlined.</summary>
-    private interface IFrames
-    {
-        bool TryReadNext(out Packet packet);
-    }
-
     /// <summary>Releases the mapping behind <paramref name="safe"/> in steps of <see cref="PopulateWindow"/>.</summary>
     private static long ReleaseBehind(CaptureFileReader reader, long released, long safe)
     {
@@ -243,32 +232,23 @@ public sealed class FlowStatistics
         return safe;
     }
 
-    private readonly struct PcapFrames(PcapReader reader) : IFrames
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool TryReadNext(out Packet packet) => reader.TryReadNext(out packet);
-    }
-
-    private readonly struct AnyFrames(PacketSource source) : IFrames
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool TryReadNext(out Packet packet) => source.TryReadNext(out packet);
-    }
+    /// <summary>Decoded frames for a shard: the first <see cref="Count"/> of <see cref="Frames"/>, the last of them at file offset <see cref="End"/>.</summary>
+    private readonly record struct Batch(PacketContext[] Frames, int Count, long End);
 
     /// <summary>The sharding reader's loop: decode, route by symmetric hash, batch for the other shards, process its own.</summary>
-    private sealed unsafe class Router(Shard own, int[] bucketOwner, System.Collections.Concurrent.BlockingCollection<PacketContext[]>[] queues,
-        System.Collections.Concurrent.ConcurrentQueue<(int Count, long End)>[] counts, System.Collections.Concurrent.ConcurrentBag<PacketContext[]> pool, CancellationToken ct)
+    private sealed unsafe class Router(Shard own, int[] bucketOwner, System.Collections.Concurrent.BlockingCollection<Batch>[] queues,
+        System.Collections.Concurrent.ConcurrentBag<PacketContext[]> pool, CancellationToken ct)
     {
         private readonly PacketContext[]?[] _pending = new PacketContext[queues.Length][];
         private readonly int[] _filled = new int[queues.Length];
 
         /// <summary>Reads to the end; returns the last timestamp (µs).</summary>
-        public long Run<TFrames>(TFrames frames, StrongBox<long> position) where TFrames : struct, IFrames
+        public long Run(CaptureFileReader reader, StrongBox<long> position)
         {
             long last = 0;
             int seen = 0;
             var decoded = new PacketContext();
-            while (frames.TryReadNext(out Packet p))
+            while (reader.TryReadNext(out Packet p))
             {
                 long us = p.TimestampNanoseconds / 1000;
                 if (us > last)
@@ -281,26 +261,24 @@ public sealed class FlowStatistics
                     decoded.Frame = d;
                     decoded.FrameLength = p.Data.Length;
                     decoded.LinkType = (int)p.LinkType;
-                    Internal.FrameDecoder.Decode(ref decoded);
-                    if (decoded.Status == Internal.DecodeStatus.Tcp)
+                    decoded.WireLength = p.OriginalLength;
+                    FrameDecoder.Decode(ref decoded);
+                    if (decoded.Status == DecodeStatus.Tcp)
                         owner = bucketOwner[decoded.SymmetricHash() & 63];
                     if (owner != 0)
                     {
                         PacketContext[] batch = _pending[owner] ??= pool.TryTake(out PacketContext[]? b) ? b : new PacketContext[BatchSize];
-                        decoded.WireLength = p.OriginalLength;
                         decoded.TimestampUs = us;
                         batch[_filled[owner]++] = decoded;
                         if (_filled[owner] == BatchSize)
                         {
-                            counts[owner].Enqueue((BatchSize, p.FileOffset));
-                            queues[owner].Add(batch, ct);
+                            queues[owner].Add(new Batch(batch, BatchSize, p.FileOffset), ct);
                             _pending[owner] = null;
                             _filled[owner] = 0;
                         }
                     }
                     else
                     {
-                        decoded.WireLength = p.OriginalLength;
                         own.ProcessDecoded(ref decoded, us); // decoded once, here
                     }
                 }
@@ -317,8 +295,7 @@ public sealed class FlowStatistics
             {
                 if (_filled[i] > 0)
                 {
-                    counts[i].Enqueue((_filled[i], 0));
-                    queues[i].Add(_pending[i]!);
+                    queues[i].Add(new Batch(_pending[i]!, _filled[i], 0));
                     _pending[i] = null;
                     _filled[i] = 0;
                 }
@@ -382,20 +359,11 @@ public sealed class FlowStatistics
                 listener.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, OnNewData);
         }
 
-        public void Process(ReadOnlySpan<byte> frame, int linkType, long us, int wire) => _ctx.ProcessPacket(frame, linkType, us, wire);
-
         public void ProcessDecoded(ref PacketContext decoded, long us) => _ctx.ProcessDecodedFrame(ref decoded, us);
 
         public void Finish(long last) => _ctx.Finish(last);
 
         public void Run(PacketSource source, CancellationToken ct)
-        {
-            long last = source is PcapReader pcap ? Loop(new PcapFrames(pcap), ct) : Loop(new AnyFrames(source), ct);
-            _ctx.Finish(last);
-        }
-
-        /// <summary>Reads to the end; returns the last timestamp (µs).</summary>
-        private long Loop<TFrames>(TFrames source, CancellationToken ct) where TFrames : struct, IFrames
         {
             long last = 0;
             int n = 0;
@@ -411,7 +379,7 @@ public sealed class FlowStatistics
                 if ((++n & 0xFFFF) == 0)
                     ct.ThrowIfCancellationRequested();
             }
-            return last;
+            _ctx.Finish(last);
         }
 
         private void EnsureId(int id)
