@@ -36,6 +36,13 @@ public sealed class FlowStatisticsResult
     /// <summary>The input fault that ended the run early (file and byte offset); the totals cover everything before it.</summary>
     public string? InputError { get; internal set; }
     public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
+    /// <summary>Frames each context processed, in shard order (one entry without sharding): how evenly the work was spread.</summary>
+    public IReadOnlyList<long> ShardPackets => _shardPackets;
+
+    private readonly List<long> _shardPackets = [];
+
+    internal void AddShard(long packets) => _shardPackets.Add(packets);
+
     /// <summary>Managed heap growth per tracked flow at the peak of concurrency is not exposed here; see the benchmark.</summary>
     public int PeakFlows { get; internal set; }
 }
@@ -44,8 +51,10 @@ public sealed class FlowStatisticsResult
 /// The standard monitoring workload (DESIGN.md "flows stats"), after mOS's midstat: a stream listener with
 /// ConnectionStart and ConnectionEnd at the Send hook and TcpStateChange at both hooks reading the side's state;
 /// receive buffers off unless <see cref="FlowStatisticsOptions.Buffers"/>, then also ConnectionNewData with one
-/// peek. Sharded over threads as mOS shards over cores: every thread reads the capture and keeps the packets whose
-/// symmetric 4-tuple hash selects it (shared-nothing; no queues between threads).
+/// peek. Sharded over threads as mOS shards over cores, one context per thread: over a memory-mapped file one thread
+/// reads, decodes and routes every frame by its symmetric 4-tuple hash (<see cref="Run(string, CancellationToken)"/>);
+/// over sources split by the kernel already (a live fanout group) each thread takes one source
+/// (<see cref="Run(IReadOnlyList{PacketSource}, CancellationToken)"/>).
 /// </summary>
 public sealed class FlowStatistics
 {
@@ -303,6 +312,69 @@ public sealed class FlowStatistics
         }
     }
 
+    /// <summary>
+    /// Runs one context per source, each on a thread of its own, over sources that already hold disjoint sets of
+    /// whole connections: the captures of one fanout group (<c>LiveCapture.OpenGroup</c>), whose kernel hash sends both
+    /// directions of a connection to the same capture, as mOS's per-core stacks get theirs from the NIC. Returns the
+    /// totals of all contexts when every source has ended (a live one when it is stopped). With one source this is
+    /// <see cref="Run(PacketSource, CancellationToken)"/>.
+    /// </summary>
+    public FlowStatisticsResult Run(IReadOnlyList<PacketSource> sources, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        if (sources.Count == 0)
+            throw new ArgumentException("no source", nameof(sources));
+        if (sources.Count == 1)
+            return Run(sources[0], cancellationToken);
+        var shards = new Shard[sources.Count];
+        var errors = new Exception?[sources.Count];
+        var workers = new Thread[sources.Count];
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < sources.Count; i++)
+        {
+            int index = i;
+            shards[i] = new Shard(_options, 0, 1); // the sources are split already: each context takes all of its source
+            workers[i] = new Thread(() =>
+            {
+                try
+                {
+                    shards[index].Run(sources[index], cancellationToken);
+                }
+                catch (Exception ex)
+                {
+                    errors[index] = ex;
+                    if (ex is not CaptureFileException)
+                    {
+                        foreach (PacketSource other in sources)
+                            other.Stop(); // a live group without one of its captures would lose that one's connections
+                    }
+                }
+            }) { IsBackground = true, Name = $"flows-shard-{index}" };
+            workers[i].Start();
+        }
+        foreach (Thread t in workers)
+            t.Join();
+        watch.Stop();
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        foreach (Exception? ex in errors)
+        {
+            switch (ex)
+            {
+                case null:
+                    break;
+                case CaptureFileException:
+                    result.InputError ??= ex.Message;
+                    break;
+                default:
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex).Throw();
+                    break;
+            }
+        }
+        foreach (Shard s in shards)
+            s.AddTo(result);
+        return result;
+    }
+
     /// <summary>Runs one context over an already opened source (tests, benchmarks).</summary>
     public FlowStatisticsResult Run(PacketSource source, CancellationToken cancellationToken = default)
     {
@@ -433,6 +505,7 @@ public sealed class FlowStatistics
         public void AddTo(FlowStatisticsResult r)
         {
             MonitorStatistics st = _ctx.Statistics;
+            r.AddShard(st.Packets);
             r.Packets += st.Packets;
             r.TcpPackets += st.TcpPackets;
             r.Flows += st.Flows;
