@@ -15,6 +15,9 @@ public sealed record FlowStatisticsOptions
     /// <summary>Shards (one context per thread, symmetric 4-tuple hash).</summary>
     public int Threads { get; init; } = 1;
     public int TcpTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>Bytes per chunk of a file read by all threads (tests make it small to cut small files into many chunks).</summary>
+    internal long ChunkBytes { get; init; } = FlowStatistics.DefaultChunkBytes;
 }
 
 /// <summary>Totals of a <c>flows stats</c> run.</summary>
@@ -35,6 +38,8 @@ public sealed class FlowStatisticsResult
     public TimeSpan Elapsed { get; internal set; }
     /// <summary>The input fault that ended the run early (file and byte offset); the totals cover everything before it.</summary>
     public string? InputError { get; internal set; }
+    /// <summary>How a sharded file run was read: "chunked" (every thread reads), "pipelined" (one reader) or "replicated" (every thread reads the whole file); "single" with one thread or a live group.</summary>
+    internal string Strategy { get; set; } = "single";
     public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
     /// <summary>Frames each context processed, in shard order (one entry without sharding): how evenly the work was spread.</summary>
     public IReadOnlyList<long> ShardPackets => _shardPackets;
@@ -56,7 +61,7 @@ public sealed class FlowStatisticsResult
 /// over sources split by the kernel already (a live fanout group) each thread takes one source
 /// (<see cref="Run(IReadOnlyList{PacketSource}, CancellationToken)"/>).
 /// </summary>
-public sealed class FlowStatistics
+public sealed partial class FlowStatistics
 {
     private readonly FlowStatisticsOptions _options;
 
@@ -68,6 +73,7 @@ public sealed class FlowStatistics
         int threads = path == CaptureFile.StandardInputName ? 1 : Math.Max(1, _options.Threads);
         var shards = new Shard[threads];
         string? error = null;
+        string strategy = "single";
         var watch = Stopwatch.StartNew();
         if (threads == 1)
         {
@@ -82,38 +88,59 @@ public sealed class FlowStatistics
                 error = ex.Message;
             }
         }
-        else if (TryRunPipelined(path, shards, cancellationToken))
-        {
-        }
         else
         {
-            var errors = new Exception?[threads];
-            var workers = new Thread[threads];
-            for (int i = 0; i < threads; i++)
+            using (CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }))
             {
-                int index = i;
-                shards[i] = new Shard(_options, index, threads);
-                workers[i] = new Thread(() =>
-                {
-                    try
-                    {
-                        using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
-                        shards[index].Run(source, cancellationToken);
-                    }
-                    catch (Exception ex) when (ex is CaptureFileException or IOException or OperationCanceledException)
-                    {
-                        errors[index] = ex;
-                    }
-                }) { IsBackground = true, Name = $"flows-shard-{index}" };
-                workers[i].Start();
+                // A file that is not a capture at all fails here, as it does with one thread, before anything is read.
             }
-            foreach (Thread t in workers)
-                t.Join();
-            if (errors.FirstOrDefault(e => e is not null) is Exception first)
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            try
+            {
+                if (RunChunked(path, threads, cancellationToken) is Shard[] done)
+                {
+                    shards = done;
+                    strategy = "chunked";
+                }
+                else if (TryRunPipelined(path, shards, cancellationToken))
+                {
+                    strategy = "pipelined";
+                }
+                else
+                {
+                    strategy = "replicated";
+                    var errors = new Exception?[threads];
+                    var workers = new Thread[threads];
+                    for (int i = 0; i < threads; i++)
+                    {
+                        int index = i;
+                        shards[i] = new Shard(_options, index, threads);
+                        workers[i] = new Thread(() =>
+                        {
+                            try
+                            {
+                                using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+                                shards[index].Run(source, cancellationToken);
+                            }
+                            catch (Exception ex) when (ex is CaptureFileException or IOException or OperationCanceledException)
+                            {
+                                errors[index] = ex;
+                            }
+                        }) { IsBackground = true, Name = $"flows-shard-{index}" };
+                        workers[i].Start();
+                    }
+                    foreach (Thread t in workers)
+                        t.Join();
+                    if (errors.FirstOrDefault(e => e is not null) is Exception first)
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+                }
+            }
+            catch (CaptureFileException ex)
+            {
+                error = ex.Message; // as with one thread: the totals cover every frame before the fault
+            }
         }
         watch.Stop();
-        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error };
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error, Strategy = strategy };
         foreach (Shard s in shards)
             s.AddTo(result);
         return result;
