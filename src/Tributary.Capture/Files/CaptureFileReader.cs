@@ -57,6 +57,9 @@ public abstract unsafe class CaptureFileReader : PacketSource
 
     private readonly MappedFeed? _mapped;
 
+    /// <summary>Start of the whole mapping (null when the file is read, or after disposal): for readers with cursors of their own.</summary>
+    private protected byte* MappedStart => _mapped is null ? null : _mapped.Start;
+
     /// <summary>True when the file is memory-mapped rather than read.</summary>
     public bool IsMemoryMapped => _mapped is not null;
 
@@ -77,6 +80,14 @@ public abstract unsafe class CaptureFileReader : PacketSource
     /// second thread take the teardown cost of a large mapping while the reader reads on; one caller at a time.
     /// </summary>
     public void ReleaseBehind(long offset) => _mapped?.Release(offset);
+
+    /// <summary>
+    /// For a memory-mapped file: drops the page-table entries of the whole pages inside [<paramref name="offset"/>,
+    /// <paramref name="offset"/> + <paramref name="length"/>), as <see cref="ReleaseBehind"/> does for a prefix; safe
+    /// from any number of threads at once while the file is read, never after the reader is disposed. Lets threads
+    /// that read parts of one mapping (<see cref="PcapReader.TryReadAt"/>) tear their parts down in parallel.
+    /// </summary>
+    public void Release(long offset, long length) => _mapped?.ReleaseRange(offset, length);
 
     /// <summary>Bytes ahead of the read position at which every cache line is prefetched (see <see cref="Prefetch"/>).</summary>
     private const int PrefetchDistance = 2048;

@@ -97,6 +97,148 @@ public sealed unsafe class PcapReader : CaptureFileReader
         return TryReadNext(out packet);
     }
 
+    /// <summary>
+    /// True when <see cref="TryReadAt"/> and <see cref="FindRecordBoundary"/> work: the file is memory-mapped and
+    /// reading never rewrites it in place (a swapped-byte-order LINKTYPE_NULL file has its headers converted as read).
+    /// </summary>
+    public bool SupportsRandomAccess => IsMemoryMapped && !_swapNullHeader;
+
+    /// <summary>
+    /// Reads the record at <paramref name="offset"/> of a memory-mapped file without moving this reader, and moves
+    /// <paramref name="offset"/> past it: a cursor of the caller's own, so that several threads can read parts of one
+    /// mapping at once (<see cref="SupportsRandomAccess"/>). The packet stays valid until the reader is disposed.
+    /// False at the exact end of the file; a record that is cut short or invalid throws, as <see cref="TryReadNext"/>.
+    /// <see cref="Packet.Number"/> is 0 (the ordinal is unknown to a cursor that did not start at the beginning).
+    /// </summary>
+    /// <param name="offset">The record's offset; on return, the next record's.</param>
+    /// <param name="packet">The record.</param>
+    /// <param name="sequential">
+    /// True for a cursor that reads records in file order: the records ahead are prefetched as by
+    /// <see cref="TryReadNext"/>. False for one that jumps between records (it prefetches its own with
+    /// <see cref="PrefetchRecord"/>).
+    /// </param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true)
+    {
+        byte* start = MappedStart;
+        long length = MappedLength;
+        long at = offset;
+        if (start != null && !_swapNullHeader
+            && (ulong)(at - PcapFormat.FileHeaderSize) <= (ulong)(length - PcapFormat.RecordHeaderSize - PcapFormat.FileHeaderSize))
+        {
+            byte* h = start + at;
+            uint captured = U32(h + 8);
+            if (captured <= _maxCaptured && captured <= (ulong)(length - at - PcapFormat.RecordHeaderSize))
+            {
+                long next = at + PcapFormat.RecordHeaderSize + captured;
+                offset = next;
+                if (sequential)
+                    Prefetch(h, start + next);
+                packet = new Packet(new Span<byte>(h + PcapFormat.RecordHeaderSize, (int)captured), Length(U32(h + 12)),
+                    U32(h) * 1_000_000_000L + U32(h + 4) * _fractionToNanoseconds, _linkType, 0, at);
+                return true;
+            }
+        }
+        return ReadAtSlow(offset, out packet);
+    }
+
+    /// <summary>Starts loading the record header at <paramref name="offset"/> and the frame headers behind it into the cache (never faults).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchRecord(long offset)
+    {
+        byte* start = MappedStart;
+        if (start == null || !System.Runtime.Intrinsics.X86.Sse.IsSupported || (ulong)offset >= (ulong)MappedLength)
+            return;
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset);
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset + 64);
+    }
+
+    private bool ReadAtSlow(long offset, out Packet packet)
+    {
+        packet = default;
+        ThrowIfDisposed();
+        if (!SupportsRandomAccess)
+            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+        long length = MappedLength;
+        if (offset < PcapFormat.FileHeaderSize || offset > length)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"not a record offset of a {length}-byte pcap file");
+        if (offset == length)
+            return false;
+        if (length - offset < PcapFormat.RecordHeaderSize)
+            throw Corrupt(offset, $"truncated packet record header: {length - offset} of {PcapFormat.RecordHeaderSize} bytes present");
+        uint captured = U32(MappedStart + offset + 8);
+        if (captured > _maxCaptured)
+            throw Corrupt(offset, $"invalid packet record: captured length {captured} exceeds the maximum {_maxCaptured}");
+        throw Corrupt(offset, $"truncated packet record: {captured} captured bytes announced, {length - offset - PcapFormat.RecordHeaderSize} present");
+    }
+
+    /// <summary>
+    /// The first offset in [<paramref name="from"/>, <paramref name="limit"/>) of a memory-mapped file where a record
+    /// plausibly starts: <paramref name="confirm"/> records in a row (or every record up to the end of the file) have
+    /// a valid fraction of a second, a captured length from 1 to the snapshot length and no larger than a plausible
+    /// length on the wire, and times that never go back and start no earlier than a day before the file's first
+    /// record; -1 when there is none. A true record start that fails this (a capture whose times go back) is passed
+    /// over for a later one; one that also chains 4 bytes earlier is taken to be the true headers read 4 bytes late,
+    /// and the earlier offset is returned (it may then lie before <paramref name="from"/>). Classic pcap has no markers between
+    /// records, so this is a heuristic: splitting a file for parallel readers, a caller must check that the reader of
+    /// the part before lands exactly on it.
+    /// </summary>
+    public long FindRecordBoundary(long from, long limit, int confirm = 8)
+    {
+        ThrowIfDisposed();
+        if (!SupportsRandomAccess)
+            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+        ArgumentOutOfRangeException.ThrowIfLessThan(confirm, 1);
+        byte* start = MappedStart;
+        long length = MappedLength;
+        limit = Math.Min(limit, length);
+        long notBefore = 0;
+        if (length >= PcapFormat.FileHeaderSize + PcapFormat.RecordHeaderSize)
+            notBefore = (U32(start + PcapFormat.FileHeaderSize) - 86_400L) * 1_000_000_000L; // a day before the first record
+        for (long at = Math.Max(from, PcapFormat.FileHeaderSize); at < limit; at++)
+        {
+            if (ChainsFrom(start, length, at, confirm, notBefore))
+            {
+                // Where the true headers read 4 bytes late also chain (times that start near 0 pass the time checks),
+                // the first chain found from inside a header is that alias: the true record starts 4 bytes earlier.
+                while (at - 4 >= PcapFormat.FileHeaderSize && ChainsFrom(start, length, at - 4, confirm, notBefore))
+                    at -= 4;
+                return at;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Longest packet on the wire taken as plausible (wire lengths reach 64 KiB with GRO, 512 KiB with BIG TCP).</summary>
+    private const uint MaximumWireLength = 16 << 20;
+
+    private bool ChainsFrom(byte* start, long length, long at, int confirm, long notBefore)
+    {
+        uint fractionLimit = _fractionToNanoseconds == 1 ? 1_000_000_000u : 1_000_000u;
+        long previous = notBefore;
+        for (int i = 0; i < confirm; i++)
+        {
+            if (at == length)
+                return i > 0;
+            if (length - at < PcapFormat.RecordHeaderSize)
+                return false;
+            byte* h = start + at;
+            uint seconds = U32(h), fraction = U32(h + 4), captured = U32(h + 8), wire = U32(h + 12);
+            if (fraction >= fractionLimit || captured == 0 || captured > _maxCaptured || captured > wire || wire > MaximumWireLength
+                || captured > length - at - PcapFormat.RecordHeaderSize)
+                return false;
+            // Times never go back in the chain and none is a day before the file's first record. This rejects the
+            // commonest false chain: the true headers read 4 bytes late, where the microseconds pass for seconds,
+            // the captured length for the fraction and the wire length for the captured length.
+            long time = seconds * 1_000_000_000L + fraction;
+            if (time < previous)
+                return false;
+            previous = time;
+            at += PcapFormat.RecordHeaderSize + captured;
+        }
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint U32(byte* p) => _swap ? BinaryPrimitives.ReverseEndianness(*(uint*)p) : *(uint*)p;
 

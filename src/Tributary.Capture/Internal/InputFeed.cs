@@ -197,6 +197,19 @@ internal sealed unsafe class MappedFeed : InputFeed
         _released = end;
     }
 
+    /// <summary>
+    /// Drops the page-table entries of the whole pages inside [<paramref name="offset"/>, <paramref name="offset"/> +
+    /// <paramref name="length"/>) (MADV_DONTNEED, as <see cref="Release"/>); any thread, any number at once.
+    /// </summary>
+    public void ReleaseRange(long offset, long length)
+    {
+        long start = Math.Max(0, offset + PageSize - 1) & ~(PageSize - 1);
+        long end = Math.Min(Length, offset + length) & ~(PageSize - 1);
+        if (_address is null || end <= start)
+            return;
+        Interop.Libc.madvise((byte*)_address + start, (nuint)(end - start), Interop.Libc.MADV_DONTNEED);
+    }
+
     public override int Read(Span<byte> buffer) => throw new NotSupportedException("a mapped file is not read");
 
     public override long Skip(long count, Span<byte> scratch) => throw new NotSupportedException("a mapped file is not read");

@@ -67,7 +67,41 @@ public sealed unsafe class LiveCapture : PacketSource
     /// <summary>Opens <paramref name="interfaceName"/> for capture (needs CAP_NET_RAW).</summary>
     /// <exception cref="CaptureSystemException">A system call failed (no such interface, no permission, ring too large …).</exception>
     /// <exception cref="FilterException">The filter expression does not compile.</exception>
-    public static LiveCapture Open(string interfaceName, LiveCaptureOptions? options = null)
+    public static LiveCapture Open(string interfaceName, LiveCaptureOptions? options = null) => Open(interfaceName, options, fanout: null);
+
+    /// <summary>
+    /// Opens <paramref name="count"/> captures of <paramref name="interfaceName"/> that share its packets by flow: one
+    /// AF_PACKET fanout group in hash mode (PACKET_FANOUT_HASH) whose id the kernel picks (PACKET_FANOUT_FLAG_UNIQUEID,
+    /// so no other program's group is joined by accident). The kernel's flow hash is symmetric, so both directions of
+    /// a connection reach the same capture: one monitoring context per capture and thread, as mOS runs one stack per
+    /// core behind a NIC's receive-side scaling. Every packet reaches exactly one capture: each socket drops everything
+    /// until it has joined the group, so none is seen twice while the group forms. Fragments are delivered as they
+    /// are (no defragmentation for the hash), so the captures hold the same bytes as one <see cref="Open(string, LiveCaptureOptions?)"/>.
+    /// </summary>
+    /// <exception cref="CaptureSystemException">A system call failed (as <see cref="Open(string, LiveCaptureOptions?)"/>).</exception>
+    public static LiveCapture[] OpenGroup(string interfaceName, int count, LiveCaptureOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var group = new List<LiveCapture>(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+                group.Add(Open(interfaceName, options, fanout: i == 0 ? -1 : group[0].FanoutGroup));
+            return [.. group];
+        }
+        catch
+        {
+            foreach (LiveCapture c in group)
+                c.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The id of the fanout group this capture shares its interface's packets in (<see cref="OpenGroup"/>), or -1.</summary>
+    public int FanoutGroup { get; private set; } = -1;
+
+    /// <param name="fanout">Null: no group; -1: a new group with an id the kernel picks; otherwise the group to join.</param>
+    private static LiveCapture Open(string interfaceName, LiveCaptureOptions? options, int? fanout)
     {
         ArgumentException.ThrowIfNullOrEmpty(interfaceName);
         options ??= new LiveCaptureOptions();
@@ -83,7 +117,7 @@ public sealed unsafe class LiveCapture : PacketSource
         {
             LinkType linkType = LinkTypeOf(fd, interfaceName);
             capture = new LiveCapture(interfaceName, index, linkType, options) { _fd = fd };
-            capture.Setup(options);
+            capture.Setup(options, fanout);
             return capture;
         }
         catch
@@ -129,7 +163,7 @@ public sealed unsafe class LiveCapture : PacketSource
         };
     }
 
-    private void Setup(LiveCaptureOptions o)
+    private void Setup(LiveCaptureOptions o, int? fanout)
     {
         // libpcap's order: version, reserve, ring, map, filter, then bind (the socket was opened with
         // protocol 0, so nothing is queued before the bind and the filter sees every packet).
@@ -158,7 +192,9 @@ public sealed unsafe class LiveCapture : PacketSource
             ?? (o.SnapLength < BpfProgram.DefaultSnapLength
                 ? new BpfProgram([new BpfInstruction(0x06, 0, 0, (uint)o.SnapLength)]) // ret #snaplen: the kernel cuts the rest
                 : null);
-        if (program is not null)
+        if (fanout is not null)
+            AttachFilter(DropAll); // until the socket is in its group: what it took before would also reach another
+        else if (program is not null)
             AttachFilter(program);
         if (o.IgnoreOutgoing)
             SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
@@ -177,9 +213,32 @@ public sealed unsafe class LiveCapture : PacketSource
             if (Libc.setsockopt(_fd, IfPacket.SOL_PACKET, IfPacket.PACKET_ADD_MEMBERSHIP, &mreq, sizeof(packet_mreq)) < 0)
                 throw new CaptureSystemException("setsockopt(PACKET_ADD_MEMBERSHIP)", Marshal.GetLastPInvokeError());
         }
+        if (fanout is not null)
+        {
+            JoinFanout(fanout.Value, o.IgnoreOutgoing);
+            if (program is not null)
+                AttachFilter(program);
+            else
+                SetOption(Libc.SOL_SOCKET, Filter.SO_DETACH_FILTER, 0, "SO_DETACH_FILTER");
+        }
         _eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_eventFd < 0)
             throw new CaptureSystemException("eventfd", Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary><c>ret #0</c>: every packet refused.</summary>
+    private static readonly BpfProgram DropAll = new([new BpfInstruction(0x06, 0, 0, 0)]);
+
+    /// <summary>Joins fanout group <paramref name="id"/> in hash mode (the socket must be bound); -1 makes a new group.</summary>
+    private void JoinFanout(int id, bool ignoreOutgoing)
+    {
+        int flags = IfPacket.PACKET_FANOUT_HASH | (id < 0 ? IfPacket.PACKET_FANOUT_FLAG_UNIQUEID : 0)
+            | (ignoreOutgoing ? IfPacket.PACKET_FANOUT_FLAG_IGNORE_OUTGOING : 0);
+        SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_FANOUT, (id < 0 ? 0 : id) | flags << 16, "PACKET_FANOUT");
+        int value = 0, length = sizeof(int);
+        if (Libc.getsockopt(_fd, IfPacket.SOL_PACKET, IfPacket.PACKET_FANOUT, &value, &length) < 0)
+            throw new CaptureSystemException("getsockopt(PACKET_FANOUT)", Marshal.GetLastPInvokeError());
+        FanoutGroup = value & 0xFFFF;
     }
 
     private void AttachFilter(BpfProgram program)

@@ -50,7 +50,12 @@ public sealed class FlowStatisticsTests
             Assert.Equal(one.TcpPackets, other.TcpPackets);
             Assert.Equal(one.Flows, other.Flows);
             Assert.Equal(one.FinalStates, other.FinalStates);
+            Assert.Equal(other.Packets, other.ShardPackets.Sum());
+            Assert.All(other.ShardPackets, n => Assert.True(n > 0)); // 1,054 connections over 2 or 3 shards
         }
+        Assert.Equal([one.Packets], one.ShardPackets);
+        Assert.Equal(2, two.ShardPackets.Count);
+        Assert.Equal(3, buffered.ShardPackets.Count);
         // With buffers every in-order byte is peeked once: the oracle's stream totals (corpus README peer table).
         Assert.Equal(2509570 + 12140454, buffered.PeekedBytes);
         Assert.Equal(0, buffered.ChecksumErrors);

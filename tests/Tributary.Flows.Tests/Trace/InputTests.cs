@@ -74,7 +74,7 @@ public sealed class InputTests
             UseShellExecute = false,
         };
         using Process monitor = Process.Start(psi)!;
-        Thread.Sleep(3000); // the process is up and its ring open (the binary is built already)
+        WaitForPacketSockets(monitor, 1);
         const string talk = """
 import socket, threading
 s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(1)
@@ -94,5 +94,81 @@ c = socket.create_connection(("127.0.0.1", 9000)); c.sendall(b"hello"); print(c.
         Assert.Equal("syn", cols[5]);
         Assert.Equal("5", cols[19]);   // len_c2s: "hello"
         Assert.Equal("5", cols[20]);   // len_s2c: "HELLO"
+    }
+
+    [KernelFact("python3")]
+    public void Live_stats_with_threads_shares_the_connections_over_a_fanout_group_with_the_totals_of_one_thread()
+    {
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("flf");
+        Process Start(params string[] extra)
+        {
+            var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, Bin, "flows", "stats", "--json", "--interface", "lo", .. extra])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            return Process.Start(psi)!;
+        }
+        using Process one = Start();
+        using Process sharded = Start("--threads", "2");
+        WaitForPacketSockets(one, 1);
+        WaitForPacketSockets(sharded, 2); // a fanout group of two captures
+        const string talk = """
+import socket, threading
+s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(64)
+def srv():
+    for i in range(40):
+        c, _ = s.accept(); c.sendall(c.recv(100).upper()); c.close()
+t = threading.Thread(target=srv); t.start()
+for i in range(40):
+    c = socket.create_connection(("127.0.0.1", 9000)); c.sendall(b"hello"); c.recv(100); c.close()
+t.join()
+""";
+        ns.Exec("python3", "-c", talk).EnsureSuccess("connections");
+        Thread.Sleep(500);
+        var outputs = new List<System.Text.Json.JsonElement>();
+        foreach (Process p in new[] { one, sharded })
+        {
+            ProcessRunner.Run("kill", "-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(p.WaitForExit(15_000));
+            string stdout = p.StandardOutput.ReadToEnd();
+            Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+            outputs.Add(System.Text.Json.JsonDocument.Parse(stdout).RootElement);
+        }
+        Assert.Equal(2, outputs[1].GetProperty("threads").GetInt32());
+        // The kernel spread the connections over both captures (all 40 on one side: 2^-39), and they add up.
+        long[] shards = [.. outputs[1].GetProperty("shard_packets").EnumerateArray().Select(e => e.GetInt64())];
+        Assert.Equal(2, shards.Length);
+        Assert.All(shards, n => Assert.True(n > 0));
+        Assert.Equal(outputs[0].GetProperty("packets").GetInt64(), shards.Sum());
+        Assert.Equal(40, outputs[0].GetProperty("flows").GetInt64());
+        foreach (string key in new[] { "packets", "tcp_packets", "flows", "orphans", "rexmits", "errors", "malformed" })
+            Assert.Equal(outputs[0].GetProperty(key).GetInt64(), outputs[1].GetProperty(key).GetInt64());
+        Assert.Equal(outputs[0].GetProperty("final_states").ToString(), outputs[1].GetProperty("final_states").ToString());
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="process"/> holds <paramref name="count"/> packet sockets (its descriptors that
+    /// <c>/proc/PID/net/packet</c> lists), then a little longer for their rings and groups to be set up.
+    /// </summary>
+    private static void WaitForPacketSockets(Process process, int count)
+    {
+        int Open()
+        {
+            try
+            {
+                var inodes = File.ReadAllLines($"/proc/{process.Id}/net/packet").Skip(1)
+                    .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).ToHashSet();
+                return Directory.GetFiles($"/proc/{process.Id}/fd").Select(fd => new FileInfo(fd).LinkTarget)
+                    .Count(t => t is not null && t.StartsWith("socket:[", StringComparison.Ordinal) && inodes.Contains(t[8..^1]));
+            }
+            catch (IOException)
+            {
+                return 0; // exiting, or between setns and exec
+            }
+        }
+        TaskTimeouts.WaitUntil(() => Open() >= count, what: $"{count} packet sockets in process {process.Id}");
+        Thread.Sleep(500);
     }
 }

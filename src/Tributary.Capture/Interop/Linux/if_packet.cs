@@ -21,6 +21,14 @@ internal static class IfPacket
 
     public const int PACKET_MR_PROMISC = 1;
 
+    /// <summary>
+    /// PACKET_FANOUT modes and flags (the value is id | (mode | flags) &lt;&lt; 16). IGNORE_OUTGOING is newer
+    /// than Debian's header, so LayoutTests cannot check it; its value is the kernel's uapi one.
+    /// </summary>
+    public const int PACKET_FANOUT_HASH = 0;
+    public const int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
+    public const int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
+
     /// <summary>enum tpacket_versions: TPACKET_V3.</summary>
     public const int TPACKET_V3 = 2;
 

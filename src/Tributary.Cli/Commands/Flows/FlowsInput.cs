@@ -59,6 +59,29 @@ internal static class FlowsInput
         return source;
     }
 
+    /// <summary>
+    /// Opens one live capture per shard in a fanout group (<see cref="LiveCapture.OpenGroup"/>); all of them are stopped
+    /// when <paramref name="ct"/> is cancelled.
+    /// </summary>
+    public static LiveCapture[] OpenGroup(string interfaceName, int count, CancellationToken ct, out CancellationTokenRegistration stop)
+    {
+        LiveCapture[] group;
+        try
+        {
+            group = LiveCapture.OpenGroup(interfaceName, count, new LiveCaptureOptions { BlockTimeoutMilliseconds = 50 });
+        }
+        catch (CaptureSystemException ex)
+        {
+            throw new CommandLineException($"{interfaceName}: {ex.Message}");
+        }
+        stop = ct.Register(() =>
+        {
+            foreach (LiveCapture c in group)
+                c.Stop();
+        });
+        return group;
+    }
+
     public static int Run(string? path, string? interfaceName, CancellationToken ct, Func<IFrameSource, int> body)
     {
         PacketSource packets = Open(path, interfaceName, ct, out CancellationTokenRegistration stop);

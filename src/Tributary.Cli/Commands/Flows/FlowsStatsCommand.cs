@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Tributary.Capture;
+using Tributary.Capture.Live;
 using Tributary.Flows.Applications.Stats;
 
 namespace Tributary.Cli.Commands.Flows;
@@ -18,7 +19,7 @@ internal static class FlowsStatsCommand
         Option<string?> iface = FlowsInput.InterfaceOption();
         var buffers = new Option<bool>("--buffers") { Description = "Receive buffers on, with one peek per CONN_NEW_DATA." };
         var checksums = new Option<bool>("--checksums") { Description = "Verify IPv4 header and TCP checksums." };
-        var threads = new Option<int>("--threads") { Description = "Shards: one monitoring context per thread (symmetric 4-tuple hash).", HelpName = "N", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Shards: one monitoring context per thread (symmetric 4-tuple hash; live, one capture per thread in a fanout group).", HelpName = "N", DefaultValueFactory = _ => 1 };
         threads.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 256)
@@ -44,7 +45,22 @@ internal static class FlowsStatsCommand
         FlowStatisticsResult r;
         try
         {
-            if (interfaceName is not null)
+            if (interfaceName is not null && options.Threads > 1)
+            {
+                // Live and sharded: the kernel spreads the interface's connections over one capture per thread.
+                LiveCapture[] group = FlowsInput.OpenGroup(interfaceName, options.Threads, ct, out CancellationTokenRegistration stop);
+                try
+                {
+                    using (stop)
+                        r = new FlowStatistics(options).Run(group, CancellationToken.None);
+                }
+                finally
+                {
+                    foreach (LiveCapture c in group)
+                        c.Dispose();
+                }
+            }
+            else if (interfaceName is not null)
             {
                 // Live: one context, stopped by SIGINT/SIGTERM through the source, totals printed at the end.
                 using PacketSource live = FlowsInput.Open(null, interfaceName, ct, out CancellationTokenRegistration stop);
@@ -90,6 +106,10 @@ internal static class FlowsStatsCommand
                 w.WriteNumber(k, v);
             w.WriteEndObject();
             w.WriteNumber("threads", options.Threads);
+            w.WriteStartArray("shard_packets");
+            foreach (long n in r.ShardPackets)
+                w.WriteNumberValue(n);
+            w.WriteEndArray();
             w.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 6));
             w.WriteNumber("mpps", Math.Round(r.MegaPacketsPerSecond, 3));
             w.WriteEndObject();
@@ -103,7 +123,7 @@ internal static class FlowsStatsCommand
         t.Write(F($"malformed {r.Malformed}\nchecksum_errors {r.ChecksumErrors}\nnew_data {r.NewDataEvents}\npeeked_bytes {r.PeekedBytes}\n"));
         foreach ((string k, long v) in r.FinalStates)
             t.Write(F($"state {k} {v}\n"));
-        t.Write(F($"threads {options.Threads}\nseconds {r.Elapsed.TotalSeconds:F6}\nmpps {r.MegaPacketsPerSecond:F3}\n"));
+        t.Write(F($"threads {options.Threads}\nshard_packets {string.Join(' ', r.ShardPackets)}\nseconds {r.Elapsed.TotalSeconds:F6}\nmpps {r.MegaPacketsPerSecond:F3}\n"));
         return status;
     }
 }

@@ -15,6 +15,9 @@ public sealed record FlowStatisticsOptions
     /// <summary>Shards (one context per thread, symmetric 4-tuple hash).</summary>
     public int Threads { get; init; } = 1;
     public int TcpTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>Bytes per chunk of a file read by all threads (tests make it small to cut small files into many chunks).</summary>
+    internal long ChunkBytes { get; init; } = FlowStatistics.DefaultChunkBytes;
 }
 
 /// <summary>Totals of a <c>flows stats</c> run.</summary>
@@ -35,7 +38,16 @@ public sealed class FlowStatisticsResult
     public TimeSpan Elapsed { get; internal set; }
     /// <summary>The input fault that ended the run early (file and byte offset); the totals cover everything before it.</summary>
     public string? InputError { get; internal set; }
+    /// <summary>How a sharded file run was read: "chunked" (every thread reads), "pipelined" (one reader) or "replicated" (every thread reads the whole file); "single" with one thread or a live group.</summary>
+    internal string Strategy { get; set; } = "single";
     public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
+    /// <summary>Frames each context processed, in shard order (one entry without sharding): how evenly the work was spread.</summary>
+    public IReadOnlyList<long> ShardPackets => _shardPackets;
+
+    private readonly List<long> _shardPackets = [];
+
+    internal void AddShard(long packets) => _shardPackets.Add(packets);
+
     /// <summary>Managed heap growth per tracked flow at the peak of concurrency is not exposed here; see the benchmark.</summary>
     public int PeakFlows { get; internal set; }
 }
@@ -44,10 +56,12 @@ public sealed class FlowStatisticsResult
 /// The standard monitoring workload (DESIGN.md "flows stats"), after mOS's midstat: a stream listener with
 /// ConnectionStart and ConnectionEnd at the Send hook and TcpStateChange at both hooks reading the side's state;
 /// receive buffers off unless <see cref="FlowStatisticsOptions.Buffers"/>, then also ConnectionNewData with one
-/// peek. Sharded over threads as mOS shards over cores: every thread reads the capture and keeps the packets whose
-/// symmetric 4-tuple hash selects it (shared-nothing; no queues between threads).
+/// peek. Sharded over threads as mOS shards over cores, one context per thread: over a memory-mapped file one thread
+/// reads, decodes and routes every frame by its symmetric 4-tuple hash (<see cref="Run(string, CancellationToken)"/>);
+/// over sources split by the kernel already (a live fanout group) each thread takes one source
+/// (<see cref="Run(IReadOnlyList{PacketSource}, CancellationToken)"/>).
 /// </summary>
-public sealed class FlowStatistics
+public sealed partial class FlowStatistics
 {
     private readonly FlowStatisticsOptions _options;
 
@@ -59,6 +73,7 @@ public sealed class FlowStatistics
         int threads = path == CaptureFile.StandardInputName ? 1 : Math.Max(1, _options.Threads);
         var shards = new Shard[threads];
         string? error = null;
+        string strategy = "single";
         var watch = Stopwatch.StartNew();
         if (threads == 1)
         {
@@ -73,38 +88,59 @@ public sealed class FlowStatistics
                 error = ex.Message;
             }
         }
-        else if (TryRunPipelined(path, shards, cancellationToken))
-        {
-        }
         else
         {
-            var errors = new Exception?[threads];
-            var workers = new Thread[threads];
-            for (int i = 0; i < threads; i++)
+            using (CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }))
             {
-                int index = i;
-                shards[i] = new Shard(_options, index, threads);
-                workers[i] = new Thread(() =>
-                {
-                    try
-                    {
-                        using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
-                        shards[index].Run(source, cancellationToken);
-                    }
-                    catch (Exception ex) when (ex is CaptureFileException or IOException or OperationCanceledException)
-                    {
-                        errors[index] = ex;
-                    }
-                }) { IsBackground = true, Name = $"flows-shard-{index}" };
-                workers[i].Start();
+                // A file that is not a capture at all fails here, as it does with one thread, before anything is read.
             }
-            foreach (Thread t in workers)
-                t.Join();
-            if (errors.FirstOrDefault(e => e is not null) is Exception first)
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            try
+            {
+                if (RunChunked(path, threads, cancellationToken) is Shard[] done)
+                {
+                    shards = done;
+                    strategy = "chunked";
+                }
+                else if (TryRunPipelined(path, shards, cancellationToken))
+                {
+                    strategy = "pipelined";
+                }
+                else
+                {
+                    strategy = "replicated";
+                    var errors = new Exception?[threads];
+                    var workers = new Thread[threads];
+                    for (int i = 0; i < threads; i++)
+                    {
+                        int index = i;
+                        shards[i] = new Shard(_options, index, threads);
+                        workers[i] = new Thread(() =>
+                        {
+                            try
+                            {
+                                using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+                                shards[index].Run(source, cancellationToken);
+                            }
+                            catch (Exception ex) when (ex is CaptureFileException or IOException or OperationCanceledException)
+                            {
+                                errors[index] = ex;
+                            }
+                        }) { IsBackground = true, Name = $"flows-shard-{index}" };
+                        workers[i].Start();
+                    }
+                    foreach (Thread t in workers)
+                        t.Join();
+                    if (errors.FirstOrDefault(e => e is not null) is Exception first)
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+                }
+            }
+            catch (CaptureFileException ex)
+            {
+                error = ex.Message; // as with one thread: the totals cover every frame before the fault
+            }
         }
         watch.Stop();
-        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error };
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error, Strategy = strategy };
         foreach (Shard s in shards)
             s.AddTo(result);
         return result;
@@ -303,6 +339,69 @@ public sealed class FlowStatistics
         }
     }
 
+    /// <summary>
+    /// Runs one context per source, each on a thread of its own, over sources that already hold disjoint sets of
+    /// whole connections: the captures of one fanout group (<c>LiveCapture.OpenGroup</c>), whose kernel hash sends both
+    /// directions of a connection to the same capture, as mOS's per-core stacks get theirs from the NIC. Returns the
+    /// totals of all contexts when every source has ended (a live one when it is stopped). With one source this is
+    /// <see cref="Run(PacketSource, CancellationToken)"/>.
+    /// </summary>
+    public FlowStatisticsResult Run(IReadOnlyList<PacketSource> sources, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        if (sources.Count == 0)
+            throw new ArgumentException("no source", nameof(sources));
+        if (sources.Count == 1)
+            return Run(sources[0], cancellationToken);
+        var shards = new Shard[sources.Count];
+        var errors = new Exception?[sources.Count];
+        var workers = new Thread[sources.Count];
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < sources.Count; i++)
+        {
+            int index = i;
+            shards[i] = new Shard(_options, 0, 1); // the sources are split already: each context takes all of its source
+            workers[i] = new Thread(() =>
+            {
+                try
+                {
+                    shards[index].Run(sources[index], cancellationToken);
+                }
+                catch (Exception ex)
+                {
+                    errors[index] = ex;
+                    if (ex is not CaptureFileException)
+                    {
+                        foreach (PacketSource other in sources)
+                            other.Stop(); // a live group without one of its captures would lose that one's connections
+                    }
+                }
+            }) { IsBackground = true, Name = $"flows-shard-{index}" };
+            workers[i].Start();
+        }
+        foreach (Thread t in workers)
+            t.Join();
+        watch.Stop();
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        foreach (Exception? ex in errors)
+        {
+            switch (ex)
+            {
+                case null:
+                    break;
+                case CaptureFileException:
+                    result.InputError ??= ex.Message;
+                    break;
+                default:
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex).Throw();
+                    break;
+            }
+        }
+        foreach (Shard s in shards)
+            s.AddTo(result);
+        return result;
+    }
+
     /// <summary>Runs one context over an already opened source (tests, benchmarks).</summary>
     public FlowStatisticsResult Run(PacketSource source, CancellationToken cancellationToken = default)
     {
@@ -433,6 +532,7 @@ public sealed class FlowStatistics
         public void AddTo(FlowStatisticsResult r)
         {
             MonitorStatistics st = _ctx.Statistics;
+            r.AddShard(st.Packets);
             r.Packets += st.Packets;
             r.TcpPackets += st.TcpPackets;
             r.Flows += st.Flows;

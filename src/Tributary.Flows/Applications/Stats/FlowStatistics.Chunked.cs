@@ -1,0 +1,352 @@
+using System.Runtime.CompilerServices;
+using Tributary.Capture;
+using Tributary.Capture.Files;
+using Tributary.Flows.Internal;
+
+namespace Tributary.Flows.Applications.Stats;
+
+public sealed partial class FlowStatistics
+{
+    /// <summary>
+    /// Bytes of the capture per chunk: small enough that a chunk's frame headers are still cached when its frames are
+    /// processed, large enough that the threads rarely wait for each other (measured on the big capture: 4 and 8 MiB
+    /// equal, 1 and 32 MiB slower).
+    /// </summary>
+    internal const long DefaultChunkBytes = 4 << 20;
+
+    /// <summary>Chunks a thread keeps read ahead of its shard before it processes (measured: 2 and 4 equal, 1 slower).</summary>
+    private const int ReadAhead = 2;
+
+    /// <summary>Chunk slots in flight per thread (a slot is reused once every shard has processed its chunk).</summary>
+    private const int SlotsPerThread = 4;
+
+    /// <summary>Longest record of a pcap file the reader accepts (CaptureFileReader's limit), plus a header.</summary>
+    private const long BoundarySearch = (16 << 20) + 64;
+
+    /// <summary>
+    /// Sharding in which every thread reads: a memory-mapped classic pcap file is cut into chunks at record
+    /// boundaries, and each chunk is read by whichever thread takes it next. That thread takes the chunk's page faults,
+    /// walks its chain of record headers, decodes every frame and routes it by the symmetric 4-tuple hash, keeping only
+    /// its offset in the chunk's list for that shard (its own shard's frames it processes at once when it is caught up
+    /// with the chunk). Every shard processes its frames of each chunk in file order, decoding them again from the
+    /// mapping while they are still in the cache (the chunk was read a moment ago, on this core or the other), and
+    /// the chunk's pages are torn down once every shard is past it. Only 8 bytes per frame cross between cores, and a
+    /// thread whose shard has less to do reads more of the file.
+    ///
+    /// Classic pcap has no markers between records: a chunk's start is found by a heuristic and checked when the reader
+    /// of the chunk before lands exactly on it. When one does not, or any chunk is corrupt, the run is redone by the
+    /// single-reader path, whose results and errors are those of one thread. Null when the file cannot be cut.
+    /// </summary>
+    private Shard[]? RunChunked(string path, int n, CancellationToken ct)
+    {
+        using CaptureFileReader source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+        if (source is not PcapReader reader || !reader.SupportsRandomAccess)
+            return null;
+        long first = reader.Position, length = reader.MappedLength;
+        long chunkBytes = _options.ChunkBytes;
+        int chunks = (int)Math.Min(int.MaxValue / 2, (length - first + chunkBytes - 1) / chunkBytes);
+        if (chunks < 2 * n)
+            return null; // too small to be worth it: one reader
+        var starts = new long[chunks + 1];
+        Array.Fill(starts, -1);
+        starts[0] = first;
+        starts[chunks] = length;
+        var run = new ChunkedRun(reader, starts, chunkBytes, n, _options, ct);
+        var workers = new Thread[n];
+        for (int i = 1; i < n; i++)
+        {
+            int index = i;
+            workers[i] = new Thread(() => run.Work(index)) { IsBackground = true, Name = $"flows-shard-{index}" };
+            workers[i].Start();
+        }
+        run.Work(0);
+        for (int i = 1; i < n; i++)
+            workers[i].Join();
+        ct.ThrowIfCancellationRequested();
+        switch (run.Failure)
+        {
+            case null:
+                break;
+            case CaptureFileException or InvalidDataException:
+                return null; // a chunk is corrupt or was cut at the wrong place: the single reader redoes the run
+            default:
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(run.Failure).Throw();
+                break;
+        }
+        foreach (Shard s in run.Shards)
+            s.Finish(run.Last);
+        return run.Shards;
+    }
+
+    /// <summary>A chunk in flight: each shard's frame offsets, which chunk they belong to, and how many shards have yet to process them.</summary>
+    private sealed class ChunkSlot
+    {
+        public readonly long[][] Offsets;
+        public readonly int[] Counts;
+        /// <summary>The chunk whose lists are complete (published by its reader); -1 before the first.</summary>
+        public int Chunk = -1;
+        /// <summary>Shards yet to process <see cref="Chunk"/>; the slot is free at 0.</summary>
+        public int Pending;
+
+        public ChunkSlot(int shards)
+        {
+            Offsets = new long[shards][];
+            for (int i = 0; i < shards; i++)
+                Offsets[i] = new long[1024];
+            Counts = new int[shards];
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(int shard, long offset)
+        {
+            int count = Counts[shard];
+            long[] list = Offsets[shard];
+            if (count == list.Length)
+                Offsets[shard] = list = Grow(list);
+            list[count] = offset;
+            Counts[shard] = count + 1;
+        }
+
+        private static long[] Grow(long[] list)
+        {
+            Array.Resize(ref list, list.Length * 2);
+            return list;
+        }
+    }
+
+    private sealed unsafe class ChunkedRun
+    {
+        private readonly PcapReader _reader;
+        private readonly long[] _starts;
+        private readonly long _chunkBytes;
+        private readonly int _n;
+        private readonly FlowStatisticsOptions _options;
+        private readonly CancellationToken _ct;
+        private readonly ChunkSlot[] _slots;
+        private readonly int[] _bucketOwner = new int[64];
+        private Exception? _failure;
+        private long _last;
+        private bool _shardsReady;
+        private int _claimed; // the next chunk nobody has taken to read
+
+        public ChunkedRun(PcapReader reader, long[] starts, long chunkBytes, int n, FlowStatisticsOptions options, CancellationToken ct)
+        {
+            _chunkBytes = chunkBytes;
+            _reader = reader;
+            _starts = starts;
+            _n = n;
+            _options = options;
+            _ct = ct;
+            Shards = new Shard[n];
+            _slots = new ChunkSlot[SlotsPerThread * n];
+            for (int i = 0; i < _slots.Length; i++)
+                _slots[i] = new ChunkSlot(n);
+            for (int bucket = 0; bucket < 64; bucket++)
+                _bucketOwner[bucket] = bucket * n / 64;
+        }
+
+        /// <summary>One context per thread (thread 0 makes them all, while the others start reading).</summary>
+        public Shard[] Shards { get; }
+
+        public Exception? Failure => Volatile.Read(ref _failure);
+
+        /// <summary>The latest capture time seen in any chunk (µs).</summary>
+        public long Last => Interlocked.Read(ref _last);
+
+        private int Chunks => _starts.Length - 1;
+
+        /// <summary>
+        /// Where chunk <paramref name="chunk"/> starts: the first plausible record start at or after its nominal offset
+        /// (<see cref="PcapReader.FindRecordBoundary"/>). Found by whichever of the two threads that need it (the readers
+        /// of the chunk and of the one before) asks first; the search is deterministic, so both agree.
+        /// </summary>
+        private long Start(int chunk)
+        {
+            long start = Volatile.Read(ref _starts[chunk]);
+            if (start >= 0)
+                return start;
+            long from = _starts[0] + chunk * _chunkBytes, length = _starts[^1];
+            start = _reader.FindRecordBoundary(from, from + BoundarySearch);
+            if (start < 0 && from + BoundarySearch >= length)
+                start = length; // no record starts after it: the last record spans the rest, this chunk and any after it are empty
+            else if (start < 0)
+                throw new InvalidDataException($"no record boundary found near offset {from} of the capture");
+            Volatile.Write(ref _starts[chunk], start);
+            return start;
+        }
+
+        private bool Published(int chunk) => Volatile.Read(ref _slots[chunk % _slots.Length].Chunk) == chunk;
+
+        /// <summary>
+        /// Whether chunk <paramref name="chunk"/> may be read into its slot: the chunk that held the slot before it
+        /// (one lap of slots earlier, or none) has been published and processed by every shard. Pending alone is not
+        /// enough: it is also 0 while that earlier chunk is still being read.
+        /// </summary>
+        private bool SlotFree(int chunk)
+        {
+            ChunkSlot slot = _slots[chunk % _slots.Length];
+            int previous = chunk - _slots.Length;
+            return Volatile.Read(ref slot.Chunk) == (previous < 0 ? -1 : previous) && Volatile.Read(ref slot.Pending) == 0;
+        }
+
+        /// <summary>Thread <paramref name="index"/>: reads chunks as it takes them, and processes its shard's frames of every chunk in order.</summary>
+        public void Work(int index)
+        {
+            try
+            {
+                if (index == 0)
+                {
+                    // Making the first context loads the engine's types (milliseconds, one thread at a time): thread 0
+                    // makes them all while the others read ahead and compile the loops.
+                    for (int i = 0; i < _n; i++)
+                        Shards[i] = new Shard(_options, i, _n);
+                    Volatile.Write(ref _shardsReady, true);
+                }
+                else if (index == _n - 1)
+                {
+                    // The loops are compiled fully on first use (AggressiveOptimization): compiled here, meanwhile.
+                    foreach (string name in (string[])[nameof(Read), nameof(Process)])
+                        RuntimeHelpers.PrepareMethod(typeof(ChunkedRun).GetMethod(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
+                }
+                long last = 0;
+                int nextProcess = 0;
+                bool ready = false;
+                // Work-conserving, and balancing itself: a thread reads the next unread chunk (whichever it is) when
+                // it has fewer than ReadAhead chunks read ahead of its shard or nothing to process, and otherwise
+                // processes its shard's frames of the next chunk in file order. A thread whose shard has less to do
+                // thus reads more of the file; a hiccup of one core costs the other only what it cannot do ahead.
+                for (int spins = 0; nextProcess < Chunks;)
+                {
+                    ready = ready || Volatile.Read(ref _shardsReady);
+                    bool canProcess = ready && Published(nextProcess);
+                    int claim = Volatile.Read(ref _claimed);
+                    if (claim < Chunks && (claim - nextProcess < ReadAhead || !canProcess) && SlotFree(claim)
+                        && Interlocked.CompareExchange(ref _claimed, claim + 1, claim) == claim)
+                    {
+                        // Caught up with the chunk: this shard's frames of it are processed as they are read.
+                        last = Math.Max(last, Read(claim, ready && nextProcess == claim ? index : -1));
+                        spins = 0;
+                    }
+                    else if (canProcess)
+                    {
+                        Process(nextProcess++, index);
+                        spins = 0;
+                    }
+                    else
+                    {
+                        if (Failure is not null)
+                            return;
+                        _ct.ThrowIfCancellationRequested();
+                        Pause(spins++);
+                    }
+                }
+                long seen;
+                while ((seen = Interlocked.Read(ref _last)) < last && Interlocked.CompareExchange(ref _last, last, seen) != seen)
+                {
+                }
+            }
+            catch (Exception ex)
+            {
+                // The first failure of any thread decides; the others stop at their next wait.
+                Interlocked.CompareExchange(ref _failure, ex, null);
+            }
+        }
+
+        /// <summary>
+        /// Reads chunk <paramref name="chunk"/> into its slot's lists and publishes them; shard <paramref name="inline"/>
+        /// (or none, -1), whose frames before this chunk are all processed, processes its frames of it as they are read.
+        /// Returns the chunk's latest capture time (µs).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private long Read(int chunk, int inline)
+        {
+            Shard? own = inline >= 0 ? Shards[inline] : null;
+            ChunkSlot slot = _slots[chunk % _slots.Length]; // free: every shard is past the chunk it held
+            Array.Clear(slot.Counts);
+            long offset = Start(chunk), end = Start(chunk + 1), last = 0;
+            if (end < offset)
+                throw new InvalidDataException($"chunk {chunk} of the capture ends before it starts"); // a wrong boundary
+            int[] owners = _bucketOwner;
+            var decoded = new PacketContext();
+            while (offset < end)
+            {
+                long at = offset;
+                if (!_reader.TryReadAt(ref offset, out Packet p))
+                    break;
+                long us = p.TimestampNanoseconds / 1000;
+                if (us > last)
+                    last = us;
+                fixed (byte* d = p.Data)
+                {
+                    decoded.Frame = d;
+                    decoded.FrameLength = p.Data.Length;
+                    decoded.LinkType = (int)p.LinkType;
+                    decoded.WireLength = p.OriginalLength;
+                    FrameDecoder.Decode(ref decoded);
+                    int owner = decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & 63] : 0;
+                    if (owner == inline)
+                        own!.ProcessDecoded(ref decoded, us);
+                    else
+                        slot.Add(owner, at);
+                }
+            }
+            if (offset != end)
+                throw new InvalidDataException($"chunk {chunk + 1} of the capture does not start on a record boundary (the reader stepped over it)");
+            _ct.ThrowIfCancellationRequested();
+            slot.Pending = _n;
+            Volatile.Write(ref slot.Chunk, chunk);
+            return last;
+        }
+
+
+        /// <summary>
+        /// Waiting for the other core, which is busy on work this thread needs within microseconds: spin, and only
+        /// after a while give the core away (never sleep: SpinWait's 1 ms sleeps would idle a core per wait).
+        /// </summary>
+        private static void Pause(int spins)
+        {
+            if (spins < 1000)
+                Thread.SpinWait(16);
+            else
+                Thread.Yield();
+        }
+
+        /// <summary>Frames prefetched ahead in a list (each a record header and the frame headers behind it).</summary>
+        private const int PrefetchAhead = 8;
+
+        /// <summary>Processes shard <paramref name="shard"/>'s frames of chunk <paramref name="chunk"/>, which its reader has published.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Process(int chunk, int shard)
+        {
+            ChunkSlot slot = _slots[chunk % _slots.Length];
+            Shard own = Shards[shard];
+            long[] offsets = slot.Offsets[shard];
+            int count = slot.Counts[shard];
+            var decoded = new PacketContext();
+            for (int k = 0; k < count; k++)
+            {
+                if (k + PrefetchAhead < count)
+                    _reader.PrefetchRecord(offsets[k + PrefetchAhead]);
+                long offset = offsets[k];
+                if (!_reader.TryReadAt(ref offset, out Packet p, sequential: false))
+                    throw new InvalidOperationException("a listed record vanished");
+                fixed (byte* d = p.Data)
+                {
+                    decoded.Frame = d;
+                    decoded.FrameLength = p.Data.Length;
+                    decoded.LinkType = (int)p.LinkType;
+                    decoded.WireLength = p.OriginalLength;
+                    FrameDecoder.Decode(ref decoded);
+                    own.ProcessDecoded(ref decoded, p.TimestampNanoseconds / 1000);
+                }
+            }
+            if (Interlocked.Decrement(ref slot.Pending) == 0)
+            {
+                // Every shard is past this chunk: its pages are torn down now, by whichever core finished it last,
+                // rather than all at once on one core when the process exits (measured: batching several chunks per
+                // release, to interrupt the other core less often, was no faster).
+                _reader.Release(_starts[chunk], _starts[chunk + 1] - _starts[chunk]);
+            }
+        }
+    }
+}
