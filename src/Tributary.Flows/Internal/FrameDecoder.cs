@@ -20,6 +20,17 @@ internal static unsafe class FrameDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Be32(byte* p) => BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(p));
 
+    /// <summary>Decodes the frame at <paramref name="frame"/> (captured bytes, link type, length on the wire) into <paramref name="p"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode(ref PacketContext p, byte* frame, int length, int linkType, int wireLength)
+    {
+        p.Frame = frame;
+        p.FrameLength = length;
+        p.LinkType = linkType;
+        p.WireLength = wireLength;
+        Decode(ref p);
+    }
+
     public static void Decode(ref PacketContext p)
     {
         if (p.LinkType == LinkTypes.Ethernet && TryDecodeEthernetIPv4Tcp(ref p))

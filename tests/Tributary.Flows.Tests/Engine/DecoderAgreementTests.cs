@@ -27,11 +27,7 @@ public sealed class DecoderAgreementTests
             PacketDecoder.Decode(p, out DecodedPacket d);
             fixed (byte* frame = p.Data)
             {
-                ctx.Frame = frame;
-                ctx.FrameLength = p.Data.Length;
-                ctx.WireLength = p.OriginalLength;
-                ctx.LinkType = (int)p.LinkType;
-                FrameDecoder.Decode(ref ctx);
+                FrameDecoder.Decode(ref ctx, frame, p.Data.Length, (int)p.LinkType, p.OriginalLength);
                 bool captureComplete = d.IsTcp && !d.IsFragment && d.NetworkOffset + d.IpTotalLength <= p.Data.Length;
                 string where = $"{file} frame {index}";
                 // A segment the packet layer sees whole is a TCP segment for the engine, and the other way round.

@@ -278,11 +278,7 @@ public sealed partial class FlowStatistics
                     last = us;
                 fixed (byte* d = p.Data)
                 {
-                    decoded.Frame = d;
-                    decoded.FrameLength = p.Data.Length;
-                    decoded.LinkType = (int)p.LinkType;
-                    decoded.WireLength = p.OriginalLength;
-                    FrameDecoder.Decode(ref decoded);
+                    FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
                     int owner = decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & 63] : 0;
                     if (owner == inline)
                         own!.ProcessDecoded(ref decoded, us);
@@ -332,11 +328,7 @@ public sealed partial class FlowStatistics
                     throw new InvalidOperationException("a listed record vanished");
                 fixed (byte* d = p.Data)
                 {
-                    decoded.Frame = d;
-                    decoded.FrameLength = p.Data.Length;
-                    decoded.LinkType = (int)p.LinkType;
-                    decoded.WireLength = p.OriginalLength;
-                    FrameDecoder.Decode(ref decoded);
+                    FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
                     own.ProcessDecoded(ref decoded, p.TimestampNanoseconds / 1000);
                 }
             }

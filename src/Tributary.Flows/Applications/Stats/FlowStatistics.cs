@@ -294,11 +294,7 @@ public sealed partial class FlowStatistics
                 int owner = 0;
                 fixed (byte* d = p.Data)
                 {
-                    decoded.Frame = d;
-                    decoded.FrameLength = p.Data.Length;
-                    decoded.LinkType = (int)p.LinkType;
-                    decoded.WireLength = p.OriginalLength;
-                    FrameDecoder.Decode(ref decoded);
+                    FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
                     if (decoded.Status == DecodeStatus.Tcp)
                         owner = bucketOwner[decoded.SymmetricHash() & 63];
                     if (owner != 0)
