@@ -55,7 +55,8 @@ cat "$big" >/dev/null # page cache
 for ((r = 1; r <= runs; r++)); do
   for t in "${order[@]}"; do
     /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" ${cmd[$t]} >"$tmp/out" 2>/dev/null || { echo "$t failed" >&2; cat "$tmp/out" >&2; exit 1; }
-    echo "$t $(cat "$tmp/time")" >>"$tmp/runs"
+    # The tool's own elapsed time (after process start, before exit), where it prints one; 0 for the C peers.
+    echo "$t $(cat "$tmp/time") $(awk '/^seconds /{print $2; found=1} END{if (!found) print 0}' "$tmp/out")" >>"$tmp/runs"
   done
 done
 echo "# $(date -u +%FT%TZ) $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), $runs interleaved runs, $frames frames"
@@ -63,9 +64,11 @@ python3 - "$tmp/runs" "$frames" <<'EOF'
 import sys, statistics
 runs, frames = sys.argv[1], int(sys.argv[2])
 data = {}
+inside = {}
 for line in open(runs):
-    t, wall, user, sys_, rss = line.split()
+    t, wall, user, sys_, rss, inproc = line.split()
     data.setdefault(t, []).append((float(wall), float(user) + float(sys_), int(rss)))
+    inside.setdefault(t, []).append(float(inproc))
 med = {t: statistics.median(w for w, _, _ in v) for t, v in data.items()}
 mpps = {t: frames / w / 1e6 for t, w in med.items()}
 print(f"{'tool':36} {'wall s':>8} {'cpu s':>7} {'Mpps':>7} {'RSS MiB':>8} {'/mmap':>6} {'ref-box Mpps':>12}")
@@ -78,4 +81,7 @@ print()
 print(f"flows stats (buffers off)            vs libnids {s / mpps['libnids']:.2f}x (target 1.57x), vs mOS 2.68 (ref-box eq.) {s / mpps['mmap'] * 13.4 / 2.68:.2f}x (target 3x), {s / mpps['mmap']:.0%} of mmap (target 60%)")
 print(f"flows stats --buffers --checksums    vs libnids --chksum {sb / mpps['libnids_chksum']:.2f}x (target 1.3x), vs mOS 2.36 (ref-box eq.) {sb / mpps['mmap'] * 13.4 / 2.36:.2f}x (target 2x)")
 print(f"--threads 2 speed-up                 {mpps['stats_threads2'] / s:.2f}x buffers off, {mpps['stats_buffers_checksums_threads2'] / sb:.2f}x with buffers (target 1.6x)")
+ins = {t: statistics.median(v) for t, v in inside.items()}
+print(f"  same, in-process (tool's seconds)  {ins['stats'] / ins['stats_threads2']:.2f}x buffers off, {ins['stats_buffers_checksums'] / ins['stats_buffers_checksums_threads2']:.2f}x with buffers; "
+      f"process start and exit {statistics.median(w for w, _, _ in data['stats']) - ins['stats']:.3f} s")
 EOF
