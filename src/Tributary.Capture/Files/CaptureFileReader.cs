@@ -75,19 +75,14 @@ public abstract unsafe class CaptureFileReader : PacketSource
     public bool PopulateAhead(long offset, long length) => _mapped?.Populate(offset, length) ?? false;
 
     /// <summary>
-    /// For a memory-mapped file: tells the kernel that the input bytes before <paramref name="offset"/> will not be
-    /// read again, dropping their page-table entries (a later access still works: it faults them in again). Lets a
-    /// second thread take the teardown cost of a large mapping while the reader reads on; one caller at a time.
+    /// For a memory-mapped file: tells the kernel that the whole pages inside [<paramref name="offset"/>,
+    /// <paramref name="offset"/> + <paramref name="length"/>) will not be read again, dropping their page-table
+    /// entries (a later access still works: it faults them in again). Tearing a large mapping down costs about as
+    /// much as faulting it in: this lets other threads take that cost while the reader reads on, or threads that read
+    /// parts of one mapping (<see cref="PcapReader.TryReadAt"/>) tear their parts down in parallel. Safe from any
+    /// number of threads at once, never after the reader is disposed.
     /// </summary>
-    public void ReleaseBehind(long offset) => _mapped?.Release(offset);
-
-    /// <summary>
-    /// For a memory-mapped file: drops the page-table entries of the whole pages inside [<paramref name="offset"/>,
-    /// <paramref name="offset"/> + <paramref name="length"/>), as <see cref="ReleaseBehind"/> does for a prefix; safe
-    /// from any number of threads at once while the file is read, never after the reader is disposed. Lets threads
-    /// that read parts of one mapping (<see cref="PcapReader.TryReadAt"/>) tear their parts down in parallel.
-    /// </summary>
-    public void Release(long offset, long length) => _mapped?.ReleaseRange(offset, length);
+    public void Release(long offset, long length) => _mapped?.Release(offset, length);
 
     /// <summary>Bytes ahead of the read position at which every cache line is prefetched (see <see cref="Prefetch"/>).</summary>
     private const int PrefetchDistance = 2048;

@@ -69,8 +69,7 @@ public sealed unsafe class PcapReader : CaptureFileReader
                 Prefetch(h, _base + _pos);
                 if (_swapNullHeader)
                     NullHeader.ToHostOrder(h + PcapFormat.RecordHeaderSize, captured);
-                packet = new Packet(new Span<byte>(h + PcapFormat.RecordHeaderSize, (int)captured), Length(U32(h + 12)),
-                    U32(h) * 1_000_000_000L + U32(h + 4) * _fractionToNanoseconds, _linkType, 0, _bufferOffset + pos, ++PacketsRead);
+                packet = Record(h, captured, _bufferOffset + pos, ++PacketsRead);
                 return true;
             }
         }
@@ -134,8 +133,7 @@ public sealed unsafe class PcapReader : CaptureFileReader
                 offset = next;
                 if (sequential)
                     Prefetch(h, start + next);
-                packet = new Packet(new Span<byte>(h + PcapFormat.RecordHeaderSize, (int)captured), Length(U32(h + 12)),
-                    U32(h) * 1_000_000_000L + U32(h + 4) * _fractionToNanoseconds, _linkType, 0, at);
+                packet = Record(h, captured, at, 0);
                 return true;
             }
         }
@@ -238,6 +236,12 @@ public sealed unsafe class PcapReader : CaptureFileReader
         }
         return true;
     }
+
+    /// <summary>The packet of the record whose header is at <paramref name="h"/> (its captured length already checked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Packet Record(byte* h, uint captured, long offset, long number) =>
+        new(new Span<byte>(h + PcapFormat.RecordHeaderSize, (int)captured), Length(U32(h + 12)),
+            U32(h) * 1_000_000_000L + U32(h + 4) * _fractionToNanoseconds, _linkType, 0, offset, number);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint U32(byte* p) => _swap ? BinaryPrimitives.ReverseEndianness(*(uint*)p) : *(uint*)p;

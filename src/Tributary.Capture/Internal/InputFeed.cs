@@ -180,28 +180,12 @@ internal sealed unsafe class MappedFeed : InputFeed
 
     private const long PageSize = 4096;
 
-    private long _released;
-
-    /// <summary>
-    /// Drops the page-table entries of [0, <paramref name="upTo"/>) (MADV_DONTNEED; a later access faults the pages in
-    /// again from the page cache, so nothing breaks if it is touched after all). Tearing a large mapping down costs
-    /// about as much as faulting it in; done behind the reader by another thread, it is off the reader's path and off
-    /// the process exit.
-    /// </summary>
-    public void Release(long upTo)
-    {
-        long end = Math.Min(Length, upTo) & ~(PageSize - 1);
-        if (_address is null || end <= _released)
-            return;
-        Interop.Libc.madvise((byte*)_address + _released, (nuint)(end - _released), Interop.Libc.MADV_DONTNEED);
-        _released = end;
-    }
-
     /// <summary>
     /// Drops the page-table entries of the whole pages inside [<paramref name="offset"/>, <paramref name="offset"/> +
-    /// <paramref name="length"/>) (MADV_DONTNEED, as <see cref="Release"/>); any thread, any number at once.
+    /// <paramref name="length"/>) (MADV_DONTNEED; a later access faults the pages in again from the page cache, so
+    /// nothing breaks if they are touched after all); any thread, any number at once.
     /// </summary>
-    public void ReleaseRange(long offset, long length)
+    public void Release(long offset, long length)
     {
         long start = Math.Max(0, offset + PageSize - 1) & ~(PageSize - 1);
         long end = Math.Min(Length, offset + length) & ~(PageSize - 1);

@@ -37,9 +37,8 @@ public sealed partial class FlowStatistics
     /// of the chunk before lands exactly on it. When one does not, or any chunk is corrupt, the run is redone by the
     /// single-reader path, whose results and errors are those of one thread. Null when the file cannot be cut.
     /// </summary>
-    private Shard[]? RunChunked(string path, int n, CancellationToken ct)
+    private Shard[]? RunChunked(CaptureFileReader source, int n, CancellationToken ct)
     {
-        using CaptureFileReader source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
         if (source is not PcapReader reader || !reader.SupportsRandomAccess)
             return null;
         long first = reader.Position, length = reader.MappedLength;
@@ -52,16 +51,7 @@ public sealed partial class FlowStatistics
         starts[0] = first;
         starts[chunks] = length;
         var run = new ChunkedRun(reader, starts, chunkBytes, n, _options, ct);
-        var workers = new Thread[n];
-        for (int i = 1; i < n; i++)
-        {
-            int index = i;
-            workers[i] = new Thread(() => run.Work(index)) { IsBackground = true, Name = $"flows-shard-{index}" };
-            workers[i].Start();
-        }
-        run.Work(0);
-        for (int i = 1; i < n; i++)
-            workers[i].Join();
+        RunOnThreads(n, run.Work);
         ct.ThrowIfCancellationRequested();
         switch (run.Failure)
         {
@@ -125,7 +115,7 @@ public sealed partial class FlowStatistics
         private readonly ChunkSlot[] _slots;
         private readonly int[] _bucketOwner = new int[64];
         private Exception? _failure;
-        private long _last;
+        private readonly long[] _lasts;
         private bool _shardsReady;
         private int _claimed; // the next chunk nobody has taken to read
 
@@ -138,6 +128,7 @@ public sealed partial class FlowStatistics
             _options = options;
             _ct = ct;
             Shards = new Shard[n];
+            _lasts = new long[n];
             _slots = new ChunkSlot[SlotsPerThread * n];
             for (int i = 0; i < _slots.Length; i++)
                 _slots[i] = new ChunkSlot(n);
@@ -150,8 +141,8 @@ public sealed partial class FlowStatistics
 
         public Exception? Failure => Volatile.Read(ref _failure);
 
-        /// <summary>The latest capture time seen in any chunk (µs).</summary>
-        public long Last => Interlocked.Read(ref _last);
+        /// <summary>The latest capture time seen in any chunk (µs), once every thread is done.</summary>
+        public long Last => _lasts.Max();
 
         private int Chunks => _starts.Length - 1;
 
@@ -199,7 +190,7 @@ public sealed partial class FlowStatistics
                     // Making the first context loads the engine's types (milliseconds, one thread at a time): thread 0
                     // makes them all while the others read ahead and compile the loops.
                     for (int i = 0; i < _n; i++)
-                        Shards[i] = new Shard(_options, i, _n);
+                        Shards[i] = new Shard(_options);
                     Volatile.Write(ref _shardsReady, true);
                 }
                 else if (index == _n - 1)
@@ -240,10 +231,7 @@ public sealed partial class FlowStatistics
                         Pause(spins++);
                     }
                 }
-                long seen;
-                while ((seen = Interlocked.Read(ref _last)) < last && Interlocked.CompareExchange(ref _last, last, seen) != seen)
-                {
-                }
+                _lasts[index] = last; // read after the threads are joined
             }
             catch (Exception ex)
             {

@@ -38,7 +38,7 @@ public sealed class FlowStatisticsResult
     public TimeSpan Elapsed { get; internal set; }
     /// <summary>The input fault that ended the run early (file and byte offset); the totals cover everything before it.</summary>
     public string? InputError { get; internal set; }
-    /// <summary>How a sharded file run was read: "chunked" (every thread reads), "pipelined" (one reader) or "replicated" (every thread reads the whole file); "single" with one thread or a live group.</summary>
+    /// <summary>How a file run was read: "chunked" (every thread reads), "pipelined" (one reader, several contexts) or "single" (one context; also a live group).</summary>
     internal string Strategy { get; set; } = "single";
     public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
     /// <summary>Frames each context processed, in shard order (one entry without sharding): how evenly the work was spread.</summary>
@@ -56,10 +56,10 @@ public sealed class FlowStatisticsResult
 /// The standard monitoring workload (DESIGN.md "flows stats"), after mOS's midstat: a stream listener with
 /// ConnectionStart and ConnectionEnd at the Send hook and TcpStateChange at both hooks reading the side's state;
 /// receive buffers off unless <see cref="FlowStatisticsOptions.Buffers"/>, then also ConnectionNewData with one
-/// peek. Sharded over threads as mOS shards over cores, one context per thread: over a memory-mapped file one thread
-/// reads, decodes and routes every frame by its symmetric 4-tuple hash (<see cref="Run(string, CancellationToken)"/>);
-/// over sources split by the kernel already (a live fanout group) each thread takes one source
-/// (<see cref="Run(IReadOnlyList{PacketSource}, CancellationToken)"/>).
+/// peek. Sharded over threads as mOS shards over cores, one context per thread, frames routed by their symmetric
+/// 4-tuple hash: over a memory-mapped classic pcap every thread reads chunks of the file, over other mapped captures
+/// one thread reads and routes (<see cref="Run(string, CancellationToken)"/>); over sources split by the kernel
+/// already (a live fanout group) each thread takes one source (<see cref="Run(IReadOnlyList{PacketSource}, CancellationToken)"/>).
 /// </summary>
 public sealed partial class FlowStatistics
 {
@@ -67,76 +67,39 @@ public sealed partial class FlowStatistics
 
     public FlowStatistics(FlowStatisticsOptions options) => _options = options;
 
-    /// <summary>Runs over a capture file ("-" = standard input, always one thread).</summary>
+    /// <summary>Runs over a capture file ("-" = standard input); input that cannot be memory-mapped (standard input, a pipe) runs one context.</summary>
     public FlowStatisticsResult Run(string path, CancellationToken cancellationToken = default)
     {
-        int threads = path == CaptureFile.StandardInputName ? 1 : Math.Max(1, _options.Threads);
-        var shards = new Shard[threads];
         string? error = null;
         string strategy = "single";
+        Shard[] shards;
         var watch = Stopwatch.StartNew();
-        if (threads == 1)
+        // Opened once for every strategy; a file that is not a capture at all fails here, before anything is read.
+        using (CaptureFileReader reader = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }))
         {
-            shards[0] = new Shard(_options, 0, 1);
-            using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
+            int threads = reader.IsMemoryMapped ? Math.Max(1, _options.Threads) : 1;
+            shards = new Shard[threads];
             try
             {
-                shards[0].Run(source, cancellationToken);
-            }
-            catch (CaptureFileException ex)
-            {
-                error = ex.Message;
-            }
-        }
-        else
-        {
-            using (CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }))
-            {
-                // A file that is not a capture at all fails here, as it does with one thread, before anything is read.
-            }
-            try
-            {
-                if (RunChunked(path, threads, cancellationToken) is Shard[] done)
+                if (threads == 1)
+                {
+                    shards[0] = new Shard(_options);
+                    shards[0].Run(reader, cancellationToken);
+                }
+                else if (RunChunked(reader, threads, cancellationToken) is Shard[] done)
                 {
                     shards = done;
                     strategy = "chunked";
                 }
-                else if (TryRunPipelined(path, shards, cancellationToken))
-                {
-                    strategy = "pipelined";
-                }
                 else
                 {
-                    strategy = "replicated";
-                    var errors = new Exception?[threads];
-                    var workers = new Thread[threads];
-                    for (int i = 0; i < threads; i++)
-                    {
-                        int index = i;
-                        shards[i] = new Shard(_options, index, threads);
-                        workers[i] = new Thread(() =>
-                        {
-                            try
-                            {
-                                using PacketSource source = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
-                                shards[index].Run(source, cancellationToken);
-                            }
-                            catch (Exception ex) when (ex is CaptureFileException or IOException or OperationCanceledException)
-                            {
-                                errors[index] = ex;
-                            }
-                        }) { IsBackground = true, Name = $"flows-shard-{index}" };
-                        workers[i].Start();
-                    }
-                    foreach (Thread t in workers)
-                        t.Join();
-                    if (errors.FirstOrDefault(e => e is not null) is Exception first)
-                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+                    RunPipelined(reader, shards, cancellationToken);
+                    strategy = "pipelined";
                 }
             }
             catch (CaptureFileException ex)
             {
-                error = ex.Message; // as with one thread: the totals cover every frame before the fault
+                error = ex.Message; // the totals cover every frame before the fault
             }
         }
         watch.Stop();
@@ -165,20 +128,16 @@ public sealed partial class FlowStatistics
     private const int BatchSize = 2048;
 
     /// <summary>
-    /// Sharding without reading the file twice: when the capture is memory-mapped (its frames stay addressable until the
-    /// reader is disposed), this thread reads and decodes every frame once, processes shard 0's packets itself and
-    /// hands the others to their shard threads in batches of decoded frames that point into the mapping (symmetric
-    /// 4-tuple hash, so both directions of a connection meet in one context, INVENTORY §1). False when the file is
-    /// not mapped.
+    /// Sharding with one reading thread, for a memory-mapped capture (its frames stay addressable until the reader is
+    /// disposed) that cannot be read in chunks: this thread reads and decodes every frame once, processes shard 0's
+    /// packets itself and hands the others to their shard threads in batches of decoded frames that point into the
+    /// mapping (symmetric 4-tuple hash, so both directions of a connection meet in one context, INVENTORY §1).
     /// </summary>
-    private unsafe bool TryRunPipelined(string path, Shard[] shards, CancellationToken ct)
+    private unsafe void RunPipelined(CaptureFileReader reader, Shard[] shards, CancellationToken ct)
     {
-        using CaptureFileReader reader = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
-        if (!reader.IsMemoryMapped)
-            return false; // only a mapping keeps every frame addressable until the reader is disposed
         int n = shards.Length;
         for (int i = 0; i < n; i++)
-            shards[i] = new Shard(_options, i, n);
+            shards[i] = new Shard(_options);
         var queues = new System.Collections.Concurrent.BlockingCollection<Batch>[n];
         var pool = new System.Collections.Concurrent.ConcurrentBag<PacketContext[]>();
         var workers = new Thread[n];
@@ -256,15 +215,14 @@ public sealed partial class FlowStatistics
         }
         foreach (Shard s in shards)
             s.Finish(last);
-        return true;
     }
 
-    /// <summary>Releases the mapping behind <paramref name="safe"/> in steps of <see cref="PopulateWindow"/>.</summary>
+    /// <summary>Releases the mapping from <paramref name="released"/> to <paramref name="safe"/> in steps of <see cref="PopulateWindow"/>.</summary>
     private static long ReleaseBehind(CaptureFileReader reader, long released, long safe)
     {
         if (safe - released < PopulateWindow)
             return released;
-        reader.ReleaseBehind(safe);
+        reader.Release(released, safe - released);
         return safe;
     }
 
@@ -350,33 +308,26 @@ public sealed partial class FlowStatistics
         if (sources.Count == 1)
             return Run(sources[0], cancellationToken);
         var shards = new Shard[sources.Count];
+        for (int i = 0; i < shards.Length; i++)
+            shards[i] = new Shard(_options); // the sources are split already: each context takes all of its source
         var errors = new Exception?[sources.Count];
-        var workers = new Thread[sources.Count];
         var watch = Stopwatch.StartNew();
-        for (int i = 0; i < sources.Count; i++)
+        RunOnThreads(shards.Length, index =>
         {
-            int index = i;
-            shards[i] = new Shard(_options, 0, 1); // the sources are split already: each context takes all of its source
-            workers[i] = new Thread(() =>
+            try
             {
-                try
+                shards[index].Run(sources[index], cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                errors[index] = ex;
+                if (ex is not CaptureFileException)
                 {
-                    shards[index].Run(sources[index], cancellationToken);
+                    foreach (PacketSource other in sources)
+                        other.Stop(); // a live group without one of its captures would lose that one's connections
                 }
-                catch (Exception ex)
-                {
-                    errors[index] = ex;
-                    if (ex is not CaptureFileException)
-                    {
-                        foreach (PacketSource other in sources)
-                            other.Stop(); // a live group without one of its captures would lose that one's connections
-                    }
-                }
-            }) { IsBackground = true, Name = $"flows-shard-{index}" };
-            workers[i].Start();
-        }
-        foreach (Thread t in workers)
-            t.Join();
+            }
+        });
         watch.Stop();
         var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
         foreach (Exception? ex in errors)
@@ -398,10 +349,25 @@ public sealed partial class FlowStatistics
         return result;
     }
 
+    /// <summary>Runs <paramref name="work"/>(0) on this thread and (1 … n-1) on threads of their own, and waits for them all.</summary>
+    private static void RunOnThreads(int n, Action<int> work)
+    {
+        var workers = new Thread[n];
+        for (int i = 1; i < n; i++)
+        {
+            int index = i;
+            workers[i] = new Thread(() => work(index)) { IsBackground = true, Name = $"flows-shard-{index}" };
+            workers[i].Start();
+        }
+        work(0);
+        for (int i = 1; i < n; i++)
+            workers[i].Join();
+    }
+
     /// <summary>Runs one context over an already opened source (tests, benchmarks).</summary>
     public FlowStatisticsResult Run(PacketSource source, CancellationToken cancellationToken = default)
     {
-        var shard = new Shard(_options, 0, 1);
+        var shard = new Shard(_options);
         var watch = Stopwatch.StartNew();
         string? error = null;
         try
@@ -420,8 +386,6 @@ public sealed partial class FlowStatistics
     private sealed class Shard
     {
         private readonly MonitorContext _ctx;
-        private readonly int _index;
-        private readonly int _count;
         private readonly byte[] _peek = new byte[64 * 1024];
         // Per socket id: the states seen by the state-change callbacks (midstat keeps them per connection).
         private byte[] _client = new byte[1024];
@@ -430,10 +394,8 @@ public sealed partial class FlowStatistics
         private long _newData;
         private long _peeked;
 
-        public Shard(FlowStatisticsOptions options, int index, int count)
+        public Shard(FlowStatisticsOptions options)
         {
-            _index = index;
-            _count = count;
             _ctx = new MonitorContext(new MonitorContextOptions
             {
                 Forward = false,
@@ -465,10 +427,7 @@ public sealed partial class FlowStatistics
             while (source.TryReadNext(out Packet p))
             {
                 long us = p.TimestampNanoseconds / 1000;
-                if (_count == 1)
-                    _ctx.ProcessPacket(p.Data, (int)p.LinkType, us, p.OriginalLength);
-                else
-                    _ctx.ProcessShardedPacket(p.Data, (int)p.LinkType, us, p.OriginalLength, _index, _count);
+                _ctx.ProcessPacket(p.Data, (int)p.LinkType, us, p.OriginalLength);
                 if (us > last)
                     last = us;
                 if ((++n & 0xFFFF) == 0)
