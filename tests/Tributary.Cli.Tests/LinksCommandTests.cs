@@ -109,6 +109,9 @@ public class LinksCommandTests
         for (int b = 0; b < 16; b++)
             ns.Ip("link", "add", $"c{b}", "type", "bridge");
         using var cmd = TributaryCli.Start("links", "--netns", ns.Name, "--json", "--receive-buffer", "4096", "--verbose");
+        // The monitor reports only changes after its start: the churn must not begin before it listens (on a loaded
+        // machine its start-up can outlast the --once run below, and bridges it found up would never be "new").
+        WaitForRouteListener(ns);
         // Seed from --once in the same quiet state.
         var model = new Dictionary<string, HashSet<string>>();
         Apply(model, TributaryCli.Run("links", "--once", "--json", "--netns", ns.Name).StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -139,6 +142,18 @@ public class LinksCommandTests
         Assert.Equal(kernel.Keys.Order(), model.Keys.Order());
         foreach (var (name, addrs) in kernel)
             Assert.Equal(addrs.Order(), model[name].Order());
+    }
+
+    /// <summary>
+    /// Waits until a process listens to rtnetlink multicast groups in <paramref name="ns"/> (a NETLINK_ROUTE socket with
+    /// groups in its /proc/net/netlink), then a little longer for the monitor's initial dump.
+    /// </summary>
+    private static void WaitForRouteListener(TestNetworkNamespace ns)
+    {
+        TaskTimeouts.WaitUntil(() => ns.Exec("cat", "/proc/net/netlink").StandardOutput.Split('\n').Skip(1)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Any(c => c.Length > 3 && c[1] == "0" && c[3].Trim('0').Length > 0), what: "the links monitor to subscribe");
+        Thread.Sleep(500);
     }
 
     /// <summary>Replays JSON event lines over a model, failing on any contradictory line.</summary>
