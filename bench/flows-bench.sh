@@ -81,6 +81,14 @@ print()
 print(f"flows stats (buffers off)            vs libnids {s / mpps['libnids']:.2f}x (target 1.57x), vs mOS 2.68 (ref-box eq.) {s / mpps['mmap'] * 13.4 / 2.68:.2f}x (target 3x), {s / mpps['mmap']:.0%} of mmap (target 60%)")
 print(f"flows stats --buffers --checksums    vs libnids --chksum {sb / mpps['libnids_chksum']:.2f}x (target 1.3x), vs mOS 2.36 (ref-box eq.) {sb / mpps['mmap'] * 13.4 / 2.36:.2f}x (target 2x)")
 print(f"--threads 2 speed-up                 {mpps['stats_threads2'] / s:.2f}x buffers off, {mpps['stats_buffers_checksums_threads2'] / sb:.2f}x with buffers (target 1.6x)")
+def paired(one, two, series):
+    # Ratio of the one-thread run to the two-thread run of the same round (they ran seconds apart), so that load
+    # drifting between rounds cancels; the spread across rounds shows how much the machine moved meanwhile.
+    r = [a / b for a, b in zip(series(one), series(two))]
+    return f"{statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f})"
+walls = lambda t: [w for w, _, _ in data[t]]
+print(f"  paired per round, whole process    {paired('stats', 'stats_threads2', walls)} buffers off, {paired('stats_buffers_checksums', 'stats_buffers_checksums_threads2', walls)} with buffers")
+print(f"  paired per round, in-process       {paired('stats', 'stats_threads2', inside.get)} buffers off, {paired('stats_buffers_checksums', 'stats_buffers_checksums_threads2', inside.get)} with buffers")
 ins = {t: statistics.median(v) for t, v in inside.items()}
 print(f"  same, in-process (tool's seconds)  {ins['stats'] / ins['stats_threads2']:.2f}x buffers off, {ins['stats_buffers_checksums'] / ins['stats_buffers_checksums_threads2']:.2f}x with buffers; "
       f"process start and exit {statistics.median(w for w, _, _ in data['stats']) - ins['stats']:.3f} s")
