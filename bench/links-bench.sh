@@ -11,8 +11,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${RUNS:-15}"
-trib="$here/tributary"
-"$trib" --help >/dev/null                       # build once, outside the measurements
+"$here/tributary" --help >/dev/null             # build once, outside the measurements
+trib="$here/artifacts/launcher/tributary"       # the program itself, not the wrapper's staleness check
 work="$(mktemp -d)"
 cleanup() {
   for p in $(cat "$work"/*.pid 2>/dev/null); do kill "$p" 2>/dev/null || true; done
