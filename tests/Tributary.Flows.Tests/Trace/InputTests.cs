@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Tributary.Flows.Tests.Support;
 
 namespace Tributary.Flows.Tests.Trace;
@@ -61,6 +62,36 @@ public sealed class InputTests
         ProcessResult fromFile = ProcessRunner.Run(Bin, ["flows", "summary", pcap]);
         Assert.Equal(fromFile.StandardOutput, output);
         Assert.Equal(24, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public void Stats_over_standard_input_runs_one_context_and_says_so()
+    {
+        // A pipe cannot be mapped, so it cannot be cut into chunks: --threads 2 runs one context, and the output
+        // reports the contexts that ran, not the ones asked for.
+        string pcap = Path.Combine(SharedPaths.Corpus, "gen__misc_v4.pcap");
+        var psi = new ProcessStartInfo(Bin, ["flows", "stats", "--threads", "2", "--json", "-"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using Process p = Process.Start(psi)!;
+        using (FileStream f = File.OpenRead(pcap))
+            f.CopyTo(p.StandardInput.BaseStream);
+        p.StandardInput.Close();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        using JsonDocument piped = JsonDocument.Parse(output);
+        using JsonDocument mapped = JsonDocument.Parse(ProcessRunner.Run(Bin, ["flows", "stats", "--threads", "2", "--json", pcap]).StandardOutput);
+        Assert.Equal(1, piped.RootElement.GetProperty("threads").GetInt32());
+        Assert.Equal(2, mapped.RootElement.GetProperty("threads").GetInt32());
+        long packets = piped.RootElement.GetProperty("packets").GetInt64();
+        Assert.Equal([packets], piped.RootElement.GetProperty("shard_packets").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.Equal(2, mapped.RootElement.GetProperty("shard_packets").GetArrayLength());
+        foreach (string key in (string[])["packets", "tcp_packets", "flows", "orphans", "rexmits", "errors"])
+            Assert.Equal(mapped.RootElement.GetProperty(key).GetInt64(), piped.RootElement.GetProperty(key).GetInt64());
     }
 
     [KernelFact("python3")]

@@ -105,7 +105,7 @@ internal static class FlowsStatsCommand
             foreach ((string k, long v) in r.FinalStates)
                 w.WriteNumber(k, v);
             w.WriteEndObject();
-            w.WriteNumber("threads", options.Threads);
+            w.WriteNumber("threads", r.ShardPackets.Count);
             w.WriteStartArray("shard_packets");
             foreach (long n in r.ShardPackets)
                 w.WriteNumberValue(n);
@@ -123,7 +123,7 @@ internal static class FlowsStatsCommand
         t.Write(F($"malformed {r.Malformed}\nchecksum_errors {r.ChecksumErrors}\nnew_data {r.NewDataEvents}\npeeked_bytes {r.PeekedBytes}\n"));
         foreach ((string k, long v) in r.FinalStates)
             t.Write(F($"state {k} {v}\n"));
-        t.Write(F($"threads {options.Threads}\nshard_packets {string.Join(' ', r.ShardPackets)}\nseconds {r.Elapsed.TotalSeconds:F6}\nmpps {r.MegaPacketsPerSecond:F3}\n"));
+        t.Write(F($"threads {r.ShardPackets.Count}\nshard_packets {string.Join(' ', r.ShardPackets)}\nseconds {r.Elapsed.TotalSeconds:F6}\nmpps {r.MegaPacketsPerSecond:F3}\n"));
         return status;
     }
 }
