@@ -51,14 +51,7 @@ public sealed class InputTests
     public void Standard_input_is_read_with_a_dash()
     {
         string pcap = Path.Combine(SharedPaths.Corpus, "gen__misc_v4.pcap");
-        var psi = new ProcessStartInfo(Bin, ["flows", "summary", "-"]) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        using Process p = Process.Start(psi)!;
-        using (FileStream f = File.OpenRead(pcap))
-            f.CopyTo(p.StandardInput.BaseStream);
-        p.StandardInput.Close();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
+        string output = RunPiped(pcap, "flows", "summary", "-");
         ProcessResult fromFile = ProcessRunner.Run(Bin, ["flows", "summary", pcap]);
         Assert.Equal(fromFile.StandardOutput, output);
         Assert.Equal(24, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
@@ -70,20 +63,7 @@ public sealed class InputTests
         // A pipe cannot be mapped, so it cannot be cut into chunks: --threads 2 runs one context, and the output
         // reports the contexts that ran, not the ones asked for.
         string pcap = Path.Combine(SharedPaths.Corpus, "gen__misc_v4.pcap");
-        var psi = new ProcessStartInfo(Bin, ["flows", "stats", "--threads", "2", "--json", "-"])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using Process p = Process.Start(psi)!;
-        using (FileStream f = File.OpenRead(pcap))
-            f.CopyTo(p.StandardInput.BaseStream);
-        p.StandardInput.Close();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
-        using JsonDocument piped = JsonDocument.Parse(output);
+        using JsonDocument piped = JsonDocument.Parse(RunPiped(pcap, "flows", "stats", "--threads", "2", "--json", "-"));
         using JsonDocument mapped = JsonDocument.Parse(ProcessRunner.Run(Bin, ["flows", "stats", "--threads", "2", "--json", pcap]).StandardOutput);
         Assert.Equal(1, piped.RootElement.GetProperty("threads").GetInt32());
         Assert.Equal(2, mapped.RootElement.GetProperty("threads").GetInt32());
@@ -92,6 +72,20 @@ public sealed class InputTests
         Assert.Equal(2, mapped.RootElement.GetProperty("shard_packets").GetArrayLength());
         foreach (string key in (string[])["packets", "tcp_packets", "flows", "orphans", "rexmits", "errors"])
             Assert.Equal(mapped.RootElement.GetProperty(key).GetInt64(), piped.RootElement.GetProperty(key).GetInt64());
+    }
+
+    /// <summary>Runs the tool with <paramref name="pcap"/> on its standard input; its standard output (exit code 0 asserted).</summary>
+    private static string RunPiped(string pcap, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Bin, args) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        using Process p = Process.Start(psi)!;
+        using (FileStream f = File.OpenRead(pcap))
+            f.CopyTo(p.StandardInput.BaseStream);
+        p.StandardInput.Close();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        return output;
     }
 
     [KernelFact("python3")]
