@@ -135,23 +135,6 @@ public sealed partial class MonitorContext : IDisposable
         AfterFrame(timestampMicroseconds);
     }
 
-    /// <summary>
-    /// Processes a frame as shard <paramref name="shard"/> of <paramref name="shards"/>: the clock advances for every
-    /// frame, but only TCP packets whose symmetric 4-tuple hash selects this shard are processed (others: shard 0).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)] // the caller's loop may stay precompiled (R2R); this body tiers up
-    public void ProcessShardedPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength, int shard, int shards)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(shard);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
-        if (shards == 1)
-            ProcessPacket(frame, linkType, timestampMicroseconds, wireLength);
-        else
-            ProcessShardedPacketCore(frame, linkType, timestampMicroseconds, wireLength, shard, shards);
-    }
-
     /// <summary>The client and server states of every flow still open (at the end of input).</summary>
     public IEnumerable<(TcpState Client, TcpState Server)> OpenFlowStates() => OpenFlowStatesCore();
 

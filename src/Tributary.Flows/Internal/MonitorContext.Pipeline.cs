@@ -97,25 +97,6 @@ public sealed partial class MonitorContext
     }
 
     /// <summary>
-    /// Sharded processing (mOS's symmetric RSS, INVENTORY §1): every shard sees every frame (its clock advances),
-    /// but only processes the TCP packets whose symmetric 4-tuple hash selects it; other frames go to shard 0.
-    /// </summary>
-    internal unsafe void ProcessShardedPacketCore(ReadOnlySpan<byte> frame, int linkType, long timestampUs, int wireLength, int shard, int shards)
-    {
-        AdvanceClockCore(timestampUs, inclusive: false);
-        fixed (byte* f = frame)
-        {
-            SetFrame(f, frame.Length, linkType, wireLength);
-            FrameDecoder.Decode(ref _packet);
-            int owner = _packet.Status == DecodeStatus.Tcp ? (int)(_packet.SymmetricHash() % (uint)shards) : 0;
-            if (owner != shard)
-                return;
-            ProcessCurrentFrame(writable: false);
-        }
-        AfterFrame(timestampUs);
-    }
-
-    /// <summary>
     /// As <see cref="ProcessPacket(ReadOnlySpan{byte}, int, long, int)"/> for a frame its caller has decoded already
     /// (the sharding reader decodes every frame to route it); the frame stays valid for the call.
     /// </summary>

@@ -152,14 +152,14 @@ t.join()
 """;
         ns.Exec("python3", "-c", talk).EnsureSuccess("connections");
         Thread.Sleep(500);
-        var outputs = new List<System.Text.Json.JsonElement>();
+        var outputs = new List<JsonElement>();
         foreach (Process p in new[] { one, sharded })
         {
             ProcessRunner.Run("kill", "-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.True(p.WaitForExit(15_000));
             string stdout = p.StandardOutput.ReadToEnd();
             Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
-            outputs.Add(System.Text.Json.JsonDocument.Parse(stdout).RootElement);
+            outputs.Add(JsonDocument.Parse(stdout).RootElement);
         }
         Assert.Equal(2, outputs[1].GetProperty("threads").GetInt32());
         // The kernel spread the connections over both captures (all 40 on one side: 2^-39), and they add up.
