@@ -40,14 +40,30 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override bool TryReadNext(out Packet packet)
     {
-        // Fast path: an Enhanced Packet Block wholly in the buffer, on a known interface.
         int pos = _pos;
-        int available = _end - pos;
+        byte* b = _base + pos;
+        if (TryEnhancedPacket(b, _end - pos, _bufferOffset + pos, PacketsRead + 1, out packet, out uint total))
+        {
+            _pos = pos + (int)total;
+            PacketsRead++;
+            Prefetch(b, b + total);
+            return true;
+        }
+        return ReadSlow(out packet);
+    }
+
+    /// <summary>
+    /// The common case: an Enhanced Packet Block wholly within the <paramref name="available"/> bytes at
+    /// <paramref name="b"/>, on a known interface of the current section. False, with nothing read, for anything else
+    /// or any doubt (the block-by-block path then decides).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryEnhancedPacket(byte* b, long available, long offset, long number, out Packet packet, out uint total)
+    {
         if (available >= PcapNgFormat.EnhancedPacketMinimumSize)
         {
-            byte* b = _base + pos;
-            uint total = U32(b + 4);
-            if (U32(b) == PcapNgFormat.EnhancedPacketBlock && total <= (uint)available && (total & 3) == 0
+            total = U32(b + 4);
+            if (U32(b) == PcapNgFormat.EnhancedPacketBlock && total <= (ulong)available && (total & 3) == 0
                 && total >= PcapNgFormat.EnhancedPacketMinimumSize)
             {
                 uint iface = U32(b + 8);
@@ -57,17 +73,17 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
                 {
                     int id = _sectionFirstInterface + (int)iface;
                     ulong ts = (ulong)U32(b + 12) << 32 | U32(b + 16);
-                    _pos = pos + (int)total;
-                    Prefetch(b, _base + _pos);
                     if (_swap && _linkTypes[id] == LinkType.Null)
                         NullHeader.ToHostOrder(b + 28, captured);
                     packet = new Packet(new Span<byte>(b + 28, (int)captured), Length(U32(b + 24)), _scales[id].ToNanoseconds(ts),
-                        _linkTypes[id], id, _bufferOffset + pos, ++PacketsRead);
+                        _linkTypes[id], id, offset, number);
                     return true;
                 }
             }
         }
-        return ReadSlow(out packet);
+        packet = default;
+        total = 0;
+        return false;
     }
 
     /// <summary>Block by block: section and interface blocks update the state; packets are returned; the rest skipped.</summary>
@@ -76,16 +92,44 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
         packet = default;
         if (IsDisposed)
             throw new ObjectDisposedException(GetType().FullName);
+        if (!NextPacketBlock(out uint type, out uint total))
+            return false;
+        packet = PacketOfBlock(_base + _pos, type, total, Position, PacketsRead + 1);
+        PacketsRead++;
+        _pos += (int)total;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the blocks before the next packet block and leaves <see cref="CaptureFileReader.Position"/> at that
+    /// block without reading it; false at the end of the file. Section headers and interface descriptions are read,
+    /// since they define the interfaces packets refer to. Blocks that hold no packet are stepped over: name
+    /// resolution, statistics, decryption secrets, custom and unknown blocks. Called before cursors of one's own
+    /// (<see cref="TryReadAt"/>), it loads the interfaces of a file that describes them all before its first packet.
+    /// </summary>
+    public bool SkipToNextPacket()
+    {
+        ThrowIfDisposed();
+        return NextPacketBlock(out _, out _);
+    }
+
+    /// <summary>
+    /// Reads and steps over blocks until <c>_pos</c> is at a packet block that is wholly buffered and whose lengths
+    /// are checked (<paramref name="type"/> and <paramref name="total"/> are its type and length); false at the end.
+    /// </summary>
+    private bool NextPacketBlock(out uint type, out uint total)
+    {
         while (true)
         {
             long offset = Position;
             if (!Ensure(PcapNgFormat.BlockHeaderSize))
             {
+                type = total = 0;
                 if (_end == _pos)
                     return false;
                 throw Corrupt(offset, $"truncated block header: {_end - _pos} of {PcapNgFormat.BlockHeaderSize} bytes present");
             }
-            uint type = *(uint*)(_base + _pos);
+            type = *(uint*)(_base + _pos);
             if (type == PcapNgFormat.SectionHeaderBlock)
             {
                 ReadSectionHeader(offset);
@@ -93,12 +137,11 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
             }
             if (_section < 0)
                 throw Corrupt(offset, "first block is not a section header block");
-            uint total = U32(_base + _pos + 4);
+            total = U32(_base + _pos + 4);
             if (total < PcapNgFormat.MinimumBlockSize || (total & 3) != 0)
                 throw Corrupt(offset, $"invalid block length {total} (block type 0x{U32(_base + _pos):x8})");
             type = U32(_base + _pos);
-            bool isPacket = type is PcapNgFormat.EnhancedPacketBlock or PcapNgFormat.SimplePacketBlock or PcapNgFormat.PacketBlock;
-            if (!isPacket && type != PcapNgFormat.InterfaceDescriptionBlock)
+            if (!IsPacketBlock(type) && type != PcapNgFormat.InterfaceDescriptionBlock)
             {
                 // Name resolution, statistics, decryption secrets, custom blocks…: check the trailer when
                 // it is cheap (block already buffered), otherwise skip without reading.
@@ -115,17 +158,18 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
             byte* b = _base + _pos;
             if (U32(b + total - 4) != total)
                 throw Corrupt(offset, $"block trailer length {U32(b + total - 4)} does not match header length {total}");
-            if (type == PcapNgFormat.InterfaceDescriptionBlock)
-            {
-                ReadInterfaceDescription(b, (int)total, offset);
-                _pos += (int)total;
-                continue;
-            }
-            return ReadPacketBlock(b, type, total, offset, out packet);
+            if (type != PcapNgFormat.InterfaceDescriptionBlock)
+                return true;
+            ReadInterfaceDescription(b, (int)total, offset);
+            _pos += (int)total;
         }
     }
 
-    private bool ReadPacketBlock(byte* b, uint type, uint total, long offset, out Packet packet)
+    private static bool IsPacketBlock(uint type) =>
+        type is PcapNgFormat.EnhancedPacketBlock or PcapNgFormat.SimplePacketBlock or PcapNgFormat.PacketBlock;
+
+    /// <summary>The packet of the packet block at <paramref name="b"/> (its lengths checked), on an interface of the current section.</summary>
+    private Packet PacketOfBlock(byte* b, uint type, uint total, long offset, long number)
     {
         uint iface, captured, original;
         ulong ts;
@@ -173,11 +217,153 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
         if (iface >= (uint)_sectionInterfaceCount)
             throw Corrupt(offset, $"packet refers to interface {iface}, but the section defines {_sectionInterfaceCount}");
         int id = _sectionFirstInterface + (int)iface;
-        _pos += (int)total;
         if (_swap && _linkTypes[id] == LinkType.Null)
             NullHeader.ToHostOrder(b + dataOffset, captured);
-        packet = new Packet(new Span<byte>(b + dataOffset, (int)captured), Length(original), _scales[id].ToNanoseconds(ts),
-            _linkTypes[id], id, offset, ++PacketsRead);
+        return new Packet(new Span<byte>(b + dataOffset, (int)captured), Length(original), _scales[id].ToNanoseconds(ts),
+            _linkTypes[id], id, offset, number);
+    }
+
+    /// <summary>
+    /// True when <see cref="TryReadAt"/> and <see cref="FindRecordBoundary"/> work: the file is memory-mapped and
+    /// reading never rewrites it in place. Reading does rewrite the packets of a LINKTYPE_NULL interface in a section
+    /// of the other byte order (their headers are converted as read).
+    /// </summary>
+    public bool SupportsRandomAccess
+    {
+        get
+        {
+            if (!IsMemoryMapped)
+                return false;
+            for (int id = _sectionFirstInterface; _swap && id < _sectionFirstInterface + _sectionInterfaceCount; id++)
+            {
+                if (_linkTypes[id] == LinkType.Null)
+                    return false;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Reads the next packet block at or after <paramref name="offset"/> of a memory-mapped file without moving this
+    /// reader, and moves <paramref name="offset"/> past it. This is a cursor of the caller's own, so several threads
+    /// can read parts of one mapping at once (<see cref="SupportsRandomAccess"/>). Blocks without packets are stepped
+    /// over. Packets refer to the interfaces this reader has read so far (see <see cref="SkipToNextPacket"/>), and the
+    /// cursor never changes them: it stops and returns false, with <paramref name="offset"/> left at the block, at a
+    /// section header or an interface description. It also returns false at the exact end of the file. A block that
+    /// is cut short or invalid throws, as <see cref="TryReadNext"/> does. The packet stays valid until the reader is
+    /// disposed; its <see cref="Packet.Number"/> is 0.
+    /// </summary>
+    /// <param name="offset">A block's offset; on return, the offset after the packet's block.</param>
+    /// <param name="packet">The packet.</param>
+    /// <param name="sequential">
+    /// True for a cursor that reads blocks in file order: the blocks ahead are prefetched as by
+    /// <see cref="TryReadNext"/>. False for one that jumps between blocks (it prefetches its own with
+    /// <see cref="CaptureFileReader.PrefetchRecord"/>).
+    /// </param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true)
+    {
+        byte* start = MappedStart;
+        long at = offset, length = MappedLength;
+        if (start != null && !_swap && (at & 3) == 0
+            && (ulong)(at - PcapNgFormat.SectionHeaderMinimumSize) < (ulong)(length - PcapNgFormat.SectionHeaderMinimumSize)
+            && TryEnhancedPacket(start + at, length - at, at, 0, out packet, out uint total))
+        {
+            offset = at + total;
+            if (sequential)
+                Prefetch(start + at, start + offset);
+            return true;
+        }
+        return ReadAtSlow(ref offset, out packet);
+    }
+
+    /// <summary>Block by block, for <see cref="TryReadAt"/>: every block other than an ordinary Enhanced Packet Block.</summary>
+    private bool ReadAtSlow(ref long offset, out Packet packet)
+    {
+        packet = default;
+        ThrowIfDisposed();
+        if (!SupportsRandomAccess)
+            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+        byte* start = MappedStart;
+        long length = MappedLength;
+        if (offset < PcapNgFormat.SectionHeaderMinimumSize || offset > length || (offset & 3) != 0)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"not a block offset of a {length}-byte pcapng file");
+        for (long at = offset; at < length; at = offset)
+        {
+            if (length - at < PcapNgFormat.BlockHeaderSize)
+                throw Corrupt(at, $"truncated block header: {length - at} of {PcapNgFormat.BlockHeaderSize} bytes present");
+            byte* b = start + at;
+            if (*(uint*)b == PcapNgFormat.SectionHeaderBlock)
+                return false; // a new section, perhaps of the other byte order: for the reader itself
+            uint type = U32(b), total = U32(b + 4);
+            if (total < PcapNgFormat.MinimumBlockSize || (total & 3) != 0)
+                throw Corrupt(at, $"invalid block length {total} (block type 0x{type:x8})");
+            if (total > length - at)
+                throw Corrupt(at, $"truncated block: {total} bytes announced, {length - at} present (block type 0x{type:x8})");
+            if (U32(b + total - 4) != total)
+                throw Corrupt(at, $"block trailer length {U32(b + total - 4)} does not match header length {total}");
+            if (type == PcapNgFormat.InterfaceDescriptionBlock)
+                return false; // a new interface: likewise
+            offset = at + total;
+            if (IsPacketBlock(type))
+            {
+                if (total > MaxRecordSize)
+                    throw Corrupt(at, $"block length {total} exceeds the maximum {MaxRecordSize} (block type 0x{type:x8})");
+                packet = PacketOfBlock(b, type, total, at, 0);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The first offset in [<paramref name="from"/>, <paramref name="limit"/>) of a memory-mapped file where a block
+    /// plausibly starts; -1 when there is none. Blocks start at multiples of 4. A plausible start begins a chain of
+    /// <paramref name="confirm"/> blocks in a row, or of every block up to the end of the file or the next section
+    /// header. In the chain, each block's length is a multiple of 4, from 12 bytes to 16 MiB, and is repeated in its
+    /// trailer. Each Enhanced Packet Block refers to an interface of the current section and holds its captured
+    /// bytes. Bytes inside a packet can still mimic such a chain (a captured pcapng file, say): splitting a file for
+    /// parallel readers, a caller must check that the reader of the part before lands exactly on the start found.
+    /// </summary>
+    public long FindRecordBoundary(long from, long limit, int confirm = 8)
+    {
+        ThrowIfDisposed();
+        if (!SupportsRandomAccess)
+            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+        ArgumentOutOfRangeException.ThrowIfLessThan(confirm, 1);
+        byte* start = MappedStart;
+        long length = MappedLength;
+        limit = Math.Min(limit, length);
+        for (long at = Math.Max((from + 3) & ~3L, PcapNgFormat.SectionHeaderMinimumSize); at < limit; at += 4)
+        {
+            if (ChainsFrom(start, length, at, confirm))
+                return at;
+        }
+        return -1;
+    }
+
+    private bool ChainsFrom(byte* start, long length, long at, int confirm)
+    {
+        for (int i = 0; i < confirm; i++)
+        {
+            if (at == length)
+                return i > 0;
+            if (length - at < PcapNgFormat.MinimumBlockSize)
+                return false;
+            byte* b = start + at;
+            if (*(uint*)b == PcapNgFormat.SectionHeaderBlock)
+                return i > 0; // the next section may be of the other byte order: the chain ends here
+            uint type = U32(b), total = U32(b + 4);
+            // The length is checked before the trailer is read: a wild length would touch a page far away.
+            if (total < PcapNgFormat.MinimumBlockSize || (total & 3) != 0 || total > MaxRecordSize || total > length - at
+                || U32(b + total - 4) != total)
+                return false;
+            if (type == PcapNgFormat.EnhancedPacketBlock
+                && (total < PcapNgFormat.EnhancedPacketMinimumSize || U32(b + 8) >= (uint)_sectionInterfaceCount
+                    || U32(b + 20) > total - PcapNgFormat.EnhancedPacketMinimumSize))
+                return false;
+            at += total;
+        }
         return true;
     }
 

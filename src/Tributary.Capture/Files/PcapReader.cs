@@ -114,7 +114,7 @@ public sealed unsafe class PcapReader : CaptureFileReader
     /// <param name="sequential">
     /// True for a cursor that reads records in file order: the records ahead are prefetched as by
     /// <see cref="TryReadNext"/>. False for one that jumps between records (it prefetches its own with
-    /// <see cref="PrefetchRecord"/>).
+    /// <see cref="CaptureFileReader.PrefetchRecord"/>).
     /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true)
@@ -138,17 +138,6 @@ public sealed unsafe class PcapReader : CaptureFileReader
             }
         }
         return ReadAtSlow(offset, out packet);
-    }
-
-    /// <summary>Starts loading the record header at <paramref name="offset"/> and the frame headers behind it into the cache (never faults).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void PrefetchRecord(long offset)
-    {
-        byte* start = MappedStart;
-        if (start == null || !System.Runtime.Intrinsics.X86.Sse.IsSupported || (ulong)offset >= (ulong)MappedLength)
-            return;
-        System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset);
-        System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset + 64);
     }
 
     private bool ReadAtSlow(long offset, out Packet packet)

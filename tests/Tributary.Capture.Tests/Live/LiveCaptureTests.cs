@@ -23,7 +23,7 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         string pcap = dir.File("tcpdump.pcap");
         using LiveCapture capture = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb"));
         Assert.Equal(LinkType.Ethernet, capture.LinkType);
-        using var tcpdump = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "tcpdump", "-i", "vb", "-Z", "root", "-U", "-n", "-w", pcap);
+        using var tcpdump = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "tcpdump", "-i", "vb", "-Z", "root", "-U", "-n", "-B", "65536", "-w", pcap);
         TaskTimeouts.WaitUntil(() => tcpdump.StandardError.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
 
         var ours = new List<Captured>();
@@ -97,6 +97,11 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         }
         output.WriteLine($"ours {ours.Count}, tcpdump {theirs.Count}, kernel received {stats.Received}, dropped {stats.Dropped}, " +
             $"largest frame {ours.Max(c => c.Length)}; tcpdump: {tcpdump.StandardError.Trim()}");
+        // tcpdump's own socket can overflow on a loaded machine (seen: 35 frames of the iperf3 burst, with a 2 MiB
+        // buffer, while ours dropped none): the frames it lost are missing from the reference, and at most that many.
+        System.Text.RegularExpressions.Match droppedLine = System.Text.RegularExpressions.Regex.Match(tcpdump.StandardError, @"(\d+) packets? dropped by kernel");
+        Assert.True(droppedLine.Success, $"tcpdump's statistics: {tcpdump.StandardError}");
+        int theirDrops = int.Parse(droppedLine.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(0, stats.Dropped);
         Assert.True(stats.Received >= ours.Count);
         Assert.True(ours.Count > 3500, $"only {ours.Count} packets");
@@ -116,12 +121,14 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         List<Captured> ourIn = ourPrefix.Where(Ours).ToList();
         List<Captured> theirIn = theirPrefix.Where(Ours).ToList();
         Assert.Equal(3501, ourIn.Count);
-        Assert.Equal(theirIn.Count, ourIn.Count);
-        for (int i = 0; i < ourIn.Count; i++)
+        Assert.InRange(ourIn.Count - theirIn.Count, 0, theirDrops);
+        // tcpdump's datagrams are ours in order, those it dropped left out.
+        for (int i = 0, k = 0; i < theirIn.Count; i++, k++)
         {
-            Assert.Equal(theirIn[i].Data, ourIn[i].Data);
-            Assert.Equal(theirIn[i].Length, ourIn[i].Length);
-            Assert.InRange(Math.Abs(theirIn[i].Time - ourIn[i].Time) / 1000, 0, 1000);   // tcpdump writes µs
+            while (k < ourIn.Count && (!theirIn[i].Data.AsSpan().SequenceEqual(ourIn[k].Data) || theirIn[i].Length != ourIn[k].Length))
+                k++;
+            Assert.True(k < ourIn.Count && k - i <= theirDrops, $"tcpdump's datagram {i} is not in our capture in order ({theirDrops} dropped by tcpdump)");
+            Assert.InRange(Math.Abs(theirIn[i].Time - ourIn[k].Time) / 1000, 0, 1000);   // tcpdump writes µs
         }
         static string Key(Captured c) => $"{c.Length}:{Convert.ToHexString(c.Data)}";
         var ourAll = ours.Select(Key).GroupBy(k => k).ToDictionary(g => g.Key, g => g.Count());
@@ -132,9 +139,10 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         // only, an MLD report repeated twice in tcpdump's capture and once in ours).
         Assert.All(theirPrefix.Where(c => !IsNeighbourDiscoveryOrMld(c.Data)).Select(Key).GroupBy(k => k),
             g => Assert.True(ourAll.GetValueOrDefault(g.Key) >= g.Count(), $"{g.Count()}x in tcpdump's capture, {ourAll.GetValueOrDefault(g.Key)}x in ours: {g.Key}"));
-        Assert.All(ourPrefix.Where(c => !IsNeighbourDiscoveryOrMld(c.Data)).Select(Key).GroupBy(k => k),
-            g => Assert.True(theirAll.GetValueOrDefault(g.Key) >= g.Count(), $"{g.Count()}x in ours, {theirAll.GetValueOrDefault(g.Key)}x in tcpdump's capture: {g.Key}"));
-        Assert.InRange(Math.Abs(ourPrefix.Count - theirPrefix.Count), 0, 5);
+        int missing = ourPrefix.Where(c => !IsNeighbourDiscoveryOrMld(c.Data)).Select(Key).GroupBy(k => k)
+            .Sum(g => Math.Max(0, g.Count() - theirAll.GetValueOrDefault(g.Key)));
+        Assert.True(missing <= theirDrops, $"{missing} frames of ours are not in tcpdump's capture, which dropped {theirDrops}");
+        Assert.InRange(Math.Abs(ourPrefix.Count - theirPrefix.Count), 0, 5 + theirDrops);
         Assert.Contains(ours, c => c.Length > 9000);     // GSO/GRO super-frames (FEASIBILITY pitfall 9)
         int udp4 = 0, udp6 = 0;
         foreach (Captured c in ours)

@@ -34,10 +34,33 @@ public sealed class ChunkedShardingTests
         Assert.Equal(sharded.Packets, sharded.ShardPackets.Sum());
     }
 
-    private static bool Chunkable(string path)
+    /// <summary>
+    /// Whether a run of <paramref name="threads"/> threads reads the file in chunks of <paramref name="chunk"/> bytes:
+    /// a mapping that cursors can read from the first packet to the end (a pcapng file whose interfaces are all
+    /// described before its first packet), cut into at least two chunks per thread.
+    /// </summary>
+    private static bool Chunked(string path, int threads, long chunk)
     {
         using CaptureFileReader reader = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
-        return reader is PcapReader { SupportsRandomAccess: true } && reader.MappedLength - reader.Position >= 4 * 4096;
+        long offset;
+        switch (reader)
+        {
+            case PcapReader { SupportsRandomAccess: true } pcap:
+                offset = pcap.Position;
+                break;
+            case PcapNgReader pcapng when pcapng.SkipToNextPacket() && pcapng.SupportsRandomAccess:
+                offset = pcapng.Position;
+                long cursor = offset;
+                while (pcapng.TryReadAt(ref cursor, out _))
+                {
+                }
+                if (cursor != pcapng.MappedLength)
+                    return false; // stopped at an interface described late
+                break;
+            default:
+                return false;
+        }
+        return (reader.MappedLength - offset + chunk - 1) / chunk >= 2 * threads;
     }
 
     [Theory]
@@ -51,8 +74,7 @@ public sealed class ChunkedShardingTests
             FlowStatisticsResult sharded = Run(path, threads, chunk);
             AssertSameTotals(one, sharded);
             Assert.Equal(threads, sharded.ShardPackets.Count);
-            // Classic pcap that a mapping can serve is read by every thread; pcapng by one reader.
-            Assert.Equal(Chunkable(path) && (new FileInfo(path).Length - 24) / chunk >= 2 * threads ? "chunked" : "pipelined", sharded.Strategy);
+            Assert.Equal(Chunked(path, threads, chunk) ? "chunked" : "pipelined", sharded.Strategy);
         }
     }
 
@@ -65,6 +87,104 @@ public sealed class ChunkedShardingTests
         Assert.Equal("chunked", sharded.Strategy);
         Assert.True(one.PeekedBytes > 1_000_000);
         AssertSameTotals(one, sharded);
+    }
+
+    /// <summary>Writes the frames of a corpus capture as pcapng, calling <paramref name="after"/> after each frame.</summary>
+    private static void WritePcapNg(string from, string to, Action<PcapNgWriter, int, Packet>? after = null)
+    {
+        using PacketSource source = CaptureFile.Open(Path.Combine(SharedPaths.Corpus, from));
+        using PcapNgWriter writer = PcapNgWriter.Create(to);
+        int n = 0;
+        while (source.TryReadNext(out Packet p))
+        {
+            writer.Write(p.Data, p.OriginalLength, p.TimestampNanoseconds, p.LinkType);
+            after?.Invoke(writer, ++n, p);
+        }
+    }
+
+    [Fact]
+    public void A_pcapng_file_is_read_in_chunks_with_the_totals_of_one_thread()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"flows-chunked-{Environment.ProcessId}.pcapng");
+        try
+        {
+            WritePcapNg("gen__http_v4.pcap", path);
+            FlowStatisticsResult pcap = Run(Path.Combine(SharedPaths.Corpus, "gen__http_v4.pcap"), 1, buffers: true);
+            FlowStatisticsResult one = Run(path, 1, buffers: true);
+            AssertSameTotals(pcap, one);
+            foreach (int threads in new[] { 2, 3 })
+            {
+                FlowStatisticsResult sharded = Run(path, threads, 16384, buffers: true);
+                Assert.Equal("chunked", sharded.Strategy);
+                AssertSameTotals(one, sharded);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_pcapng_chunk_cut_inside_a_captured_pcapng_file_or_at_a_late_interface_falls_back_to_one_reader()
+    {
+        // The seed capture as pcapng with one big UDP datagram in the middle whose payload is a pcapng file: chunk
+        // boundaries searched inside it land on a fake block and the reader of the chunk before does not land there.
+        // A second file describes a second interface mid-way: a cursor stops at it. Both runs are redone by the
+        // single reader, with the totals of one thread.
+        string fake = Path.Combine(Path.GetTempPath(), $"flows-fake-blocks-{Environment.ProcessId}.pcapng");
+        string late = Path.Combine(Path.GetTempPath(), $"flows-late-interface-{Environment.ProcessId}.pcapng");
+        try
+        {
+            WritePcapNg("gen__seed.pcap", fake, (writer, n, p) =>
+            {
+                if (n == 10_000)
+                {
+                    byte[] datagram = PcapNgDatagram(p.TimestampNanoseconds);
+                    writer.Write(datagram, datagram.Length, p.TimestampNanoseconds, LinkType.Ethernet);
+                }
+            });
+            WritePcapNg("gen__seed.pcap", late, (writer, n, p) =>
+            {
+                if (n == 15_000)
+                    writer.Write(p.Data[14..], p.OriginalLength - 14, p.TimestampNanoseconds, LinkType.Raw, interfaceId: 1);
+            });
+            foreach ((string path, long packets) in new[] { (fake, 26_772L), (late, 26_772L) })
+            {
+                FlowStatisticsResult one = Run(path, 1);
+                FlowStatisticsResult sharded = Run(path, 2, 4096);
+                Assert.Equal("pipelined", sharded.Strategy);
+                AssertSameTotals(one, sharded);
+                Assert.Equal(packets, one.Packets);
+            }
+        }
+        finally
+        {
+            File.Delete(fake);
+            File.Delete(late);
+        }
+    }
+
+    /// <summary>An Ethernet/IPv4/UDP frame whose payload is a pcapng file of 600 small packets (about 55 KiB), aligned as blocks are.</summary>
+    private static byte[] PcapNgDatagram(long time)
+    {
+        var inner = new MemoryStream();
+        using (var writer = new PcapNgWriter(inner, leaveOpen: true))
+        {
+            for (int k = 0; k < 600; k++)
+                writer.Write(new byte[60], 60, time + k, LinkType.Ethernet);
+        }
+        // The file starts 2 bytes into the payload: 28 + 44 bytes into its block, where a block could start.
+        byte[] f = new byte[14 + 20 + 8 + 2 + inner.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(12), 0x0800);
+        f[14] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(16), (ushort)(f.Length - 14));
+        f[22] = 64;
+        f[23] = 17;
+        f.AsSpan(26, 8).Fill(10);
+        BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(38), (ushort)(f.Length - 34));
+        inner.ToArray().CopyTo(f, 44);
+        return f;
     }
 
     [Fact]

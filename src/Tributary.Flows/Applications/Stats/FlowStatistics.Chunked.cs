@@ -20,12 +20,11 @@ public sealed partial class FlowStatistics
     /// <summary>Chunk slots in flight per thread (a slot is reused once every shard has processed its chunk).</summary>
     private const int SlotsPerThread = 4;
 
-    /// <summary>Longest record of a pcap file the reader accepts (CaptureFileReader's limit), plus a header.</summary>
+    /// <summary>Longest record or packet block the readers accept (CaptureFileReader's limit), plus a header.</summary>
     private const long BoundarySearch = (16 << 20) + 64;
 
     /// <summary>
-    /// Sharding in which every thread reads: a memory-mapped classic pcap file is cut into chunks at record
-    /// boundaries, and each chunk is read by whichever thread takes it next. That thread takes the chunk's page faults,
+    /// Sharding in which every thread reads: a memory-mapped capture file is cut into chunks at record boundaries, and each chunk is read by whichever thread takes it next. That thread takes the chunk's page faults,
     /// walks its chain of record headers, decodes every frame and routes it by the symmetric 4-tuple hash, keeping only
     /// its offset in the chunk's list for that shard (its own shard's frames it processes at once when it is caught up
     /// with the chunk). Every shard processes its frames of each chunk in file order, decoding them again from the
@@ -33,15 +32,39 @@ public sealed partial class FlowStatistics
     /// the chunk's pages are torn down once every shard is past it. Only 8 bytes per frame cross between cores, and a
     /// thread whose shard has less to do reads more of the file.
     ///
-    /// Classic pcap has no markers between records: a chunk's start is found by a heuristic and checked when the reader
-    /// of the chunk before lands exactly on it. When one does not, or any chunk is corrupt, the run is redone by the
-    /// single-reader path, whose results and errors are those of one thread. Null when the file cannot be cut.
+    /// A chunk's start is found by a search and checked when the reader of the chunk before lands exactly on it: classic
+    /// pcap has no markers between records, and even pcapng's lengths at both ends of a block can be mimicked by the
+    /// bytes of a packet. A pcapng file is cut when the interfaces its packets refer to are all described before its
+    /// first packet: a cursor stops at any later interface description or section header. When a reader does not land
+    /// on the next chunk's start, or any chunk is corrupt, the run is redone by the single-reader path, whose results
+    /// and errors are those of one thread. Null when the file cannot be cut.
     /// </summary>
     private Shard[]? RunChunked(CaptureFileReader source, int n, CancellationToken ct)
     {
-        if (source is not PcapReader reader || !reader.SupportsRandomAccess)
-            return null;
-        long first = reader.Position, length = reader.MappedLength;
+        switch (source)
+        {
+            case PcapReader pcap when pcap.SupportsRandomAccess:
+                return RunChunked(new PcapRecords(pcap), pcap.Position, pcap.MappedLength, n, ct);
+            case PcapNgReader pcapng when pcapng.IsMemoryMapped:
+                try
+                {
+                    // The section header and the interface descriptions before the first packet: every cursor's interfaces.
+                    if (!pcapng.SkipToNextPacket() || !pcapng.SupportsRandomAccess)
+                        return null;
+                }
+                catch (CaptureFileException)
+                {
+                    return null; // the single reader meets the same block and reports it
+                }
+                return RunChunked(new PcapNgRecords(pcapng), pcapng.Position, pcapng.MappedLength, n, ct);
+            default:
+                return null;
+        }
+    }
+
+    private Shard[]? RunChunked<TRecords>(TRecords records, long first, long length, int n, CancellationToken ct)
+        where TRecords : struct, IRecordAccess
+    {
         long chunkBytes = _options.ChunkBytes;
         int chunks = (int)Math.Min(int.MaxValue / 2, (length - first + chunkBytes - 1) / chunkBytes);
         if (chunks < 2 * n)
@@ -50,7 +73,7 @@ public sealed partial class FlowStatistics
         Array.Fill(starts, -1);
         starts[0] = first;
         starts[chunks] = length;
-        var run = new ChunkedRun(reader, starts, chunkBytes, n, _options, ct);
+        var run = new ChunkedRun<TRecords>(records, starts, chunkBytes, n, _options, ct);
         RunOnThreads(n, run.Work);
         ct.ThrowIfCancellationRequested();
         switch (run.Failure)
@@ -104,9 +127,10 @@ public sealed partial class FlowStatistics
         }
     }
 
-    private sealed unsafe class ChunkedRun
+    private sealed unsafe class ChunkedRun<TRecords>
+        where TRecords : struct, IRecordAccess
     {
-        private readonly PcapReader _reader;
+        private readonly TRecords _records;
         private readonly long[] _starts;
         private readonly long _chunkBytes;
         private readonly int _n;
@@ -119,10 +143,10 @@ public sealed partial class FlowStatistics
         private bool _shardsReady;
         private int _claimed; // the next chunk nobody has taken to read
 
-        public ChunkedRun(PcapReader reader, long[] starts, long chunkBytes, int n, FlowStatisticsOptions options, CancellationToken ct)
+        public ChunkedRun(TRecords records, long[] starts, long chunkBytes, int n, FlowStatisticsOptions options, CancellationToken ct)
         {
             _chunkBytes = chunkBytes;
-            _reader = reader;
+            _records = records;
             _starts = starts;
             _n = n;
             _options = options;
@@ -148,7 +172,7 @@ public sealed partial class FlowStatistics
 
         /// <summary>
         /// Where chunk <paramref name="chunk"/> starts: the first plausible record start at or after its nominal offset
-        /// (<see cref="PcapReader.FindRecordBoundary"/>). Found by whichever of the two threads that need it (the readers
+        /// (<see cref="PcapReader.FindRecordBoundary"/>, <see cref="PcapNgReader.FindRecordBoundary"/>). Found by whichever of the two threads that need it (the readers
         /// of the chunk and of the one before) asks first; the search is deterministic, so both agree.
         /// </summary>
         private long Start(int chunk)
@@ -157,7 +181,7 @@ public sealed partial class FlowStatistics
             if (start >= 0)
                 return start;
             long from = _starts[0] + chunk * _chunkBytes, length = _starts[^1];
-            start = _reader.FindRecordBoundary(from, from + BoundarySearch);
+            start = _records.FindRecordBoundary(from, from + BoundarySearch);
             if (start < 0 && from + BoundarySearch >= length)
                 start = length; // no record starts after it: the last record spans the rest, this chunk and any after it are empty
             else if (start < 0)
@@ -197,7 +221,7 @@ public sealed partial class FlowStatistics
                 {
                     // The loops are compiled fully on first use (AggressiveOptimization): compiled here, meanwhile.
                     foreach (string name in (string[])[nameof(Read), nameof(Process)])
-                        RuntimeHelpers.PrepareMethod(typeof(ChunkedRun).GetMethod(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
+                        RuntimeHelpers.PrepareMethod(typeof(ChunkedRun<TRecords>).GetMethod(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
                 }
                 long last = 0;
                 int nextProcess = 0;
@@ -259,7 +283,7 @@ public sealed partial class FlowStatistics
             while (offset < end)
             {
                 long at = offset;
-                if (!_reader.TryReadAt(ref offset, out Packet p))
+                if (!_records.TryReadAt(ref offset, out Packet p, sequential: true))
                     break;
                 long us = p.TimestampNanoseconds / 1000;
                 if (us > last)
@@ -275,7 +299,10 @@ public sealed partial class FlowStatistics
                 }
             }
             if (offset != end)
-                throw new InvalidDataException($"chunk {chunk + 1} of the capture does not start on a record boundary (the reader stepped over it)");
+            {
+                // A wrong boundary (stepped over, or a record cut by it), or a block a cursor does not read.
+                throw new InvalidDataException($"the reader of chunk {chunk} stopped at offset {offset}, not at the next chunk's start {end}");
+            }
             _ct.ThrowIfCancellationRequested();
             slot.Pending = _n;
             Volatile.Write(ref slot.Chunk, chunk);
@@ -310,9 +337,9 @@ public sealed partial class FlowStatistics
             for (int k = 0; k < count; k++)
             {
                 if (k + PrefetchAhead < count)
-                    _reader.PrefetchRecord(offsets[k + PrefetchAhead]);
+                    _records.PrefetchRecord(offsets[k + PrefetchAhead]);
                 long offset = offsets[k];
-                if (!_reader.TryReadAt(ref offset, out Packet p, sequential: false))
+                if (!_records.TryReadAt(ref offset, out Packet p, sequential: false))
                     throw new InvalidOperationException("a listed record vanished");
                 fixed (byte* d = p.Data)
                 {
@@ -325,7 +352,7 @@ public sealed partial class FlowStatistics
                 // Every shard is past this chunk: its pages are torn down now, by whichever core finished it last,
                 // rather than all at once on one core when the process exits (measured: batching several chunks per
                 // release, to interrupt the other core less often, was no faster).
-                _reader.Release(_starts[chunk], _starts[chunk + 1] - _starts[chunk]);
+                _records.Release(_starts[chunk], _starts[chunk + 1] - _starts[chunk]);
             }
         }
     }

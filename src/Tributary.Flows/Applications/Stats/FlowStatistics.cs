@@ -57,8 +57,8 @@ public sealed class FlowStatisticsResult
 /// ConnectionStart and ConnectionEnd at the Send hook and TcpStateChange at both hooks reading the side's state;
 /// receive buffers off unless <see cref="FlowStatisticsOptions.Buffers"/>, then also ConnectionNewData with one
 /// peek. Sharded over threads as mOS shards over cores, one context per thread, frames routed by their symmetric
-/// 4-tuple hash: over a memory-mapped classic pcap every thread reads chunks of the file, over other mapped captures
-/// one thread reads and routes (<see cref="Run(string, CancellationToken)"/>); over sources split by the kernel
+/// 4-tuple hash: over a memory-mapped pcap or pcapng file every thread reads chunks of the file, and where a file
+/// cannot be cut one thread reads and routes (<see cref="Run(string, CancellationToken)"/>); over sources split by the kernel
 /// already (a live fanout group) each thread takes one source (<see cref="Run(IReadOnlyList{PacketSource}, CancellationToken)"/>).
 /// </summary>
 public sealed partial class FlowStatistics

@@ -1,0 +1,319 @@
+using System.Buffers.Binary;
+using Tributary.Capture.Files;
+
+namespace Tributary.Capture.Tests.Files;
+
+/// <summary>
+/// Cursors of their own over a memory-mapped pcapng file (<see cref="PcapNgReader.TryReadAt"/>) after the interfaces
+/// before the first packet are read (<see cref="PcapNgReader.SkipToNextPacket"/>), and the block-boundary search that
+/// cuts a file for parallel readers (<see cref="PcapNgReader.FindRecordBoundary"/>).
+/// </summary>
+public sealed class PcapNgRandomAccessTests
+{
+    private static string Corpus(string name) => Path.Combine(SharedPaths.Corpus, name);
+
+    public static TheoryData<string> CorpusPcapNg()
+    {
+        var data = new TheoryData<string>();
+        foreach (string f in Directory.GetFiles(SharedPaths.Corpus, "*.pcapng").Order())
+            data.Add(Path.GetFileName(f));
+        return data;
+    }
+
+    private static PcapNgReader OpenMapped(string path) =>
+        Assert.IsType<PcapNgReader>(CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }));
+
+    private sealed record Expected(long Offset, byte[] Data, int Wire, long Time, LinkType LinkType, int Interface);
+
+    /// <summary>Every packet of the file in order, read with the ordinary cursor.</summary>
+    private static List<Expected> Sequential(string path)
+    {
+        using PcapNgReader reader = OpenMapped(path);
+        var packets = new List<Expected>();
+        while (reader.TryReadNext(out Packet p))
+            packets.Add(new(p.FileOffset, p.Data.ToArray(), p.OriginalLength, p.TimestampNanoseconds, p.LinkType, p.InterfaceId));
+        return packets;
+    }
+
+    /// <summary>Every block of a little-endian file: offset and type, walked by the lengths alone (not by the reader).</summary>
+    private static List<(long Offset, uint Type)> Blocks(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        var blocks = new List<(long, uint)>();
+        for (int at = 0; at < bytes.Length; at += (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4)))
+            blocks.Add((at, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at))));
+        return blocks;
+    }
+
+    private static bool IsPacket(uint type) => type is 2 or 3 or 6;
+
+    [Theory]
+    [MemberData(nameof(CorpusPcapNg))]
+    public void A_cursor_of_its_own_reads_the_packets_the_reader_reads_up_to_a_later_interface(string name)
+    {
+        List<Expected> expected = Sequential(Corpus(name));
+        List<(long Offset, uint Type)> blocks = Blocks(Corpus(name));
+        int first = blocks.FindIndex(b => IsPacket(b.Type));
+        // The cursor stops at the first section header or interface description after the first packet.
+        int stop = blocks.FindIndex(first, b => b.Type is 1 or 0x0A0D0D0A);
+        long stopAt = stop < 0 ? new FileInfo(Corpus(name)).Length : blocks[stop].Offset;
+
+        using PcapNgReader reader = OpenMapped(Corpus(name));
+        Assert.True(reader.SkipToNextPacket());
+        Assert.True(reader.SkipToNextPacket()); // already there: nothing more is read
+        Assert.Equal(blocks[first].Offset, reader.Position);
+        Assert.True(reader.SupportsRandomAccess);
+        long offset = reader.Position;
+        int i = 0;
+        while (reader.TryReadAt(ref offset, out Packet p))
+        {
+            Expected e = expected[i++];
+            Assert.Equal(e.Offset, p.FileOffset);
+            Assert.Equal(e.Data, p.Data.ToArray());
+            Assert.Equal(e.Wire, p.OriginalLength);
+            Assert.Equal(e.Time, p.TimestampNanoseconds);
+            Assert.Equal(e.LinkType, p.LinkType);
+            Assert.Equal(e.Interface, p.InterfaceId);
+            Assert.Equal(0, p.Number);
+        }
+        Assert.Equal(stopAt, offset);
+        Assert.Equal(expected.Count(e => e.Offset < stopAt), i);
+        Assert.False(reader.TryReadAt(ref offset, out _)); // stays stopped
+        Assert.Equal(stopAt, offset);
+
+        // Jumping between packets, from another thread, while this reader is not moved.
+        byte[] bytes = File.ReadAllBytes(Corpus(name));
+        var random = new Random(7);
+        var jumps = new Thread(() =>
+        {
+            for (int k = 0; k < 300; k++)
+            {
+                Expected e = expected[random.Next(i)];
+                long cursor = e.Offset;
+                reader.PrefetchRecord(cursor);
+                Assert.True(reader.TryReadAt(ref cursor, out Packet q, sequential: false));
+                Assert.Equal(e.Data, q.Data.ToArray());
+                Assert.Equal(e.Offset + BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)e.Offset + 4)), cursor);
+            }
+        });
+        jumps.Start();
+        jumps.Join();
+        Assert.True(reader.TryReadNext(out Packet firstPacket));
+        Assert.Equal(expected[0].Offset, firstPacket.FileOffset);
+        Assert.Equal(1, firstPacket.Number);
+    }
+
+    [Theory]
+    [MemberData(nameof(CorpusPcapNg))]
+    public void The_boundary_search_finds_the_next_block_from_any_offset(string name)
+    {
+        List<(long Offset, uint Type)> blocks = Blocks(Corpus(name));
+        long[] starts = [.. blocks.Select(b => b.Offset)];
+        // Packets after an interface described late refer to an interface the reader has not read: a chain that
+        // reaches them is not taken, so a later block is found (pub__ppp__pcapng_example_snap128.pcapng).
+        int stop = blocks.FindIndex(blocks.FindIndex(b => IsPacket(b.Type)), b => b.Type is 1 or 0x0A0D0D0A);
+        using PcapNgReader reader = OpenMapped(Corpus(name));
+        Assert.True(reader.SkipToNextPacket());
+        // Every byte of the first 4000 and every 61st after: the very next block start, lengths at both ends agreeing.
+        IEnumerable<long> offsets = Enumerable.Range(0, 4000).Select(o => (long)o)
+            .Concat(Enumerable.Range(0, (int)(reader.MappedLength / 61)).Select(k => k * 61L));
+        int checkedOffsets = 0;
+        foreach (long from in offsets.Where(o => o < reader.MappedLength))
+        {
+            int i = Array.BinarySearch(starts, Math.Max(from, 1));
+            int next = i >= 0 ? i : ~i;
+            long found = reader.FindRecordBoundary(from, from + (16 << 20));
+            if (stop < 0 || next + 8 <= stop)
+            {
+                Assert.Equal(next == starts.Length ? -1 : starts[next], found);
+                checkedOffsets++;
+            }
+            else
+            {
+                Assert.True(found == -1 || (found >= from && Array.BinarySearch(starts, found) >= 0), $"from {from}: {found} is not a block start");
+            }
+        }
+        Assert.True(checkedOffsets > Math.Min(4000, reader.MappedLength / 2));
+        Assert.Equal(-1, reader.FindRecordBoundary(starts[1] + 1, starts[1] + 4)); // none within the limit
+    }
+
+    /// <summary>Ethernet frames of 60 bytes, each with its number in the first byte.</summary>
+    private static byte[] Frame(int n)
+    {
+        byte[] f = new byte[60];
+        f[0] = (byte)n;
+        BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(12), 0x0800);
+        return f;
+    }
+
+    [Fact]
+    public void A_cursor_steps_over_blocks_without_packets_and_stops_at_a_new_interface_or_section()
+    {
+        var b = new PcapNgBuilder();
+        b.Section(bigEndian: false);
+        b.Interface(LinkType.Ethernet, 6, 0);
+        b.Enhanced(0, 1_000_000, Frame(1), 60);
+        b.Block(4, new byte[12]);                 // name resolution
+        b.Simple(Frame(2));
+        b.Block(5, new byte[20]);                 // interface statistics
+        b.Block(0x40000BAD, new byte[7]);         // custom
+        b.Enhanced(0, 2_000_000, Frame(3), 60);
+        int idb = b.ToArray().Length;
+        b.Interface(LinkType.Raw, 9, 0);
+        b.Enhanced(1, 3_000_000, Frame(4), 60);
+        int shb = b.ToArray().Length;
+        b.Section(bigEndian: true);
+        b.Interface(LinkType.Ethernet, 6, 0);
+        b.Enhanced(0, 4_000_000, Frame(5), 60);
+        using var dir = new TempDirectory();
+        string path = dir.File("later.pcapng");
+        File.WriteAllBytes(path, b.ToArray());
+
+        using PcapNgReader reader = OpenMapped(path);
+        Assert.True(reader.SkipToNextPacket());
+        long offset = reader.Position;
+        var seen = new List<int>();
+        while (reader.TryReadAt(ref offset, out Packet p))
+            seen.Add(p.Data[0]);
+        Assert.Equal([1, 2, 3], seen);
+        Assert.Equal(idb, offset);
+        // Past the description, the packet refers to an interface the reader has not read.
+        long after = idb + (BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(path).AsSpan(idb + 4)));
+        CaptureFileException unknown = Assert.Throws<CaptureFileException>(() => reader.TryReadAt(ref after, out _));
+        Assert.Contains("interface 1, but the section defines 1", unknown.Message, StringComparison.Ordinal);
+        long atSection = shb;
+        Assert.False(reader.TryReadAt(ref atSection, out _));
+        Assert.Equal(shb, atSection);
+        // The reader itself reads on through both.
+        var all = new List<int>();
+        while (reader.TryReadNext(out Packet p))
+            all.Add(p.Data[0]);
+        Assert.Equal([1, 2, 3, 4, 5], all);
+    }
+
+    private static byte[] OneSection(bool bigEndian, LinkType linkType, int packets)
+    {
+        var b = new PcapNgBuilder();
+        b.Section(bigEndian);
+        b.Interface(linkType, 9, 0);
+        for (int n = 1; n <= packets; n++)
+            b.Enhanced(0, (ulong)n * 1000, Frame(n), 60);
+        return b.ToArray();
+    }
+
+    [Fact]
+    public void A_big_endian_section_is_read_by_cursors_unless_its_null_headers_are_converted_in_place()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("big-endian.pcapng");
+        File.WriteAllBytes(path, OneSection(bigEndian: true, LinkType.Ethernet, 20));
+        using (PcapNgReader reader = OpenMapped(path))
+        {
+            Assert.True(reader.SkipToNextPacket());
+            Assert.True(reader.SupportsRandomAccess);
+            long offset = reader.Position, boundary = reader.FindRecordBoundary(offset + 1, reader.MappedLength);
+            var seen = new List<(int, long)>();
+            while (reader.TryReadAt(ref offset, out Packet p))
+                seen.Add((p.Data[0], p.TimestampNanoseconds));
+            Assert.Equal(Enumerable.Range(1, 20).Select(n => (n, n * 1000L)), seen);
+            Assert.Equal(reader.MappedLength, offset);
+            Assert.Equal(reader.Position + 92, boundary); // the second packet block (12 + 20 + 60 bytes)
+        }
+        File.WriteAllBytes(path, OneSection(bigEndian: true, LinkType.Null, 2));
+        using (PcapNgReader reader = OpenMapped(path))
+        {
+            Assert.True(reader.SkipToNextPacket());
+            Assert.False(reader.SupportsRandomAccess);
+            long at = reader.Position;
+            Assert.Throws<NotSupportedException>(() => reader.TryReadAt(ref at, out _));
+            Assert.Throws<NotSupportedException>(() => reader.FindRecordBoundary(at, at + 100));
+        }
+        File.WriteAllBytes(path, OneSection(bigEndian: false, LinkType.Null, 2));
+        using (PcapNgReader reader = OpenMapped(path))
+        {
+            Assert.True(reader.SkipToNextPacket());
+            Assert.True(reader.SupportsRandomAccess);
+        }
+    }
+
+    [Fact]
+    public void Cut_blocks_and_bad_offsets_are_errors_and_the_end_is_false()
+    {
+        byte[] whole = OneSection(bigEndian: false, LinkType.Ethernet, 5);
+        using var dir = new TempDirectory();
+        string path = dir.File("cut.pcapng");
+        File.WriteAllBytes(path, whole[..^10]);
+        using (PcapNgReader reader = OpenMapped(path))
+        {
+            Assert.True(reader.SkipToNextPacket());
+            long last = whole.Length - 92;
+            CaptureFileException cut = Assert.Throws<CaptureFileException>(() =>
+            {
+                long at = last;
+                reader.TryReadAt(ref at, out _);
+            });
+            Assert.Equal(last, cut.Offset);
+            Assert.Contains("truncated block", cut.Message, StringComparison.Ordinal);
+            foreach (long bad in new long[] { 3, 0, reader.Position + 2, reader.MappedLength + 4 })
+            {
+                Assert.Throws<ArgumentOutOfRangeException>(() =>
+                {
+                    long at = bad;
+                    reader.TryReadAt(ref at, out _);
+                });
+            }
+        }
+        byte[] badTrailer = (byte[])whole.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(badTrailer.AsSpan(whole.Length - 4), 96);
+        File.WriteAllBytes(path, badTrailer);
+        using (PcapNgReader reader = OpenMapped(path))
+        {
+            Assert.True(reader.SkipToNextPacket());
+            long at = whole.Length - 92;
+            CaptureFileException trailer = Assert.Throws<CaptureFileException>(() => reader.TryReadAt(ref at, out _));
+            Assert.Contains("block trailer length 96 does not match header length 92", trailer.Message, StringComparison.Ordinal);
+            long end = reader.MappedLength;
+            Assert.False(reader.TryReadAt(ref end, out _));
+        }
+    }
+
+    [Fact]
+    public void The_boundary_search_is_fooled_by_a_captured_pcapng_file()
+    {
+        // A packet whose bytes are a pcapng file of ten packets: a search inside it accepts its blocks. This is why a caller cutting a
+        // file checks that the reader of the part before lands on the start found.
+        byte[] inner = OneSection(bigEndian: false, LinkType.Ethernet, 10);
+        int innerInterface = (int)BinaryPrimitives.ReadUInt32LittleEndian(inner.AsSpan(4)); // after its section header
+        var b = new PcapNgBuilder();
+        b.Section(bigEndian: false);
+        b.Interface(LinkType.Ethernet, 9, 0);
+        b.Enhanced(0, 1000, inner, inner.Length);
+        b.Enhanced(0, 2000, Frame(2), 60);
+        using var dir = new TempDirectory();
+        string path = dir.File("fake.pcapng");
+        byte[] file = b.ToArray();
+        File.WriteAllBytes(path, file);
+        using PcapNgReader reader = OpenMapped(path);
+        Assert.True(reader.SkipToNextPacket());
+        long outer = reader.Position, data = outer + 28;
+        Assert.Equal(data + innerInterface, reader.FindRecordBoundary(outer + 1, reader.MappedLength)); // a fake block
+        Assert.Equal(file.Length - 92, reader.FindRecordBoundary(data + inner.Length - 40, reader.MappedLength)); // past the fakes: the real one
+    }
+
+    [Fact]
+    public void Random_access_needs_a_mapping()
+    {
+        using var stream = File.OpenRead(Corpus("pub__cs__tcp_dupack.pcapng"));
+        using PcapNgReader piped = Assert.IsType<PcapNgReader>(CaptureFile.Open(stream, "piped"));
+        Assert.True(piped.SkipToNextPacket());
+        Assert.False(piped.SupportsRandomAccess);
+        Assert.Throws<NotSupportedException>(() =>
+        {
+            long at = piped.Position;
+            piped.TryReadAt(ref at, out _);
+        });
+        Assert.Throws<NotSupportedException>(() => piped.FindRecordBoundary(28, 100));
+        Assert.True(piped.TryReadNext(out Packet p)); // the reader itself is where it was
+        Assert.Equal(1, p.Number);
+    }
+}
