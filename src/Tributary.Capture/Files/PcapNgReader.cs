@@ -58,7 +58,7 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     /// or any doubt (the block-by-block path then decides).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryEnhancedPacket(byte* b, long available, long offset, long number, out Packet packet, out uint total)
+    private bool TryEnhancedPacket(byte* b, long available, long offset, long number, out Packet packet, out uint total, bool verifyTrailer = true)
     {
         if (available >= PcapNgFormat.EnhancedPacketMinimumSize)
         {
@@ -69,7 +69,7 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
                 uint iface = U32(b + 8);
                 uint captured = U32(b + 20);
                 if (iface < (uint)_sectionInterfaceCount && captured <= total - PcapNgFormat.EnhancedPacketMinimumSize
-                    && U32(b + total - 4) == total)
+                    && (!verifyTrailer || U32(b + total - 4) == total))
                 {
                     int id = _sectionFirstInterface + (int)iface;
                     ulong ts = (ulong)U32(b + 12) << 32 | U32(b + 16);
@@ -260,14 +260,20 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     /// <see cref="TryReadNext"/>. False for one that jumps between blocks (it prefetches its own with
     /// <see cref="CaptureFileReader.PrefetchRecord"/>).
     /// </param>
+    /// <param name="verifyTrailer">
+    /// False to skip comparing an Enhanced Packet Block's trailing length with its header, for a block that a cursor has
+    /// read before: the comparison loads the block's last cache line, a miss when a cursor jumps between blocks
+    /// (measured: 4 % of a two-thread <c>flows stats</c>). The lengths in the header are still checked, so a packet
+    /// never reaches outside its block.
+    /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true)
+    public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true, bool verifyTrailer = true)
     {
         byte* start = MappedStart;
         long at = offset, length = MappedLength;
         if (start != null && !_swap && (at & 3) == 0
             && (ulong)(at - PcapNgFormat.SectionHeaderMinimumSize) < (ulong)(length - PcapNgFormat.SectionHeaderMinimumSize)
-            && TryEnhancedPacket(start + at, length - at, at, 0, out packet, out uint total))
+            && TryEnhancedPacket(start + at, length - at, at, 0, out packet, out uint total, verifyTrailer))
         {
             offset = at + total;
             if (sequential)

@@ -272,6 +272,10 @@ public sealed class PcapNgRandomAccessTests
             long at = whole.Length - 92;
             CaptureFileException trailer = Assert.Throws<CaptureFileException>(() => reader.TryReadAt(ref at, out _));
             Assert.Contains("block trailer length 96 does not match header length 92", trailer.Message, StringComparison.Ordinal);
+            // Read again without the trailer (a cursor that read the block before compared it then).
+            Assert.True(reader.TryReadAt(ref at, out Packet again, sequential: false, verifyTrailer: false));
+            Assert.Equal(5, again.Data[0]);
+            Assert.Equal(whole.Length, at);
             long end = reader.MappedLength;
             Assert.False(reader.TryReadAt(ref end, out _));
         }

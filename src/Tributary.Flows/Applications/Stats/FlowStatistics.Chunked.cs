@@ -339,7 +339,7 @@ public sealed partial class FlowStatistics
                 if (k + PrefetchAhead < count)
                     _records.PrefetchRecord(offsets[k + PrefetchAhead]);
                 long offset = offsets[k];
-                if (!_records.TryReadAt(ref offset, out Packet p, sequential: false))
+                if (!_records.TryReadAgain(ref offset, out Packet p))
                     throw new InvalidOperationException("a listed record vanished");
                 fixed (byte* d = p.Data)
                 {

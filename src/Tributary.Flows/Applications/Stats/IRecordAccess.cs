@@ -11,6 +11,9 @@ internal interface IRecordAccess
     /// <summary>Reads the record (or packet block) at <paramref name="offset"/> and moves the offset past it; false at the end or at a block a cursor cannot read.</summary>
     bool TryReadAt(ref long offset, out Packet packet, bool sequential);
 
+    /// <summary>Reads again a record that <see cref="TryReadAt"/> has read, jumping to it: checks that bytes other than its header would cost a cache miss are skipped.</summary>
+    bool TryReadAgain(ref long offset, out Packet packet);
+
     /// <summary>Starts loading the record at <paramref name="offset"/> into the cache.</summary>
     void PrefetchRecord(long offset);
 

@@ -13,6 +13,10 @@ internal readonly struct PcapNgRecords(PcapNgReader reader) : IRecordAccess
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryReadAt(ref long offset, out Packet packet, bool sequential) => reader.TryReadAt(ref offset, out packet, sequential);
 
+    /// <summary>Without the trailer's length, which was compared when the block was first read (its last cache line is cold by now).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReadAgain(ref long offset, out Packet packet) => reader.TryReadAt(ref offset, out packet, sequential: false, verifyTrailer: false);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrefetchRecord(long offset) => reader.PrefetchRecord(offset);
 

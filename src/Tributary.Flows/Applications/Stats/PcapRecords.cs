@@ -11,6 +11,9 @@ internal readonly struct PcapRecords(PcapReader reader) : IRecordAccess
     public bool TryReadAt(ref long offset, out Packet packet, bool sequential) => reader.TryReadAt(ref offset, out packet, sequential);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReadAgain(ref long offset, out Packet packet) => reader.TryReadAt(ref offset, out packet, sequential: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrefetchRecord(long offset) => reader.PrefetchRecord(offset);
 
     public long FindRecordBoundary(long from, long limit) => reader.FindRecordBoundary(from, limit);
