@@ -101,6 +101,17 @@ public sealed partial class MonitorContext : IDisposable
         AdvanceClockCore(timestampMicroseconds, inclusive: false);
     }
 
+    /// <summary>
+    /// Sharding: brings the clock to <paramref name="timestampMicroseconds"/> (never backwards), firing everything due
+    /// up to and including it, as the frames that other contexts processed would have in one context: after a frame
+    /// at that instant, one context has fired every timer due by then. Nothing before the first frame of the input.
+    /// </summary>
+    internal void CatchUpClock(long timestampMicroseconds)
+    {
+        if (timestampMicroseconds != long.MinValue)
+            AdvanceClockCore(timestampMicroseconds, inclusive: true);
+    }
+
     /// <summary>End of input: moves the clock to <paramref name="timestampMicroseconds"/> firing everything due up to and including it. Open flows get no teardown.</summary>
     public void Finish(long timestampMicroseconds)
     {

@@ -304,6 +304,112 @@ public sealed class PcapNgRandomAccessTests
         Assert.Equal(file.Length - 92, reader.FindRecordBoundary(data + inner.Length - 40, reader.MappedLength)); // past the fakes: the real one
     }
 
+    /// <summary>Overwrites 1-11 random places of <paramref name="f"/> (bytes, bits, whole 32-bit lengths) and sometimes cuts it.</summary>
+    internal static byte[] Mutate(byte[] original, Random rng)
+    {
+        byte[] f = (byte[])original.Clone();
+        int mutations = rng.Next(1, 12);
+        for (int m = 0; m < mutations; m++)
+        {
+            int at = rng.Next(f.Length);
+            switch (rng.Next(4))
+            {
+                case 0: f[at] = (byte)rng.Next(256); break;
+                case 1: f[at] ^= (byte)(1 << rng.Next(8)); break;
+                case 2: if (at + 4 <= f.Length) BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at), (uint)rng.Next()); break;
+                default: if (at + 4 <= f.Length) BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at), (uint)rng.Next(0, 200)); break;
+            }
+        }
+        return rng.Next(3) == 0 ? f[..rng.Next(f.Length)] : f;
+    }
+
+    [Fact]
+    public void Fuzzed_files_read_by_a_cursor_give_the_reader_s_packets_and_errors()
+    {
+        // On every mutated file: the cursor reads the packets the reader reads, and where the reader meets a corrupt
+        // block the cursor meets it too (same offset), unless it stopped before at a section header or interface
+        // description. The boundary search returns -1 or a block-aligned offset in its range, and never throws.
+        var rng = new Random(23);
+        string[] seeds = ["pub__cs__http_ip4and6.pcapng", "pub__ppp__many_interfaces.pcapng", "pub__cs__tcp_dupack.pcapng",
+            "pub__ppp__pcapng_example_snap128.pcapng"];
+        byte[][] files = [.. seeds.Select(s => File.ReadAllBytes(Corpus(s)))];
+        using var dir = new TempDirectory();
+        int corrupt = 0, walked = 0;
+        for (int i = 0; i < 1200; i++)
+        {
+            byte[] f = Mutate(files[i % files.Length], rng);
+            string path = dir.File($"fuzz{i % 4}.pcapng");
+            File.WriteAllBytes(path, f);
+            var packets = new List<(long Offset, byte[] Data)>();
+            long? errorAt = null;
+            try
+            {
+                using PacketSource s = CaptureFile.Open(path);
+                while (s.TryReadNext(out Packet p))
+                    packets.Add((p.FileOffset, p.Data.ToArray()));
+            }
+            catch (CaptureFileException ex)
+            {
+                errorAt = ex.Offset;
+                corrupt++;
+            }
+            PcapNgReader reader;
+            try
+            {
+                reader = OpenMapped(path);
+            }
+            catch (CaptureFileException)
+            {
+                Assert.NotNull(errorAt); // a header the reader rejects too
+                continue;
+            }
+            using (reader)
+            {
+                try
+                {
+                    if (!reader.SkipToNextPacket() || !reader.SupportsRandomAccess)
+                        continue;
+                }
+                catch (CaptureFileException ex)
+                {
+                    Assert.Equal(errorAt, ex.Offset);
+                    continue;
+                }
+                long offset = reader.Position;
+                int k = 0;
+                try
+                {
+                    while (reader.TryReadAt(ref offset, out Packet p))
+                    {
+                        Assert.True(k < packets.Count, $"file {i}: the cursor reads a packet at {p.FileOffset} the reader does not");
+                        Assert.Equal(packets[k].Offset, p.FileOffset);
+                        Assert.Equal(packets[k].Data, p.Data.ToArray());
+                        k++;
+                    }
+                    if (offset == reader.MappedLength)
+                    {
+                        Assert.Equal(packets.Count, k);
+                        Assert.Null(errorAt);
+                    }
+                    walked++;
+                }
+                catch (CaptureFileException ex)
+                {
+                    Assert.Equal(errorAt, ex.Offset);
+                    Assert.Equal(packets.Count, k);
+                }
+                for (int j = 0; j < 20; j++)
+                {
+                    long from = rng.NextInt64(reader.MappedLength + 8), limit = from + rng.Next(1, 100_000);
+                    long found = reader.FindRecordBoundary(from, limit);
+                    Assert.True(found == -1 || (found >= from && found < limit && found < reader.MappedLength && (found & 3) == 0), $"file {i}: {found} from {from}");
+                }
+            }
+        }
+        Assert.InRange(corrupt, 100, 1199);
+        Assert.True(walked > 100, $"only {walked} files walked");
+    }
+
     [Fact]
     public void Random_access_needs_a_mapping()
     {

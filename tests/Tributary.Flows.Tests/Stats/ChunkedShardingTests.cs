@@ -264,6 +264,104 @@ public sealed class ChunkedShardingTests
     }
 
     [Fact]
+    public void A_capture_whose_time_jumps_ahead_and_back_gives_the_totals_of_one_thread()
+    {
+        // The seed capture with one UDP frame stamped a day late after its 8,000th frame, the times going back after
+        // it: one context times out every idle flow at that frame, whichever shard the frame goes to. Read in chunks
+        // (pcap) and by the single reader (pcapng with an interface described late), two threads give the same totals.
+        string pcap = Path.Combine(Path.GetTempPath(), $"flows-jump-{Environment.ProcessId}.pcap");
+        string pcapng = Path.Combine(Path.GetTempPath(), $"flows-jump-{Environment.ProcessId}.pcapng");
+        try
+        {
+            using (PacketSource seed = CaptureFile.Open(Path.Combine(SharedPaths.Corpus, "gen__seed.pcap")))
+            using (var w = new PcapWriter(File.Create(pcap), LinkType.Ethernet))
+            using (PcapNgWriter ng = PcapNgWriter.Create(pcapng))
+            {
+                int n = 0;
+                while (seed.TryReadNext(out Packet p))
+                {
+                    w.Write(p.Data, p.OriginalLength, p.TimestampNanoseconds, p.LinkType);
+                    ng.Write(p.Data, p.OriginalLength, p.TimestampNanoseconds, p.LinkType);
+                    if (++n == 8_000)
+                    {
+                        byte[] datagram = PcapNgDatagram(0);
+                        long late = p.TimestampNanoseconds + 86_400_000_000_000L;
+                        w.Write(datagram, datagram.Length, late, LinkType.Ethernet);
+                        ng.Write(datagram, datagram.Length, late, LinkType.Ethernet);
+                        ng.Write(datagram[14..], datagram.Length - 14, late, LinkType.Raw, interfaceId: 1);
+                    }
+                }
+            }
+            FlowStatisticsResult straight = Run(Path.Combine(SharedPaths.Corpus, "gen__seed.pcap"), 1);
+            FlowStatisticsResult one = Run(pcap, 1);
+            Assert.NotEqual(straight.FinalStates, one.FinalStates); // the jump times flows out
+            FlowStatisticsResult chunked = Run(pcap, 2, 4096);
+            Assert.Equal("chunked", chunked.Strategy);
+            AssertSameTotals(one, chunked);
+            FlowStatisticsResult oneNg = Run(pcapng, 1);
+            Assert.Equal(one.FinalStates, oneNg.FinalStates);
+            FlowStatisticsResult pipelined = Run(pcapng, 2, 4096);
+            Assert.Equal("pipelined", pipelined.Strategy);
+            AssertSameTotals(oneNg, pipelined);
+        }
+        finally
+        {
+            File.Delete(pcap);
+            File.Delete(pcapng);
+        }
+    }
+
+    [Fact]
+    public void Fuzzed_files_give_the_totals_and_the_error_of_one_thread()
+    {
+        // Mutated pcap and pcapng files cut into 4 KiB chunks: whether the chunks are read, or a wrong boundary or a
+        // corrupt block sends the run to the single reader, the totals and the error are those of one thread.
+        var rng = new Random(31);
+        string[] seeds = ["pub__ppp__many_interfaces.pcapng", "pub__cs__synscan.pcapng", "gen__misc_v4.pcap", "gen__rst_storm.pcap"];
+        byte[][] files = [.. seeds.Select(s => File.ReadAllBytes(Path.Combine(SharedPaths.Corpus, s)))];
+        string dir = Path.Combine(Path.GetTempPath(), $"flows-fuzz-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        var strategies = new Dictionary<string, int>();
+        try
+        {
+            for (int i = 0; i < 160; i++)
+            {
+                byte[] f = (byte[])files[i % files.Length].Clone();
+                for (int m = rng.Next(1, 6); m > 0; m--)
+                {
+                    int at = rng.Next(f.Length - 4);
+                    if (rng.Next(2) == 0)
+                        f[at] ^= (byte)(1 << rng.Next(8));
+                    else
+                        BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at), (uint)rng.Next(0, 2000));
+                }
+                string path = Path.Combine(dir, $"fuzz{i}{Path.GetExtension(seeds[i % seeds.Length])}");
+                File.WriteAllBytes(path, rng.Next(4) == 0 ? f[..rng.Next(f.Length)] : f);
+                FlowStatisticsResult one;
+                try
+                {
+                    one = Run(path, 1);
+                }
+                catch (CaptureFileException)
+                {
+                    Assert.Throws<CaptureFileException>(() => Run(path, 2, 4096)); // a file header nobody reads
+                    continue;
+                }
+                FlowStatisticsResult sharded = Run(path, 2, 4096);
+                AssertSameTotals(one, sharded);
+                strategies[sharded.Strategy] = strategies.GetValueOrDefault(sharded.Strategy) + 1;
+                File.Delete(path);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        Assert.True(strategies.GetValueOrDefault("chunked") > 20, string.Join(", ", strategies));
+        Assert.True(strategies.GetValueOrDefault("pipelined") > 20, string.Join(", ", strategies)); // a wrong boundary or a corrupt chunk
+    }
+
+    [Fact]
     public void A_cancelled_run_stops_with_an_exception()
     {
         using var cancelled = new CancellationTokenSource();

@@ -91,10 +91,14 @@ public sealed partial class FlowStatistics
         return run.Shards;
     }
 
-    /// <summary>A chunk in flight: each shard's frame offsets, which chunk they belong to, and how many shards have yet to process them.</summary>
+    /// <summary>
+    /// A chunk in flight: each shard's frame offsets, with the latest capture time in the chunk before each frame
+    /// (long.MinValue for none), which chunk they belong to, and how many shards have yet to process them.
+    /// </summary>
     private sealed class ChunkSlot
     {
         public readonly long[][] Offsets;
+        public readonly long[][] Clocks;
         public readonly int[] Counts;
         /// <summary>The chunk whose lists are complete (published by its reader); -1 before the first.</summary>
         public int Chunk = -1;
@@ -104,19 +108,27 @@ public sealed partial class FlowStatistics
         public ChunkSlot(int shards)
         {
             Offsets = new long[shards][];
+            Clocks = new long[shards][];
             for (int i = 0; i < shards; i++)
+            {
                 Offsets[i] = new long[1024];
+                Clocks[i] = new long[1024];
+            }
             Counts = new int[shards];
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(int shard, long offset)
+        public void Add(int shard, long offset, long clock)
         {
             int count = Counts[shard];
-            long[] list = Offsets[shard];
+            long[] list = Offsets[shard], clocks = Clocks[shard];
             if (count == list.Length)
+            {
                 Offsets[shard] = list = Grow(list);
+                Clocks[shard] = clocks = Grow(clocks);
+            }
             list[count] = offset;
+            clocks[count] = clock;
             Counts[shard] = count + 1;
         }
 
@@ -140,6 +152,8 @@ public sealed partial class FlowStatistics
         private readonly int[] _bucketOwner = new int[64];
         private Exception? _failure;
         private readonly long[] _lasts;
+        /// <summary>Each chunk's latest capture time (long.MinValue for none), written by its reader before it publishes.</summary>
+        private readonly long[] _chunkLasts;
         private bool _shardsReady;
         private int _claimed; // the next chunk nobody has taken to read
 
@@ -153,6 +167,7 @@ public sealed partial class FlowStatistics
             _ct = ct;
             Shards = new Shard[n];
             _lasts = new long[n];
+            _chunkLasts = new long[starts.Length - 1];
             _slots = new ChunkSlot[SlotsPerThread * n];
             for (int i = 0; i < _slots.Length; i++)
                 _slots[i] = new ChunkSlot(n);
@@ -224,6 +239,7 @@ public sealed partial class FlowStatistics
                         RuntimeHelpers.PrepareMethod(typeof(ChunkedRun<TRecords>).GetMethod(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
                 }
                 long last = 0;
+                long clock = long.MinValue; // the latest capture time of the chunks this shard is past
                 int nextProcess = 0;
                 bool ready = false;
                 // Work-conserving, and balancing itself: a thread reads the next unread chunk (whichever it is) when
@@ -239,12 +255,13 @@ public sealed partial class FlowStatistics
                         && Interlocked.CompareExchange(ref _claimed, claim + 1, claim) == claim)
                     {
                         // Caught up with the chunk: this shard's frames of it are processed as they are read.
-                        last = Math.Max(last, Read(claim, ready && nextProcess == claim ? index : -1));
+                        last = Math.Max(last, Read(claim, ready && nextProcess == claim ? index : -1, clock));
                         spins = 0;
                     }
                     else if (canProcess)
                     {
-                        Process(nextProcess++, index);
+                        Process(nextProcess, index, clock);
+                        clock = Math.Max(clock, _chunkLasts[nextProcess++]);
                         spins = 0;
                     }
                     else
@@ -266,16 +283,17 @@ public sealed partial class FlowStatistics
 
         /// <summary>
         /// Reads chunk <paramref name="chunk"/> into its slot's lists and publishes them; shard <paramref name="inline"/>
-        /// (or none, -1), whose frames before this chunk are all processed, processes its frames of it as they are read.
-        /// Returns the chunk's latest capture time (µs).
+        /// (or none, -1), whose frames before this chunk are all processed, processes its frames of it as they are read
+        /// (<paramref name="before"/>: the latest capture time before the chunk). Returns the chunk's latest capture
+        /// time (µs).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private long Read(int chunk, int inline)
+        private long Read(int chunk, int inline, long before)
         {
             Shard? own = inline >= 0 ? Shards[inline] : null;
             ChunkSlot slot = _slots[chunk % _slots.Length]; // free: every shard is past the chunk it held
             Array.Clear(slot.Counts);
-            long offset = Start(chunk), end = Start(chunk + 1), last = 0;
+            long offset = Start(chunk), end = Start(chunk + 1), last = long.MinValue;
             if (end < offset)
                 throw new InvalidDataException($"chunk {chunk} of the capture ends before it starts"); // a wrong boundary
             int[] owners = _bucketOwner;
@@ -285,7 +303,7 @@ public sealed partial class FlowStatistics
                 long at = offset;
                 if (!_records.TryReadAt(ref offset, out Packet p, sequential: true))
                     break;
-                long us = p.TimestampNanoseconds / 1000;
+                long us = p.TimestampNanoseconds / 1000, clock = last;
                 if (us > last)
                     last = us;
                 fixed (byte* d = p.Data)
@@ -293,9 +311,9 @@ public sealed partial class FlowStatistics
                     FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
                     int owner = decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & 63] : 0;
                     if (owner == inline)
-                        own!.ProcessDecoded(ref decoded, us);
+                        own!.ProcessDecoded(ref decoded, us, Math.Max(before, clock));
                     else
-                        slot.Add(owner, at);
+                        slot.Add(owner, at, clock);
                 }
             }
             if (offset != end)
@@ -305,6 +323,7 @@ public sealed partial class FlowStatistics
             }
             _ct.ThrowIfCancellationRequested();
             slot.Pending = _n;
+            _chunkLasts[chunk] = last;
             Volatile.Write(ref slot.Chunk, chunk);
             return last;
         }
@@ -325,13 +344,16 @@ public sealed partial class FlowStatistics
         /// <summary>Frames prefetched ahead in a list (each a record header and the frame headers behind it).</summary>
         private const int PrefetchAhead = 8;
 
-        /// <summary>Processes shard <paramref name="shard"/>'s frames of chunk <paramref name="chunk"/>, which its reader has published.</summary>
+        /// <summary>
+        /// Processes shard <paramref name="shard"/>'s frames of chunk <paramref name="chunk"/>, which its reader has
+        /// published (<paramref name="before"/>: the latest capture time before the chunk).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Process(int chunk, int shard)
+        private void Process(int chunk, int shard, long before)
         {
             ChunkSlot slot = _slots[chunk % _slots.Length];
             Shard own = Shards[shard];
-            long[] offsets = slot.Offsets[shard];
+            long[] offsets = slot.Offsets[shard], clocks = slot.Clocks[shard];
             int count = slot.Counts[shard];
             var decoded = new PacketContext();
             for (int k = 0; k < count; k++)
@@ -344,7 +366,7 @@ public sealed partial class FlowStatistics
                 fixed (byte* d = p.Data)
                 {
                     FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
-                    own.ProcessDecoded(ref decoded, p.TimestampNanoseconds / 1000);
+                    own.ProcessDecoded(ref decoded, p.TimestampNanoseconds / 1000, Math.Max(before, clocks[k]));
                 }
             }
             if (Interlocked.Decrement(ref slot.Pending) == 0)

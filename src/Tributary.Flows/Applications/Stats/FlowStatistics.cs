@@ -93,8 +93,8 @@ public sealed partial class FlowStatistics
                 }
                 else
                 {
+                    strategy = "pipelined"; // also when the input turns out to be corrupt on the way
                     RunPipelined(reader, shards, cancellationToken);
-                    strategy = "pipelined";
                 }
             }
             catch (CaptureFileException ex)
@@ -139,7 +139,7 @@ public sealed partial class FlowStatistics
         for (int i = 0; i < n; i++)
             shards[i] = new Shard(_options);
         var queues = new System.Collections.Concurrent.BlockingCollection<Batch>[n];
-        var pool = new System.Collections.Concurrent.ConcurrentBag<PacketContext[]>();
+        var pool = new System.Collections.Concurrent.ConcurrentBag<RoutedFrame[]>();
         var workers = new Thread[n];
         long last = 0;
         var positionHolder = new StrongBox<long>();
@@ -162,7 +162,7 @@ public sealed partial class FlowStatistics
                             break;
                         continue;
                     }
-                    PacketContext[] frames = batch.Frames;
+                    RoutedFrame[] frames = batch.Frames;
                     int count = batch.Count;
                     // Frames arrive decoded: without buffers this shard never touches the frame bytes, which the
                     // reading thread loaded on the other core.
@@ -176,7 +176,7 @@ public sealed partial class FlowStatistics
                             System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead + 64);
                             System.Runtime.Intrinsics.X86.Sse.Prefetch0(ahead + 128);
                         }
-                        shards[index].ProcessDecoded(ref frames[k], frames[k].TimestampUs);
+                        shards[index].ProcessDecoded(ref frames[k].Frame, frames[k].Frame.TimestampUs, frames[k].Clock);
                     }
                     pool.Add(frames);
                     // Every frame before this batch's last one is done here, and before the published position in the
@@ -227,24 +227,31 @@ public sealed partial class FlowStatistics
     }
 
     /// <summary>Decoded frames for a shard: the first <see cref="Count"/> of <see cref="Frames"/>, the last of them at file offset <see cref="End"/>.</summary>
-    private readonly record struct Batch(PacketContext[] Frames, int Count, long End);
+    private readonly record struct Batch(RoutedFrame[] Frames, int Count, long End);
+
+    /// <summary>A decoded frame for another shard, and the latest capture time of the frames before it (long.MinValue for none).</summary>
+    private struct RoutedFrame
+    {
+        public PacketContext Frame;
+        public long Clock;
+    }
 
     /// <summary>The sharding reader's loop: decode, route by symmetric hash, batch for the other shards, process its own.</summary>
     private sealed unsafe class Router(Shard own, int[] bucketOwner, System.Collections.Concurrent.BlockingCollection<Batch>[] queues,
-        System.Collections.Concurrent.ConcurrentBag<PacketContext[]> pool, CancellationToken ct)
+        System.Collections.Concurrent.ConcurrentBag<RoutedFrame[]> pool, CancellationToken ct)
     {
-        private readonly PacketContext[]?[] _pending = new PacketContext[queues.Length][];
+        private readonly RoutedFrame[]?[] _pending = new RoutedFrame[queues.Length][];
         private readonly int[] _filled = new int[queues.Length];
 
         /// <summary>Reads to the end; returns the last timestamp (µs).</summary>
         public long Run(CaptureFileReader reader, StrongBox<long> position)
         {
-            long last = 0;
+            long last = long.MinValue; // the latest capture time so far: every shard's clock
             int seen = 0;
             var decoded = new PacketContext();
             while (reader.TryReadNext(out Packet p))
             {
-                long us = p.TimestampNanoseconds / 1000;
+                long us = p.TimestampNanoseconds / 1000, clock = last;
                 if (us > last)
                     last = us;
                 if ((seen & 1023) == 0)
@@ -257,9 +264,11 @@ public sealed partial class FlowStatistics
                         owner = bucketOwner[decoded.SymmetricHash() & 63];
                     if (owner != 0)
                     {
-                        PacketContext[] batch = _pending[owner] ??= pool.TryTake(out PacketContext[]? b) ? b : new PacketContext[BatchSize];
+                        RoutedFrame[] batch = _pending[owner] ??= pool.TryTake(out RoutedFrame[]? b) ? b : new RoutedFrame[BatchSize];
                         decoded.TimestampUs = us;
-                        batch[_filled[owner]++] = decoded;
+                        ref RoutedFrame routed = ref batch[_filled[owner]++];
+                        routed.Frame = decoded;
+                        routed.Clock = clock;
                         if (_filled[owner] == BatchSize)
                         {
                             queues[owner].Add(new Batch(batch, BatchSize, p.FileOffset), ct);
@@ -269,13 +278,13 @@ public sealed partial class FlowStatistics
                     }
                     else
                     {
-                        own.ProcessDecoded(ref decoded, us); // decoded once, here
+                        own.ProcessDecoded(ref decoded, us, clock); // decoded once, here
                     }
                 }
                 if ((++seen & 0xFFFF) == 0)
                     ct.ThrowIfCancellationRequested();
             }
-            return last;
+            return Math.Max(last, 0); // as one context, which finishes at 0 at the latest
         }
 
         /// <summary>Hands the partly filled batches over.</summary>
@@ -417,6 +426,20 @@ public sealed partial class FlowStatistics
         }
 
         public void ProcessDecoded(ref PacketContext decoded, long us) => _ctx.ProcessDecodedFrame(ref decoded, us);
+
+        /// <summary>
+        /// A frame of this shard's, <paramref name="clock"/> being the latest capture time of the frames before it in
+        /// the input (long.MinValue for none), whichever shard took them: the clock catches up first, so that timers
+        /// fire, and frames behind the clock are stamped, as in one context over the whole input. Without this, a
+        /// capture whose times go back (a clock step, a merge, corruption) would time out flows in one context that
+        /// a shard keeps open.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void ProcessDecoded(ref PacketContext decoded, long us, long clock)
+        {
+            _ctx.CatchUpClock(clock);
+            _ctx.ProcessDecodedFrame(ref decoded, us);
+        }
 
         public void Finish(long last) => _ctx.Finish(last);
 
