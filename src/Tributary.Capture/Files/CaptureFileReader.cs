@@ -99,6 +99,14 @@ public abstract unsafe class CaptureFileReader : PacketSource
         System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset + 64);
     }
 
+    /// <summary>For cursors of one's own: throws unless the reader is open and <paramref name="supported"/> (the format's <c>SupportsRandomAccess</c>).</summary>
+    private protected void ThrowIfNoRandomAccess(bool supported)
+    {
+        ThrowIfDisposed();
+        if (!supported)
+            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+    }
+
     /// <summary>Bytes ahead of the read position at which every cache line is prefetched (see <see cref="Prefetch"/>).</summary>
     private const int PrefetchDistance = 2048;
 

@@ -287,9 +287,7 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     private bool ReadAtSlow(ref long offset, out Packet packet)
     {
         packet = default;
-        ThrowIfDisposed();
-        if (!SupportsRandomAccess)
-            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+        ThrowIfNoRandomAccess(SupportsRandomAccess);
         byte* start = MappedStart;
         long length = MappedLength;
         if (offset < PcapNgFormat.SectionHeaderMinimumSize || offset > length || (offset & 3) != 0)
@@ -333,9 +331,7 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     /// </summary>
     public long FindRecordBoundary(long from, long limit, int confirm = 8)
     {
-        ThrowIfDisposed();
-        if (!SupportsRandomAccess)
-            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+        ThrowIfNoRandomAccess(SupportsRandomAccess);
         ArgumentOutOfRangeException.ThrowIfLessThan(confirm, 1);
         byte* start = MappedStart;
         long length = MappedLength;

@@ -143,9 +143,7 @@ public sealed unsafe class PcapReader : CaptureFileReader
     private bool ReadAtSlow(long offset, out Packet packet)
     {
         packet = default;
-        ThrowIfDisposed();
-        if (!SupportsRandomAccess)
-            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+        ThrowIfNoRandomAccess(SupportsRandomAccess);
         long length = MappedLength;
         if (offset < PcapFormat.FileHeaderSize || offset > length)
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"not a record offset of a {length}-byte pcap file");
@@ -172,9 +170,7 @@ public sealed unsafe class PcapReader : CaptureFileReader
     /// </summary>
     public long FindRecordBoundary(long from, long limit, int confirm = 8)
     {
-        ThrowIfDisposed();
-        if (!SupportsRandomAccess)
-            throw new NotSupportedException("random access needs a memory-mapped file that reading does not rewrite (SupportsRandomAccess)");
+        ThrowIfNoRandomAccess(SupportsRandomAccess);
         ArgumentOutOfRangeException.ThrowIfLessThan(confirm, 1);
         byte* start = MappedStart;
         long length = MappedLength;

@@ -240,21 +240,7 @@ public sealed unsafe class CaptureReaderTests
         int errors = 0;
         for (int i = 0; i < 3000; i++)
         {
-            byte[] f = (byte[])files[i % files.Length].Clone();
-            int mutations = rng.Next(1, 12);
-            for (int m = 0; m < mutations; m++)
-            {
-                int at = rng.Next(f.Length);
-                switch (rng.Next(4))
-                {
-                    case 0: f[at] = (byte)rng.Next(256); break;
-                    case 1: f[at] ^= (byte)(1 << rng.Next(8)); break;
-                    case 2: if (at + 4 <= f.Length) BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at), (uint)rng.Next()); break;
-                    default: if (at + 4 <= f.Length) BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at), (uint)rng.Next(0, 100)); break;
-                }
-            }
-            if (rng.Next(3) == 0)
-                f = f[..rng.Next(f.Length)];
+            byte[] f = Mutations.Mutate(files[i % files.Length], rng);
             try
             {
                 using PacketSource s = CaptureFile.Open(new MemoryStream(f), "fuzz");

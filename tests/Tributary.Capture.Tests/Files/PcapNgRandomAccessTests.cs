@@ -304,25 +304,6 @@ public sealed class PcapNgRandomAccessTests
         Assert.Equal(file.Length - 92, reader.FindRecordBoundary(data + inner.Length - 40, reader.MappedLength)); // past the fakes: the real one
     }
 
-    /// <summary>Overwrites 1-11 random places of <paramref name="f"/> (bytes, bits, whole 32-bit lengths) and sometimes cuts it.</summary>
-    internal static byte[] Mutate(byte[] original, Random rng)
-    {
-        byte[] f = (byte[])original.Clone();
-        int mutations = rng.Next(1, 12);
-        for (int m = 0; m < mutations; m++)
-        {
-            int at = rng.Next(f.Length);
-            switch (rng.Next(4))
-            {
-                case 0: f[at] = (byte)rng.Next(256); break;
-                case 1: f[at] ^= (byte)(1 << rng.Next(8)); break;
-                case 2: if (at + 4 <= f.Length) BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at), (uint)rng.Next()); break;
-                default: if (at + 4 <= f.Length) BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at), (uint)rng.Next(0, 200)); break;
-            }
-        }
-        return rng.Next(3) == 0 ? f[..rng.Next(f.Length)] : f;
-    }
-
     [Fact]
     public void Fuzzed_files_read_by_a_cursor_give_the_reader_s_packets_and_errors()
     {
@@ -337,7 +318,7 @@ public sealed class PcapNgRandomAccessTests
         int corrupt = 0, walked = 0;
         for (int i = 0; i < 1200; i++)
         {
-            byte[] f = Mutate(files[i % files.Length], rng);
+            byte[] f = Mutations.Mutate(files[i % files.Length], rng);
             string path = dir.File($"fuzz{i % 4}.pcapng");
             File.WriteAllBytes(path, f);
             var packets = new List<(long Offset, byte[] Data)>();

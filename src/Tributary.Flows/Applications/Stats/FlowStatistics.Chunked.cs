@@ -41,6 +41,8 @@ public sealed partial class FlowStatistics
     /// </summary>
     private Shard[]? RunChunked(CaptureFileReader source, int n, CancellationToken ct)
     {
+        if (Environment.GetEnvironmentVariable("TRIB_NOCHUNK") == "1")
+            return null;
         switch (source)
         {
             case PcapReader pcap when pcap.SupportsRandomAccess:
