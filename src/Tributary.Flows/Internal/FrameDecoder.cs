@@ -46,15 +46,7 @@ internal static unsafe class FrameDecoder
     private static bool TryDecodeEthernetIPv4Tcp(ref PacketContext p)
     {
         byte* f = p.Frame;
-        int caplen = p.FrameLength;
-        if (caplen < 54 || Unsafe.ReadUnaligned<ushort>(f + 12) != (BitConverter.IsLittleEndian ? (ushort)0x0008 : (ushort)0x0800)
-            || f[14] != 0x45 || f[23] != 6 || (f[20] & 0x3F) != 0 || f[21] != 0)
-            return false;
-        int total = Be16(f + 16);
-        if (total < 40 || 14 + total > caplen)
-            return false;
-        int doff = (f[46] >> 4) * 4;
-        if (doff < 20 || 34 + doff > 14 + total)
+        if (!IsEthernetIPv4Tcp(f, p.FrameLength, out int total, out int doff))
             return false;
         p.UntaggedEthernetIPv4 = true;
         p.L3Offset = 14;
@@ -78,6 +70,41 @@ internal static unsafe class FrameDecoder
         p.PayloadLength = total - 20 - doff;
         p.HasTcpHeader = true;
         p.Status = DecodeStatus.Tcp;
+        return true;
+    }
+
+    /// <summary>
+    /// The checks of the straight-line path: untagged Ethernet, IPv4 without options or fragmentation, a complete TCP
+    /// segment of <paramref name="total"/> IP bytes with a <paramref name="doff"/>-byte header.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsEthernetIPv4Tcp(byte* f, int caplen, out int total, out int doff)
+    {
+        total = doff = 0;
+        if (caplen < 54 || Unsafe.ReadUnaligned<ushort>(f + 12) != (BitConverter.IsLittleEndian ? (ushort)0x0008 : (ushort)0x0800)
+            || f[14] != 0x45 || f[23] != 6 || (f[20] & 0x3F) != 0 || f[21] != 0)
+            return false;
+        total = Be16(f + 16);
+        if (total < 40 || 14 + total > caplen)
+            return false;
+        doff = (f[46] >> 4) * 4;
+        return doff >= 20 && 34 + doff <= 14 + total;
+    }
+
+    /// <summary>
+    /// For routing a frame to its shard without decoding it: the symmetric 4-tuple hash
+    /// (<see cref="PacketContext.SymmetricHash()"/>) of a frame that the straight-line path decodes as TCP; false for
+    /// any other frame, which must be decoded to be routed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryRouteHash(byte* frame, int length, int linkType, out uint hash)
+    {
+        if (linkType != LinkTypes.Ethernet || !IsEthernetIPv4Tcp(frame, length, out _, out _))
+        {
+            hash = 0;
+            return false;
+        }
+        hash = PacketContext.SymmetricHash(Be32(frame + 26), Be32(frame + 30), Be16(frame + 34), Be16(frame + 36));
         return true;
     }
 

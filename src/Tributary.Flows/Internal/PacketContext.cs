@@ -77,11 +77,13 @@ internal unsafe struct PacketContext
     /// the same shard.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly uint SymmetricHash()
+    public readonly uint SymmetricHash() => SymmetricHash(SourceLow ^ SourceHigh, DestinationLow ^ DestinationHigh, SourcePort, DestinationPort);
+
+    /// <summary><see cref="SymmetricHash()"/> of addresses folded to 64 bits (low ^ high) and ports.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint SymmetricHash(ulong s, ulong d, ushort sourcePort, ushort destinationPort)
     {
-        ulong s = SourceLow ^ SourceHigh;
-        ulong d = DestinationLow ^ DestinationHigh;
-        ulong x = (s ^ d) * 0x9E3779B97F4A7C15UL ^ ((ulong)(SourcePort ^ DestinationPort) * 0xC2B2AE3D27D4EB4FUL) ^ (s + d);
+        ulong x = (s ^ d) * 0x9E3779B97F4A7C15UL ^ ((ulong)(sourcePort ^ destinationPort) * 0xC2B2AE3D27D4EB4FUL) ^ (s + d);
         x ^= x >> 31;
         x *= 0xBF58476D1CE4E5B9UL;
         x ^= x >> 29;

@@ -10,7 +10,8 @@ namespace Tributary.Flows.Tests.Engine;
 /// The flow engine decodes frames with its own lean decoder (<see cref="FrameDecoder"/>: only what the engine needs,
 /// with mOS's notion of truncation) while the packet layer has the full one (<see cref="PacketDecoder"/>). Where both
 /// see a complete TCP segment they must agree on every field the engine uses, on every frame of the corpus, or one
-/// of them is wrong.
+/// of them is wrong. The shard route read from the raw headers (<see cref="FrameDecoder.TryRouteHash"/>) must be
+/// the decoded frame's.
 /// </summary>
 public sealed class DecoderAgreementTests
 {
@@ -32,6 +33,12 @@ public sealed class DecoderAgreementTests
                 string where = $"{file} frame {index}";
                 // A segment the packet layer sees whole is a TCP segment for the engine, and the other way round.
                 Assert.True(captureComplete == (ctx.Status == Tributary.Flows.Internal.DecodeStatus.Tcp), $"{where}: packet layer complete={captureComplete}, engine {ctx.Status}");
+                // The shard route taken from the raw headers: exactly the straight-line path's frames, same hash.
+                bool routed = FrameDecoder.TryRouteHash(frame, p.Data.Length, (int)p.LinkType, out uint hash);
+                bool straight = ctx.Status == Tributary.Flows.Internal.DecodeStatus.Tcp && ctx.UntaggedEthernetIPv4 && ctx.IpHeaderLength == 20;
+                Assert.True(routed == straight, $"{where}: routed from the raw headers {routed}, straight-line TCP {straight}");
+                if (routed)
+                    Assert.Equal(ctx.SymmetricHash(), hash);
                 if (!captureComplete)
                     continue;
                 Assert.Equal(d.NetworkOffset, ctx.L3Offset);

@@ -307,6 +307,13 @@ public sealed partial class FlowStatistics
                     last = us;
                 fixed (byte* d = p.Data)
                 {
+                    // Only the route of another shard's frame is needed now; the common case gets it from the raw
+                    // headers (a run of the straight-line path's checks), the rest are decoded.
+                    if (inline < 0 && FrameDecoder.TryRouteHash(d, p.Data.Length, (int)p.LinkType, out uint hash))
+                    {
+                        slot.Add(owners[hash & 63], at, clock);
+                        continue;
+                    }
                     FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
                     int owner = decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & 63] : 0;
                     if (owner == inline)
