@@ -24,13 +24,15 @@ public sealed partial class FlowStatistics
     private const long BoundarySearch = (16 << 20) + 64;
 
     /// <summary>
-    /// Sharding in which every thread reads: a memory-mapped capture file is cut into chunks at record boundaries, and each chunk is read by whichever thread takes it next. That thread takes the chunk's page faults,
-    /// walks its chain of record headers, decodes every frame and routes it by the symmetric 4-tuple hash, keeping only
-    /// its offset in the chunk's list for that shard (its own shard's frames it processes at once when it is caught up
-    /// with the chunk). Every shard processes its frames of each chunk in file order, decoding them again from the
-    /// mapping while they are still in the cache (the chunk was read a moment ago, on this core or the other), and
-    /// the chunk's pages are torn down once every shard is past it. Only 8 bytes per frame cross between cores, and a
-    /// thread whose shard has less to do reads more of the file.
+    /// Sharding in which every thread reads: a memory-mapped capture file is cut into chunks at record boundaries, and
+    /// each chunk is read by whichever thread takes it next. That thread takes the chunk's page faults, walks its
+    /// chain of record headers and routes every frame by the symmetric 4-tuple hash (read from the raw headers where
+    /// it can), keeping the frame's offset and the latest capture time before it in the chunk's list for that shard
+    /// (its own shard's frames it processes at once when it is caught up with the chunk, which is rare). Every shard
+    /// processes its frames of each chunk in file order, decoding them from the mapping while they are still in the
+    /// cache (the chunk was read a moment ago, on this core or the other), and the chunk's pages are torn down once
+    /// every shard is past it. Only 16 bytes per frame cross between cores, and a thread whose shard has less to do
+    /// reads more of the file.
     ///
     /// A chunk's start is found by a search and checked when the reader of the chunk before lands exactly on it: classic
     /// pcap has no markers between records, and even pcapng's lengths at both ends of a block can be mimicked by the
@@ -41,8 +43,6 @@ public sealed partial class FlowStatistics
     /// </summary>
     private Shard[]? RunChunked(CaptureFileReader source, int n, CancellationToken ct)
     {
-        if (Environment.GetEnvironmentVariable("TRIB_NOCHUNK") == "1")
-            return null;
         switch (source)
         {
             case PcapReader pcap when pcap.SupportsRandomAccess:
