@@ -79,8 +79,8 @@ public abstract unsafe class CaptureFileReader : PacketSource
     /// <paramref name="offset"/> + <paramref name="length"/>) will not be read again, dropping their page-table
     /// entries (a later access still works: it faults them in again). Tearing a large mapping down costs about as
     /// much as faulting it in: this lets other threads take that cost while the reader reads on, or threads that read
-    /// parts of one mapping (<see cref="PcapReader.TryReadAt"/>) tear their parts down in parallel. Safe from any
-    /// number of threads at once, never after the reader is disposed.
+    /// parts of one mapping (<see cref="PcapReader.TryReadAt"/>, <see cref="PcapNgReader.TryReadAt"/>) tear their
+    /// parts down in parallel. Safe from any number of threads at once, never after the reader is disposed.
     /// </summary>
     public void Release(long offset, long length) => _mapped?.Release(offset, length);
 

@@ -425,8 +425,6 @@ public sealed partial class FlowStatistics
                 listener.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, OnNewData);
         }
 
-        public void ProcessDecoded(ref PacketContext decoded, long us) => _ctx.ProcessDecodedFrame(ref decoded, us);
-
         /// <summary>
         /// A frame of this shard's, <paramref name="clock"/> being the latest capture time of the frames before it in
         /// the input (long.MinValue for none), whichever shard took them: the clock catches up first, so that timers
