@@ -17,8 +17,8 @@ internal static class CommandRunner
     {
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
-                Console.Error.WriteLine($"tributary: {error.Message}");
+            foreach (string message in ErrorMessages(parse))
+                Console.Error.WriteLine($"tributary: {message}");
             Console.Error.WriteLine("Try 'tributary --help' for more information.");
             return ExitUsage;
         }
@@ -46,6 +46,17 @@ internal static class CommandRunner
             context.Cancel = true; // we end the command ourselves, with exit 0
             cts.Cancel();
         }
+    }
+
+    /// <summary>
+    /// The parse errors to print. An unknown option taken for the CAPTURE argument (<see cref="CaptureArgument"/>)
+    /// pushes the real file out as an "unrecognized argument": only the unknown option is named then.
+    /// </summary>
+    private static IEnumerable<string> ErrorMessages(ParseResult parse)
+    {
+        var messages = parse.Errors.Select(e => e.Message).ToList();
+        var unknownOptions = messages.Where(m => m.StartsWith(CaptureArgument.UnknownOption, StringComparison.Ordinal)).ToList();
+        return unknownOptions.Count > 0 ? unknownOptions : messages;
     }
 }
 

@@ -17,22 +17,13 @@ internal static class CaptureStatsCommand
 {
     public static Command Create()
     {
-        var capture = new Argument<string?>("CAPTURE")
-        {
-            Description = "pcap or pcapng file, or - for standard input.",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
+        Argument<string?> capture = CaptureArgument.Create();
         var filter = new Option<string?>("--filter", "-f") { Description = "tcpdump-syntax filter: 'matched' counts the packets it accepts.", HelpName = "EXPR" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         var iface = new Option<string?>("--interface", "-i") { Description = "Capture live from this interface instead of a file, until interrupted or --count.", HelpName = "IF" };
         var timing = new Option<bool>("--timing") { Description = "Print the read + decode time and packet rate on standard error." };
         var noMmap = new Option<bool>("--no-mmap") { Description = "Read the file through a buffer instead of mapping it (for files that may be truncated while read)." };
-        var count = new Option<long?>("--count", "-c") { Description = "Stop after this many packets.", HelpName = "N" };
-        count.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<long?>() is <= 0)
-                r.AddError("--count must be a positive number of packets");
-        });
+        var count = new Option<long?>("--count", "-c") { Description = "Stop after this many packets.", HelpName = "N", CustomParser = NumberOption.NullableInt64(1, long.MaxValue, "must be a positive number of packets") };
 
         var cmd = new Command("stats", "Count packets, bytes, IPv4/IPv6, TCP/UDP, fragments, malformed packets and link types of a capture.")
         {
@@ -61,6 +52,10 @@ internal static class CaptureStatsCommand
         catch (CaptureFileException ex)
         {
             throw new CommandLineException(ex.Message);
+        }
+        catch (Exception ex) when (path is not null && ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandLineException(FileErrors.Describe(path!, ex));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CaptureSystemException)
         {

@@ -13,11 +13,7 @@ namespace Tributary.Cli.Commands.Flows;
 /// </summary>
 internal static class FlowsInput
 {
-    public static Argument<string?> CaptureArgument() => new("CAPTURE")
-    {
-        Description = "pcap or pcapng file, or - for standard input.",
-        Arity = ArgumentArity.ZeroOrOne,
-    };
+    public static Argument<string?> CaptureArgument() => Cli.CaptureArgument.Create();
 
     public static Option<string?> InterfaceOption() => new("--interface", "-i")
     {
@@ -53,7 +49,7 @@ internal static class FlowsInput
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CommandLineException($"{path}: {ex.Message}");
+            throw new CommandLineException(FileErrors.Describe(path!, ex));
         }
         stop = ct.Register(source.Stop);
         return source;

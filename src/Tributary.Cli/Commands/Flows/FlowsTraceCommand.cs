@@ -24,12 +24,7 @@ internal static class FlowsTraceCommand
         var noPeek = new Option<bool>("--no-peek") { Description = "No peek in CONN_NEW_DATA." };
         var peekForce = new Option<bool>("--peek-force") { Description = "Peek even when nothing is new." };
         var overlapLast = new Option<bool>("--overlap-last") { Description = "Overlap policy LAST on both sides, tried in every HK_RCV PKT_IN until it succeeds." };
-        var ude = new Option<int>("--ude") { Description = "User-defined events: 1 (with illegal registrations and re-registration) or 2.", HelpName = "1|2" };
-        ude.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is not (0 or 1 or 2))
-                r.AddError("--ude must be 1 or 2");
-        });
+        var ude = new Option<int>("--ude") { Description = "User-defined events: 1 (with illegal registrations and re-registration) or 2.", HelpName = "1|2", CustomParser = NumberOption.Int32(1, 2, "must be 1 or 2") };
         var noBuffers = new Option<bool>("--no-buffers") { Description = "Receive buffers off on each stream listener." };
         var stopSide = new Option<string?>("--stop-side") { Description = "Side stopped by --stop-at.", HelpName = "cli|svr|both" };
         stopSide.AcceptOnlyFromAmong("cli", "svr", "both");
@@ -40,8 +35,8 @@ internal static class FlowsTraceCommand
         unregisterHook.AcceptOnlyFromAmong("snd", "rcv");
         var unregisterListener = new Option<bool>("--unregister-listener") { Description = "De-register on the first listener instead of the flow socket." };
         var drain = new Option<bool>("--drain-on-error") { Description = "Peek in every ERROR callback." };
-        var tail = new Option<int>("--tail-ms") { Description = "Time that passes after the last frame (default 200).", HelpName = "MS", DefaultValueFactory = _ => 200 };
-        var timer = new Option<int?>("--timer-ms") { Description = "User timer 77 after MS ms.", HelpName = "MS" };
+        var tail = new Option<int>("--tail-ms") { Description = "Time that passes after the last frame (default 200).", HelpName = "MS", DefaultValueFactory = _ => 200, CustomParser = NumberOption.Int32(0, int.MaxValue, "must not be negative", absent: 200) };
+        var timer = new Option<int?>("--timer-ms") { Description = "User timer 77 after MS ms.", HelpName = "MS", CustomParser = NumberOption.NullableInt32(0, int.MaxValue, "must not be negative") };
         var onlyRcv = new Option<bool>("--only-rcv") { Description = "No HK_SND registrations on the stream listeners." };
         var dump = new Option<bool>("--dump") { Description = "ppeek dump of both buffers in every HK_RCV PKT_IN callback of a flow socket." };
         var peekAt = new Option<int>("--peek-at") { Description = "Peek only from the N-th CONN_NEW_DATA callback on.", HelpName = "N" };
@@ -50,14 +45,8 @@ internal static class FlowsTraceCommand
         var showBuffers = new Option<bool>("--show-buffers") { Description = "Print the buffer part of callback lines." };
         var set = new Option<string[]>("--set") { Description = "Set a configuration key (rmem_size, tcp_timeout, tcp_tw_interval, max_concurrency, forward); repeatable.", HelpName = "KEY=VALUE" };
         var noPreamble = new Option<bool>("--no-preamble") { Description = "Do not print the setup lines." };
-        foreach (Option<int> o in (Option<int>[])[stopAt, unregisterAt, peekAt, dropAt, tail])
-        {
-            o.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 0)
-                    r.AddError($"{r.Option.Name} must not be negative");
-            });
-        }
+        foreach (Option<int> o in (Option<int>[])[stopAt, unregisterAt, peekAt, dropAt])
+            o.CustomParser = NumberOption.Int32(0, int.MaxValue, "must not be negative");
 
         var cmd = new Command("trace", "Trace every monitoring callback of a capture (the mOS reference tracer, reference/mos/TRACER.md).")
         {
@@ -68,7 +57,7 @@ internal static class FlowsTraceCommand
         FlowsInput.Validate(cmd, capture, iface);
         cmd.Validators.Add(r =>
         {
-            if (r.GetValue(stopAt) > 0 && r.GetValue(stopSide) is null)
+            if (NumberOption.ValueOr(r, stopAt, 0) > 0 && r.GetValue(stopSide) is null)
                 r.AddError("--stop-at needs --stop-side cli|svr|both");
             if (ReferenceTracer.ParseEventName(r.GetValue(unregisterEvent)!) is null)
                 r.AddError($"--unregister-event: unknown event '{r.GetValue(unregisterEvent)}'");
