@@ -30,9 +30,12 @@ public class BadInputTests
     [InlineData("capture stats --count abc", "--count: 'abc' is not a number (--count must be a positive number of packets)")]
     [InlineData("capture stats --count 0", "--count must be a positive number of packets")]
     [InlineData("capture stats --count -3", "--count must be a positive number of packets")]
+    [InlineData("links --once --receive-buffer lots", "--receive-buffer: 'lots' is not a number (--receive-buffer must be a positive number of bytes)")]
+    [InlineData("links --once --receive-buffer 0", "--receive-buffer must be a positive number of bytes")]
     public void A_bad_number_names_the_option_and_exits_2(string command, string message)
     {
-        ProcessResult r = TributaryCli.Run([.. command.Split(' '), Capture], null);
+        string[] words = command.Split(' ');
+        ProcessResult r = TributaryCli.Run(words[0] == "links" ? words : [.. words, Capture], null);
         Assert.Equal(2, r.ExitCode);
         Assert.Equal($"tributary: {message}\n{TryHelp}", r.StandardError);
         Assert.Equal("", r.StandardOutput);

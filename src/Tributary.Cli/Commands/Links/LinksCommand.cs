@@ -24,14 +24,7 @@ internal static class LinksCommand
         {
             Description = "Receive buffer of the event socket in bytes (a tiny one forces ENOBUFS, to exercise the resync).",
             HelpName = "BYTES",
-            CustomParser = r =>
-            {
-                string text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) && v > 0)
-                    return v;
-                r.AddError($"--receive-buffer: '{text}' is not a positive number of bytes");
-                return null;
-            },
+            CustomParser = NumberOption.NullableInt32(1, int.MaxValue, "must be a positive number of bytes"),
         };
         var netns = new Option<string?>("--netns") { Description = "Monitor this named network namespace instead of the current one.", HelpName = "NAME" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log resyncs and route checks to standard error." };
