@@ -128,10 +128,14 @@ public sealed class FuzzTests
         }
     }
 
-    [Fact]
-    public void Summary_survives_hostile_streams()
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)] // seeds 6 and 13 (and most others) reached a summariser bug that seed 5 missed
+    [InlineData(13)]
+    [InlineData(21)]
+    public void Summary_survives_hostile_streams(int seed)
     {
-        var rng = new Random(5);
+        var rng = new Random(seed);
         List<(byte[] Frame, int LinkType)> seeds = Seeds();
         using var guard = new GuardedBuffer();
         var s = new FlowSummarizer(verifyChecksums: rng.Next(2) == 0);

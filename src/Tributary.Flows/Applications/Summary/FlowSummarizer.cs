@@ -243,8 +243,11 @@ public sealed class FlowSummary
                 Drain();
                 return;
             }
-            // Out of order: keep only the parts no earlier segment covers (first copy wins).
+            // Out of order: keep only the parts no earlier segment covers (first copy wins). The gaps are found
+            // first and held after: holding one while walking the pending segments would change the list under
+            // the walk (a segment that spans two held segments and the holes around them).
             long pos = start;
+            List<(long Start, long End)>? gaps = null;
             foreach (KeyValuePair<long, byte[]> kv in _pending)
             {
                 long ps = kv.Key, pe = kv.Key + kv.Value.Length;
@@ -253,10 +256,15 @@ public sealed class FlowSummary
                 if (ps >= end)
                     break;
                 if (ps > pos)
-                    Hold(pos, data.Slice((int)(pos - start), (int)(ps - pos)));
+                    (gaps ??= []).Add((pos, ps));
                 pos = Math.Max(pos, pe);
                 if (pos >= end)
                     break;
+            }
+            if (gaps is not null)
+            {
+                foreach ((long gapStart, long gapEnd) in gaps)
+                    Hold(gapStart, data.Slice((int)(gapStart - start), (int)(gapEnd - gapStart)));
             }
             if (pos < end)
                 Hold(pos, data[(int)(pos - start)..]);
