@@ -201,9 +201,14 @@ public sealed partial class FlowStatistics
                 bucketOwner[bucket] = shard;
         }
         var route = new Router(shards[0], bucketOwner, queues, pool, ct);
+        CaptureFileException? fault = null;
         try
         {
             last = route.Run(reader, positionHolder);
+        }
+        catch (CaptureFileException ex)
+        {
+            fault = ex;
         }
         finally
         {
@@ -212,6 +217,15 @@ public sealed partial class FlowStatistics
                 queues[i].CompleteAdding();
             for (int i = 1; i < n; i++)
                 workers[i].Join();
+        }
+        if (fault is not null)
+        {
+            // One context stops at the fault with its clock at the latest capture time read before it, the timers
+            // due by then fired. A shard has only seen the times of its own frames: it catches up, or a flow that
+            // one context timed out would stay open in it.
+            foreach (Shard s in shards)
+                s.CatchUp(route.Latest);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
         }
         foreach (Shard s in shards)
             s.Finish(last);
@@ -243,6 +257,9 @@ public sealed partial class FlowStatistics
         private readonly RoutedFrame[]?[] _pending = new RoutedFrame[queues.Length][];
         private readonly int[] _filled = new int[queues.Length];
 
+        /// <summary>The latest capture time (µs) of the frames read so far, long.MinValue before the first.</summary>
+        public long Latest { get; private set; } = long.MinValue;
+
         /// <summary>Reads to the end; returns the last timestamp (µs).</summary>
         public long Run(CaptureFileReader reader, StrongBox<long> position)
         {
@@ -253,7 +270,7 @@ public sealed partial class FlowStatistics
             {
                 long us = p.TimestampNanoseconds / 1000, clock = last;
                 if (us > last)
-                    last = us;
+                    Latest = last = us;
                 if ((seen & 1023) == 0)
                     Volatile.Write(ref position.Value, p.FileOffset);
                 int owner = 0;
@@ -440,6 +457,9 @@ public sealed partial class FlowStatistics
         }
 
         public void Finish(long last) => _ctx.Finish(last);
+
+        /// <summary>Moves the clock to <paramref name="clock"/> (long.MinValue: nothing), as a frame stamped then would.</summary>
+        public void CatchUp(long clock) => _ctx.CatchUpClock(clock);
 
         public void Run(PacketSource source, CancellationToken ct)
         {
