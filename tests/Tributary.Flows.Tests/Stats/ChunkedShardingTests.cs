@@ -406,6 +406,21 @@ public sealed class ChunkedShardingTests
         Assert.True(strategies.GetValueOrDefault("pipelined") > 20, string.Join(", ", strategies)); // a wrong boundary or a corrupt chunk
     }
 
+    [Theory]
+    [InlineData(4096L, "chunked")]
+    [InlineData(FlowStatistics.DefaultChunkBytes, "pipelined")] // 17 MB: too few chunks for 100 threads
+    public void Every_one_of_100_shards_gets_connections(long chunkBytes, string strategy)
+    {
+        // 1,050 connections over 100 shards. The hash was cut into 64 buckets, so shards past the 64th got nothing.
+        string path = Path.Combine(SharedPaths.Corpus, "gen__seed.pcap");
+        FlowStatisticsResult one = Run(path, 1);
+        FlowStatisticsResult sharded = Run(path, 100, chunkBytes);
+        Assert.Equal(strategy, sharded.Strategy);
+        AssertSameTotals(one, sharded);
+        Assert.Equal(100, sharded.ShardPackets.Count);
+        Assert.All(sharded.ShardPackets, packets => Assert.True(packets > 0));
+    }
+
     [Fact]
     public void A_cancelled_run_stops_with_an_exception()
     {

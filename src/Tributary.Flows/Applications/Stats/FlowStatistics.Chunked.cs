@@ -149,7 +149,7 @@ public sealed partial class FlowStatistics
         private readonly FlowStatisticsOptions _options;
         private readonly CancellationToken _ct;
         private readonly ChunkSlot[] _slots;
-        private readonly int[] _bucketOwner = new int[64];
+        private readonly int[] _bucketOwner;
         private Exception? _failure;
         /// <summary>Each chunk's latest capture time (long.MinValue for none), written by its reader before it publishes.</summary>
         private readonly long[] _chunkLasts;
@@ -169,8 +169,9 @@ public sealed partial class FlowStatistics
             _slots = new ChunkSlot[SlotsPerThread * n];
             for (int i = 0; i < _slots.Length; i++)
                 _slots[i] = new ChunkSlot(n);
-            for (int bucket = 0; bucket < 64; bucket++)
-                _bucketOwner[bucket] = bucket * n / 64;
+            _bucketOwner = new int[RoutingBuckets(n)];
+            for (int bucket = 0; bucket < _bucketOwner.Length; bucket++)
+                _bucketOwner[bucket] = (int)((long)bucket * n / _bucketOwner.Length);
         }
 
         /// <summary>One context per thread (thread 0 makes them all, while the others start reading).</summary>
@@ -296,6 +297,7 @@ public sealed partial class FlowStatistics
             if (end < offset)
                 throw new InvalidDataException($"chunk {chunk} of the capture ends before it starts"); // a wrong boundary
             int[] owners = _bucketOwner;
+            uint mask = (uint)owners.Length - 1;
             var decoded = new PacketContext();
             while (offset < end)
             {
@@ -311,11 +313,11 @@ public sealed partial class FlowStatistics
                     // headers (a run of the straight-line path's checks), the rest are decoded.
                     if (inline < 0 && FrameDecoder.TryRouteHash(d, p.Data.Length, (int)p.LinkType, out uint hash))
                     {
-                        slot.Add(owners[hash & 63], at, clock);
+                        slot.Add(owners[hash & mask], at, clock);
                         continue;
                     }
                     FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
-                    int owner = decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & 63] : 0;
+                    int owner = decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & mask] : 0;
                     if (owner == inline)
                         own!.ProcessDecoded(ref decoded, us, Math.Max(before, clock));
                     else

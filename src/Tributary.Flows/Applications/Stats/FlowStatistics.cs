@@ -190,14 +190,14 @@ public sealed partial class FlowStatistics
         // The reading thread also reads, decodes and routes every frame; shard 1 also takes the page faults of the
         // mapping (PopulateAhead). Measured on the big capture on 2 cores, with the reader's blocked time (queue full)
         // and shard 1's idle time as the balance: the reader takes 0.7 of a share of the flows without buffers and
-        // 1.3 shares with reassembly, where processing dominates (symmetric hash → one of 64 buckets → shard).
+        // 1.3 shares with reassembly, where processing dominates (symmetric hash → bucket → shard).
         double readerWeight = _options.Buffers ? 1.3 : 0.7;
-        var bucketOwner = new int[64];
+        var bucketOwner = new int[RoutingBuckets(n)];
         double total = readerWeight + (n - 1), edge = 0;
         for (int shard = 0, bucket = 0; shard < n; shard++)
         {
-            edge += (shard == 0 ? readerWeight : 1) / total * 64;
-            for (; bucket < 64 && (bucket < (int)Math.Round(edge) || shard == n - 1); bucket++)
+            edge += (shard == 0 ? readerWeight : 1) / total * bucketOwner.Length;
+            for (; bucket < bucketOwner.Length && (bucket < (int)Math.Round(edge) || shard == n - 1); bucket++)
                 bucketOwner[bucket] = shard;
         }
         var route = new Router(shards[0], bucketOwner, queues, pool, ct);
@@ -278,7 +278,7 @@ public sealed partial class FlowStatistics
                 {
                     FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
                     if (decoded.Status == DecodeStatus.Tcp)
-                        owner = bucketOwner[decoded.SymmetricHash() & 63];
+                        owner = bucketOwner[decoded.SymmetricHash() & (bucketOwner.Length - 1)];
                     if (owner != 0)
                     {
                         RoutedFrame[] batch = _pending[owner] ??= pool.TryTake(out RoutedFrame[]? b) ? b : new RoutedFrame[BatchSize];
@@ -376,6 +376,13 @@ public sealed partial class FlowStatistics
     }
 
     /// <summary>Runs <paramref name="work"/>(0) on this thread and (1 … n-1) on threads of their own, and waits for them all.</summary>
+    /// <summary>
+    /// How many buckets the symmetric hash is cut into before the buckets are dealt to <paramref name="shards"/>
+    /// shards: a power of two, at least four per shard (with 64 for any number of threads, shards past the 64th got
+    /// no connections), and at least 1,024, which keeps the shares even (the table fits in 4 KiB).
+    /// </summary>
+    internal static int RoutingBuckets(int shards) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1024, 4 * shards));
+
     private static void RunOnThreads(int n, Action<int> work)
     {
         var workers = new Thread[n];
