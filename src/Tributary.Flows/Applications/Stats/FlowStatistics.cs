@@ -375,14 +375,14 @@ public sealed partial class FlowStatistics
         return result;
     }
 
-    /// <summary>Runs <paramref name="work"/>(0) on this thread and (1 … n-1) on threads of their own, and waits for them all.</summary>
     /// <summary>
     /// How many buckets the symmetric hash is cut into before the buckets are dealt to <paramref name="shards"/>
-    /// shards: a power of two, at least four per shard (with 64 for any number of threads, shards past the 64th got
-    /// no connections), and at least 1,024, which keeps the shares even (the table fits in 4 KiB).
+    /// shards: a power of two, at least four per shard so that every shard gets connections, and at least 1,024,
+    /// which keeps the shares even (the table of owners fits in 4 KiB).
     /// </summary>
     internal static int RoutingBuckets(int shards) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1024, 4 * shards));
 
+    /// <summary>Runs <paramref name="work"/>(0) on this thread and (1 … n-1) on threads of their own, and waits for them all.</summary>
     private static void RunOnThreads(int n, Action<int> work)
     {
         var workers = new Thread[n];
