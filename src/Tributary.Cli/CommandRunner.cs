@@ -5,7 +5,9 @@ namespace Tributary.Cli;
 
 /// <summary>
 /// Runs a parsed command line with the conventions every subcommand shares: parse errors exit 2
-/// (DESIGN.md "Bad input"), SIGINT and SIGTERM cancel the command's token and end it with exit 0.
+/// (DESIGN.md "Bad input"), SIGINT and SIGTERM cancel the command's token and end it with exit 0, and an exception
+/// no command expected (a bug) is reported on one line plus its trace and exits 70, after the command's writers
+/// were disposed on the way out, so that its output up to the failure is not lost.
 /// </summary>
 internal static class CommandRunner
 {
@@ -13,13 +15,17 @@ internal static class CommandRunner
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
 
-    public static int Invoke(ParseResult parse)
+    /// <summary>EX_SOFTWARE (sysexits.h): an internal error.</summary>
+    public const int ExitInternalError = 70;
+
+    public static int Invoke(ParseResult parse, TextWriter? error = null)
     {
+        error ??= Console.Error;
         if (parse.Errors.Count > 0)
         {
             foreach (string message in ErrorMessages(parse))
-                Console.Error.WriteLine($"tributary: {message}");
-            Console.Error.WriteLine("Try 'tributary --help' for more information.");
+                error.WriteLine($"tributary: {message}");
+            error.WriteLine("Try 'tributary --help' for more information.");
             return ExitUsage;
         }
 
@@ -37,8 +43,16 @@ internal static class CommandRunner
         }
         catch (CommandLineException ex)
         {
-            Console.Error.WriteLine($"tributary: {ex.Message}");
+            error.WriteLine($"tributary: {ex.Message}");
             return ex.ExitCode;
+        }
+        catch (Exception ex)
+        {
+            // Caught rather than left unhandled: an unhandled exception ends the process without running the
+            // finally blocks (and Dispose) between the throw and Main, which would drop buffered output.
+            error.WriteLine($"tributary: internal error, please report it: {ex.GetType().Name}: {ex.Message}");
+            error.WriteLine(ex.ToString());
+            return ExitInternalError;
         }
 
         void OnSignal(PosixSignalContext context)
