@@ -8,7 +8,7 @@ using Tributary.Flows.Applications.Stats;
 namespace Tributary.Cli.Commands.Flows;
 
 /// <summary>
-/// <c>tributary flows stats CAPTURE [--buffers] [--checksums] [--threads N] [--json]</c>: the standard monitoring
+/// <c>tributary flows stats CAPTURE [--buffers] [--checksums] [--threads N] [--midstream] [--json]</c>: the standard monitoring
 /// workload and benchmark (DESIGN.md "Contracts"): totals and the packet rate.
 /// </summary>
 internal static class FlowsStatsCommand
@@ -21,9 +21,10 @@ internal static class FlowsStatsCommand
         var checksums = new Option<bool>("--checksums") { Description = "Verify IPv4 header and TCP checksums." };
         var threads = new Option<int>("--threads") { Description = "Shards: one monitoring context per thread (symmetric 4-tuple hash; live, one capture per thread in a fanout group).", HelpName = "N", DefaultValueFactory = _ => 1, CustomParser = NumberOption.Int32(1, 256, "must be between 1 and 256", absent: 1) };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var midstream = new Option<bool>("--midstream") { Description = "Track flows whose SYN was not seen from their first packet, instead of counting their packets as orphans." };
         var cmd = new Command("stats", "Track every TCP flow (both sides' states, optional reassembly) and print totals and the packet rate.")
         {
-            capture, buffers, checksums, threads, json, iface,
+            capture, buffers, checksums, threads, midstream, json, iface,
         };
         FlowsInput.Validate(cmd, capture, iface);
         cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), new FlowStatisticsOptions
@@ -31,6 +32,7 @@ internal static class FlowsStatsCommand
             Buffers = parse.GetValue(buffers),
             Checksums = parse.GetValue(checksums),
             Threads = parse.GetValue(threads),
+            AdoptMidstream = parse.GetValue(midstream),
         }, parse.GetValue(json), ct)));
         return cmd;
     }

@@ -45,6 +45,7 @@ internal static class FlowsTraceCommand
         var showBuffers = new Option<bool>("--show-buffers") { Description = "Print the buffer part of callback lines." };
         var set = new Option<string[]>("--set") { Description = "Set a configuration key (rmem_size, tcp_timeout, tcp_tw_interval, max_concurrency, forward); repeatable.", HelpName = "KEY=VALUE" };
         var noPreamble = new Option<bool>("--no-preamble") { Description = "Do not print the setup lines." };
+        var midstream = new Option<bool>("--midstream") { Description = "Create flows from packets whose SYN was not seen (DEVIATIONS B33; not with --mos-compat)." };
         foreach (Option<int> o in (Option<int>[])[stopAt, unregisterAt, peekAt, dropAt])
             o.CustomParser = NumberOption.Int32(0, int.MaxValue, "must not be negative");
 
@@ -52,13 +53,15 @@ internal static class FlowsTraceCommand
         {
             capture, config, syn, orphan, raw, second, noPeek, peekForce, overlapLast, ude, noBuffers, stopSide, stopAt,
             unregisterAt, unregisterEvent, unregisterHook, unregisterListener, drain, tail, timer, onlyRcv, dump, peekAt, dropAt,
-            compat, showBuffers, set, noPreamble, iface,
+            compat, showBuffers, set, noPreamble, midstream, iface,
         };
         FlowsInput.Validate(cmd, capture, iface);
         cmd.Validators.Add(r =>
         {
             if (NumberOption.ValueOr(r, stopAt, 0) > 0 && r.GetValue(stopSide) is null)
                 r.AddError("--stop-at needs --stop-side cli|svr|both");
+            if (r.GetValue(midstream) && r.GetValue(compat))
+                r.AddError("--midstream cannot be combined with --mos-compat: mOS never picks up a flow mid-stream (DEVIATIONS B33)");
             if (ReferenceTracer.ParseEventName(r.GetValue(unregisterEvent)!) is null)
                 r.AddError($"--unregister-event: unknown event '{r.GetValue(unregisterEvent)}'");
         });
@@ -78,6 +81,8 @@ internal static class FlowsTraceCommand
             {
                 contextOptions = TraceConfiguration.Build(parse.GetValue(compat), parse.GetValue(config),
                     parse.GetValue(set) ?? [], w => error.WriteLine($"tributary: warning: {w}"));
+                if (parse.GetValue(midstream))
+                    contextOptions = contextOptions with { AdoptMidstream = true };
             }
             catch (ArgumentException ex)
             {

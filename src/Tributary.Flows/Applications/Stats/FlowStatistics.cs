@@ -15,6 +15,11 @@ public sealed record FlowStatisticsOptions
     /// <summary>Shards (one context per thread, symmetric 4-tuple hash).</summary>
     public int Threads { get; init; } = 1;
     public int TcpTimeoutSeconds { get; init; } = 30;
+    /// <summary>
+    /// Tracks flows whose SYN was not seen, from their first packet, instead of counting their packets as orphans
+    /// (<see cref="MonitorContextOptions.AdoptMidstream"/>): a capture started after its connections were.
+    /// </summary>
+    public bool AdoptMidstream { get; init; }
 
     /// <summary>Bytes per chunk of a file read by all threads (tests make it small to cut small files into many chunks).</summary>
     internal long ChunkBytes { get; init; } = FlowStatistics.DefaultChunkBytes;
@@ -434,6 +439,7 @@ public sealed partial class FlowStatistics
                 Forward = false,
                 VerifyChecksums = options.Checksums,
                 TcpTimeoutSeconds = options.TcpTimeoutSeconds,
+                AdoptMidstream = options.AdoptMidstream,
             });
             MonitorSocket listener = _ctx.CreateStreamListener();
             if (!options.Buffers)
