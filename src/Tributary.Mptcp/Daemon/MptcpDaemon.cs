@@ -140,7 +140,8 @@ public static class MptcpDaemon
         {
             if (explicitPath is not null)
             {
-                log.LogError("Unable to open configuration file \"{Path}\": No such file or directory", path);
+                log.LogError("Unable to open configuration file \"{Path}\": {Reason}", path,
+                    Directory.Exists(path) ? "Is a directory" : "No such file or directory");
                 return false;
             }
             log.LogDebug("No configuration file {Path}", path);

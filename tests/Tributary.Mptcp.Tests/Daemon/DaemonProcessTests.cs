@@ -78,7 +78,11 @@ public class DaemonProcessTests
         }
         ProcessResult missing = Run(null, $"--config={file}");
         Assert.Equal(1, missing.ExitCode);
-        Assert.Contains("No such file or directory", missing.StandardError, StringComparison.Ordinal);
+        Assert.Equal($"Unable to open configuration file \"{file}\": No such file or directory\n", missing.StandardError);
+        string directory = Path.GetTempPath().TrimEnd('/');
+        ProcessResult notFile = Run(null, $"--config={directory}");
+        Assert.Equal(1, notFile.ExitCode);
+        Assert.Equal($"Unable to open configuration file \"{directory}\": Is a directory\n", notFile.StandardError);
     }
 
     [KernelFact]
