@@ -11,9 +11,9 @@ namespace Tributary.Cli;
 /// </summary>
 internal static class NumberOption
 {
-    /// <summary>For an <c>Option&lt;int&gt;</c>: <paramref name="absent"/> when the option has no value token.</summary>
-    public static Func<ArgumentResult, int> Int32(int min, int max, string requirement, int absent = 0) =>
-        r => Parse(r, min, max, requirement, out long value) ? (int)value : absent;
+    /// <summary>For an <c>Option&lt;int&gt;</c> (an option left out takes its DefaultValueFactory's value, not this parser's).</summary>
+    public static Func<ArgumentResult, int> Int32(int min, int max, string requirement) =>
+        r => Parse(r, min, max, requirement, out long value) ? (int)value : 0;
 
     /// <summary>For an <c>Option&lt;int?&gt;</c>.</summary>
     public static Func<ArgumentResult, int?> NullableInt32(int min, int max, string requirement) =>
@@ -47,7 +47,7 @@ internal static class NumberOption
     {
         value = 0;
         if (r.Tokens.Count == 0)
-            return false; // not given: the option's default
+            return false; // no value (System.CommandLine reports the missing argument)
         string name = r.Parent is OptionResult option ? option.Option.Name : r.Argument.Name;
         string text = r.Tokens[0].Value;
         if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))

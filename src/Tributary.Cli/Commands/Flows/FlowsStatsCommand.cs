@@ -19,7 +19,7 @@ internal static class FlowsStatsCommand
         Option<string?> iface = FlowsInput.InterfaceOption();
         var buffers = new Option<bool>("--buffers") { Description = "Receive buffers on, with one peek per CONN_NEW_DATA." };
         var checksums = new Option<bool>("--checksums") { Description = "Verify IPv4 header and TCP checksums." };
-        var threads = new Option<int>("--threads") { Description = "Shards: one monitoring context per thread (symmetric 4-tuple hash; live, one capture per thread in a fanout group).", HelpName = "N", DefaultValueFactory = _ => 1, CustomParser = NumberOption.Int32(1, 256, "must be between 1 and 256", absent: 1) };
+        var threads = new Option<int>("--threads") { Description = "Shards: one monitoring context per thread (symmetric 4-tuple hash; live, one capture per thread in a fanout group).", HelpName = "N", DefaultValueFactory = _ => 1, CustomParser = NumberOption.Int32(1, 256, "must be between 1 and 256") };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var midstream = new Option<bool>("--midstream") { Description = "Track flows whose SYN was not seen from their first packet, instead of counting their packets as orphans." };
         var cmd = new Command("stats", "Track every TCP flow (both sides' states, optional reassembly) and print totals and the packet rate.")

@@ -35,7 +35,7 @@ internal static class FlowsTraceCommand
         unregisterHook.AcceptOnlyFromAmong("snd", "rcv");
         var unregisterListener = new Option<bool>("--unregister-listener") { Description = "De-register on the first listener instead of the flow socket." };
         var drain = new Option<bool>("--drain-on-error") { Description = "Peek in every ERROR callback." };
-        var tail = new Option<int>("--tail-ms") { Description = "Time that passes after the last frame (default 200).", HelpName = "MS", DefaultValueFactory = _ => 200, CustomParser = NumberOption.Int32(0, int.MaxValue, "must not be negative", absent: 200) };
+        var tail = new Option<int>("--tail-ms") { Description = "Time that passes after the last frame (default 200).", HelpName = "MS", DefaultValueFactory = _ => 200, CustomParser = NumberOption.Int32(0, int.MaxValue, "must not be negative") };
         var timer = new Option<int?>("--timer-ms") { Description = "User timer 77 after MS ms.", HelpName = "MS", CustomParser = NumberOption.NullableInt32(0, int.MaxValue, "must not be negative") };
         var onlyRcv = new Option<bool>("--only-rcv") { Description = "No HK_SND registrations on the stream listeners." };
         var dump = new Option<bool>("--dump") { Description = "ppeek dump of both buffers in every HK_RCV PKT_IN callback of a flow socket." };
