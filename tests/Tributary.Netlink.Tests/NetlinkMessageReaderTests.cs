@@ -66,10 +66,13 @@ public class NetlinkMessageReaderTests
         Assert.True(r.Malformed);
     }
 
-    [Fact]
-    public void Random_and_mutated_datagrams_never_throw()
+    public static TheoryData<int> RandomDatagramsSeeds() => FuzzSeeds.Of(12345);
+
+    [Theory]
+    [MemberData(nameof(RandomDatagramsSeeds))]
+    public void Random_and_mutated_datagrams_never_throw(int seed)
     {
-        var rng = new Random(12345);
+        var rng = new Random(seed);
         for (int i = 0; i < 20000; i++)
         {
             byte[] d = i % 2 == 0 ? new byte[rng.Next(0, 200)] : (byte[])s_errorReply.Clone();

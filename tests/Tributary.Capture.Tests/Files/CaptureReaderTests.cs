@@ -119,19 +119,28 @@ public sealed unsafe class CaptureReaderTests
         Assert.Equal([0, 1, 1], s.Interfaces.Select(i => i.Section));
     }
 
+    /// <summary>Each file cut, with each seed of its random cuts.</summary>
+    public static TheoryData<string, int> CutFilesAndSeeds()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string name in new[] { "gen__misc_v4_snap96.pcap", "pub__ppp__nanosecs_big_endian.pcap", "pub__ppp__many_interfaces.pcapng", "pub__cs__http_ip4and6.pcapng" })
+        {
+            foreach (int seed in FuzzSeeds.Of(5))
+                data.Add(name, seed);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData("gen__misc_v4_snap96.pcap")]
-    [InlineData("pub__ppp__nanosecs_big_endian.pcap")]
-    [InlineData("pub__ppp__many_interfaces.pcapng")]
-    [InlineData("pub__cs__http_ip4and6.pcapng")]
-    public void A_file_cut_anywhere_yields_every_whole_record_then_an_error_at_the_cut_record(string name)
+    [MemberData(nameof(CutFilesAndSeeds))]
+    public void A_file_cut_anywhere_yields_every_whole_record_then_an_error_at_the_cut_record(string name, int seed)
     {
         byte[] file = File.ReadAllBytes(CorpusFiles.PathOf(name));
         List<Rec> all = ReadAll(file);
         bool ng = BinaryPrimitives.ReadUInt32LittleEndian(file) == 0x0A0D0D0A;
         var ends = all.Select(r => r.Offset + (ng ? BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan((int)r.Offset + 4)) : 16 + r.Data.Length)).ToList();
         HashSet<long> boundaries = Boundaries(file);
-        var rng = new Random(5);
+        var rng = new Random(seed);
         var cuts = Enumerable.Range(24, Math.Min(file.Length - 24, 400)).Concat(Enumerable.Range(0, 300).Select(_ => rng.Next(1, file.Length)));
         foreach (int cut in cuts.Distinct())
         {
@@ -230,10 +239,13 @@ public sealed unsafe class CaptureReaderTests
         Assert.Contains("byte-order magic", Assert.Throws<CaptureFileException>(() => ReadAll(bom)).Message);
     }
 
-    [Fact]
-    public void Fuzzed_files_only_ever_raise_CaptureFileException()
+    public static TheoryData<int> FuzzedFilesSeeds() => FuzzSeeds.Of(11);
+
+    [Theory]
+    [MemberData(nameof(FuzzedFilesSeeds))]
+    public void Fuzzed_files_only_ever_raise_CaptureFileException(int seed)
     {
-        var rng = new Random(11);
+        var rng = new Random(seed);
         string[] seeds = ["pub__ppp__one_tcp_stream.pcap", "pub__cs__http_ip4and6.pcapng", "pub__ppp__many_interfaces.pcapng",
             "pub__ppp__nanosecs_big_endian.pcap", "pub__ppp__sll2.pcap", "pub__zeek__ipv6_atomic_frag.pcap"];
         byte[][] files = seeds.Select(s => File.ReadAllBytes(CorpusFiles.PathOf(s))).ToArray();

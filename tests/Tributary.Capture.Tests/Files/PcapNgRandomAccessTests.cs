@@ -47,9 +47,21 @@ public sealed class PcapNgRandomAccessTests
 
     private static bool IsPacket(uint type) => type is 2 or 3 or 6;
 
+    /// <summary>Each corpus pcapng file, with each seed of its random jumps.</summary>
+    public static TheoryData<string, int> CorpusPcapNgAndSeeds()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string name in CorpusPcapNg())
+        {
+            foreach (int seed in FuzzSeeds.Of(7))
+                data.Add(name, seed);
+        }
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(CorpusPcapNg))]
-    public void A_cursor_of_its_own_reads_the_packets_the_reader_reads_up_to_a_later_interface(string name)
+    [MemberData(nameof(CorpusPcapNgAndSeeds))]
+    public void A_cursor_of_its_own_reads_the_packets_the_reader_reads_up_to_a_later_interface(string name, int seed)
     {
         List<Expected> expected = Sequential(Corpus(name));
         List<(long Offset, uint Type)> blocks = Blocks(Corpus(name));
@@ -83,7 +95,7 @@ public sealed class PcapNgRandomAccessTests
 
         // Jumping between packets, from another thread, while this reader is not moved.
         byte[] bytes = File.ReadAllBytes(Corpus(name));
-        var random = new Random(7);
+        var random = new Random(seed);
         var jumps = new Thread(() =>
         {
             for (int k = 0; k < 300; k++)
@@ -304,13 +316,16 @@ public sealed class PcapNgRandomAccessTests
         Assert.Equal(file.Length - 92, reader.FindRecordBoundary(data + inner.Length - 40, reader.MappedLength)); // past the fakes: the real one
     }
 
-    [Fact]
-    public void Fuzzed_files_read_by_a_cursor_give_the_reader_s_packets_and_errors()
+    public static TheoryData<int> FuzzedFilesSeeds() => FuzzSeeds.Of(23);
+
+    [Theory]
+    [MemberData(nameof(FuzzedFilesSeeds))]
+    public void Fuzzed_files_read_by_a_cursor_give_the_reader_s_packets_and_errors(int seed)
     {
         // On every mutated file: the cursor reads the packets the reader reads, and where the reader meets a corrupt
         // block the cursor meets it too (same offset), unless it stopped before at a section header or interface
         // description. The boundary search returns -1 or a block-aligned offset in its range, and never throws.
-        var rng = new Random(23);
+        var rng = new Random(seed);
         string[] seeds = ["pub__cs__http_ip4and6.pcapng", "pub__ppp__many_interfaces.pcapng", "pub__cs__tcp_dupack.pcapng",
             "pub__ppp__pcapng_example_snap128.pcapng"];
         byte[][] files = [.. seeds.Select(s => File.ReadAllBytes(Corpus(s)))];

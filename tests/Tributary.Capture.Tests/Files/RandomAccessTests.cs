@@ -24,11 +24,21 @@ public sealed class RandomAccessTests
         return records;
     }
 
+    /// <summary>Each file read, with each seed of its random jumps.</summary>
+    public static TheoryData<string, int> CursorFilesAndSeeds()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string name in new[] { "gen__seed.pcap", "gen__http_v6_nsec.pcap", "gen__mptcp_any_sll2.pcap" })
+        {
+            foreach (int seed in FuzzSeeds.Of(5))
+                data.Add(name, seed);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData("gen__seed.pcap")]
-    [InlineData("gen__http_v6_nsec.pcap")]
-    [InlineData("gen__mptcp_any_sll2.pcap")]
-    public void A_cursor_of_its_own_reads_the_records_the_reader_reads(string name)
+    [MemberData(nameof(CursorFilesAndSeeds))]
+    public void A_cursor_of_its_own_reads_the_records_the_reader_reads(string name, int seed)
     {
         var expected = Sequential(Corpus(name));
         using PcapReader reader = OpenMapped(Corpus(name));
@@ -47,7 +57,7 @@ public sealed class RandomAccessTests
         Assert.Equal(reader.MappedLength, offset);
 
         // Jumping between records, from another thread, while this reader is not moved.
-        var random = new Random(5);
+        var random = new Random(seed);
         var jumps = new Thread(() =>
         {
             for (int k = 0; k < 500; k++)

@@ -353,10 +353,11 @@ public sealed class ChunkedShardingTests
         }
     }
 
+    /// <summary>Seeds 102 and 110 reached the fault after a time jump (above).</summary>
+    public static TheoryData<int> FuzzedFileSeeds() => FuzzSeeds.Of(31, 102, 110);
+
     [Theory]
-    [InlineData(31)]
-    [InlineData(102)] // seeds 102 and 110 reached the fault after a time jump (above)
-    [InlineData(110)]
+    [MemberData(nameof(FuzzedFileSeeds))]
     public void Fuzzed_files_give_the_totals_and_the_error_of_one_thread(int seed)
     {
         // Mutated pcap and pcapng files cut into 4 KiB chunks: whether the chunks are read, or a wrong boundary or a

@@ -135,11 +135,14 @@ public class CommandLineTests
         Assert.Equal(["unknown flag  skip_link_local"], s.Warnings); // two spaces, as mptcpd logs it
     }
 
-    [Fact]
-    public void Fuzzed_command_lines_never_throw()
+    public static TheoryData<int> FuzzedCommandLinesSeeds() => FuzzSeeds.Of(5);
+
+    [Theory]
+    [MemberData(nameof(FuzzedCommandLinesSeeds))]
+    public void Fuzzed_command_lines_never_throw(int seed)
     {
         string[] pieces = ["-", "--", "-d", "-l", "--log", "=", "stderr", "--plugin-dir", "--addr-flags=", "subflow", ",", "-?", "--p", "x", "-V", "--usage", "--help=1", "--config"];
-        var rng = new Random(5);
+        var rng = new Random(seed);
         for (int i = 0; i < 20_000; i++)
         {
             string[] args = Enumerable.Range(0, rng.Next(0, 5)).Select(_ => string.Concat(Enumerable.Range(0, rng.Next(1, 3)).Select(_ => pieces[rng.Next(pieces.Length)]))).ToArray();

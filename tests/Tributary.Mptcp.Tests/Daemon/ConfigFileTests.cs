@@ -88,10 +88,13 @@ public class ConfigFileTests
         Assert.Equal(NotifyFlags.Existing | NotifyFlags.SkipLinkLocal | NotifyFlags.SkipLoopback, s.NotifyFlags);
     }
 
-    [Fact]
-    public void Fuzzed_files_never_throw()
+    public static TheoryData<int> FuzzedFilesSeeds() => FuzzSeeds.Of(3);
+
+    [Theory]
+    [MemberData(nameof(FuzzedFilesSeeds))]
+    public void Fuzzed_files_never_throw(int seed)
     {
-        var rng = new Random(3);
+        var rng = new Random(seed);
         string[] pieces = ["[core]", "[", "]", "=", "log", "stderr", "\n", "#", " ", "addr-flags", "subflow,", "plugin-dir", "\r\n", "x"];
         for (int i = 0; i < 20_000; i++)
             _ = MptcpdConfigFile.Parse(string.Concat(Enumerable.Range(0, rng.Next(0, 12)).Select(_ => pieces[rng.Next(pieces.Length)])), out _);

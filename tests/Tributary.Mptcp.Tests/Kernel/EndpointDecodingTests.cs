@@ -40,14 +40,17 @@ public class EndpointDecodingTests
         Assert.Null(MptcpPmClient.ParseEndpoint(WireFixtures.Hex("0600")));
     }
 
-    [Fact]
-    public void Fuzzed_endpoint_nests_never_throw()
+    public static TheoryData<int> FuzzedEndpointNestsSeeds() => FuzzSeeds.Of(99);
+
+    [Theory]
+    [MemberData(nameof(FuzzedEndpointNestsSeeds))]
+    public void Fuzzed_endpoint_nests_never_throw(int seed)
     {
-        var rng = new Random(99);
-        byte[] seed = WireFixtures.Hex("06000100" + "02000000" + "08000300" + "0a0b0201" + "05000200" + "02000000" + "08000600" + "06000000");
+        var rng = new Random(seed);
+        byte[] nest = WireFixtures.Hex("06000100" + "02000000" + "08000300" + "0a0b0201" + "05000200" + "02000000" + "08000600" + "06000000");
         for (int i = 0; i < 100_000; i++)
         {
-            byte[] m = (byte[])seed.Clone();
+            byte[] m = (byte[])nest.Clone();
             for (int k = rng.Next(1, 4); k > 0; k--)
                 m[rng.Next(m.Length)] = (byte)rng.Next(256);
             _ = MptcpPmClient.ParseEndpoint(m.AsSpan(0, rng.Next(m.Length + 1)));

@@ -141,10 +141,13 @@ public class EventDecodingTests
         }
     }
 
-    [Fact]
-    public void Fuzzed_and_mutated_events_never_throw()
+    public static TheoryData<int> FuzzedEventsSeeds() => FuzzSeeds.Of(1234);
+
+    [Theory]
+    [MemberData(nameof(FuzzedEventsSeeds))]
+    public void Fuzzed_and_mutated_events_never_throw(int seed)
     {
-        var rng = new Random(1234);
+        var rng = new Random(seed);
         byte[][] seeds = WireFixtures.Events.Select(e => e.Bytes).ToArray();
         for (int i = 0; i < 200_000; i++)
         {
