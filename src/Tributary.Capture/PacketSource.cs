@@ -31,6 +31,8 @@ public abstract class PacketSource : IDisposable
     /// </summary>
     /// <exception cref="CaptureFileException">The file is corrupt or truncated at <see cref="CaptureFileException.Offset"/>;
     /// every packet before that offset has been returned.</exception>
+    /// <exception cref="Live.CaptureSystemException">A live capture failed (its interface went down or away); every
+    /// packet before the failure has been returned.</exception>
     public abstract bool TryReadNext(out Packet packet);
 
     /// <summary>

@@ -99,6 +99,30 @@ public class CaptureStatsCommandTests
     }
 
     [KernelFact("python3")]
+    public void A_live_capture_whose_interface_goes_down_prints_the_counts_then_the_error()
+    {
+        using var ns = TestNetworkNamespace.Create("clid");
+        var stats = Task.Run(() => ProcessRunner.Run("ip", ["netns", "exec", ns.Name, TributaryCli.Path, "capture", "stats", "--json",
+            "--interface", "lo", "--filter", "udp port 9999"], timeout: TimeSpan.FromSeconds(60)));
+        // Once the capture's packet socket is listed in the namespace (and a moment later bound), 20 datagrams; then
+        // the interface goes down under it.
+        TaskTimeouts.WaitUntil(() => ns.Exec("cat", "/proc/net/packet").StandardOutput.Trim().Split('\n').Length > 1, what: "the capture's packet socket");
+        Thread.Sleep(500);
+        ns.Exec("python3", "-c", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(20): s.sendto(b'x', ('127.0.0.1', 9999))\n")
+            .EnsureSuccess("datagrams");
+        Thread.Sleep(1500); // the ring hands its block over after its timeout
+        ns.Ip("link", "set", "lo", "down");
+        Assert.True(stats.Wait(TimeSpan.FromSeconds(30)), "still running after its interface went down");
+        ProcessResult r = stats.Result;
+        Assert.Equal(1, r.ExitCode);
+        using JsonDocument doc = JsonDocument.Parse(r.StandardOutput);
+        Assert.Equal(20, doc.RootElement.GetProperty("matched").GetInt64()); // each once: lo's sent copies are not captured
+        string[] errors = r.StandardError.TrimEnd('\n').Split('\n');
+        Assert.Matches(@"^tributary: lo: kernel received \d+ packets, dropped 0$", errors[0]);
+        Assert.Equal(["tributary: lo: capture on lo: Network is down (ENETDOWN)"], errors[1..]);
+    }
+
+    [KernelFact("python3")]
     public void Live_capture_stops_after_count_packets()
     {
         using var a = TestNetworkNamespace.Create("clica");

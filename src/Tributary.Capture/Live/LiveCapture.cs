@@ -23,6 +23,7 @@ public sealed unsafe class LiveCapture : PacketSource
     private readonly CaptureInterface[] _interfaces;
     private readonly LinkType _linkType;
     private readonly bool _reinsertVlan;
+    private readonly bool _ignoreOutgoing;
     private readonly int _blockSize;
     private readonly int _blockCount;
     private readonly Lock _statsLock = new();
@@ -38,12 +39,15 @@ public sealed unsafe class LiveCapture : PacketSource
     private volatile bool _stopped;
     private long _received, _dropped, _freezes;
 
-    private LiveCapture(string name, int interfaceIndex, LinkType linkType, LiveCaptureOptions options)
+    private LiveCapture(string name, int interfaceIndex, LinkType linkType, bool loopback, LiveCaptureOptions options)
     {
         _name = name;
         InterfaceIndex = interfaceIndex;
         _linkType = linkType;
         _reinsertVlan = options.ReinsertVlanTags && linkType == LinkType.Ethernet;
+        // A loopback device hands a packet socket every packet twice, as sent and as received: the sent copy is
+        // dropped in the kernel (libpcap drops it in user space), so each packet is seen once, as tcpdump sees it.
+        _ignoreOutgoing = options.IgnoreOutgoing || loopback;
         _blockSize = options.BlockSize;
         _blockCount = options.BlockCount;
         _interfaces = [new CaptureInterface(0, linkType, options.SnapLength, name, null, 1_000_000_000UL)];
@@ -115,8 +119,8 @@ public sealed unsafe class LiveCapture : PacketSource
         LiveCapture? capture = null;
         try
         {
-            LinkType linkType = LinkTypeOf(fd, interfaceName);
-            capture = new LiveCapture(interfaceName, index, linkType, options) { _fd = fd };
+            LinkType linkType = LinkTypeOf(fd, interfaceName, out bool loopback);
+            capture = new LiveCapture(interfaceName, index, linkType, loopback, options) { _fd = fd };
             capture.Setup(options, fanout);
             return capture;
         }
@@ -144,7 +148,7 @@ public sealed unsafe class LiveCapture : PacketSource
             throw new ArgumentException("SnapLength must be positive", nameof(o));
     }
 
-    private static LinkType LinkTypeOf(int fd, string interfaceName)
+    private static LinkType LinkTypeOf(int fd, string interfaceName, out bool loopback)
     {
         Libc.ifreq_hwaddr request = default;
         byte[] name = System.Text.Encoding.UTF8.GetBytes(interfaceName);
@@ -154,6 +158,7 @@ public sealed unsafe class LiveCapture : PacketSource
             request.ifr_name[i] = name[i];
         if (Libc.ioctl(fd, Libc.SIOCGIFHWADDR, &request) < 0)
             throw new CaptureSystemException($"ioctl(SIOCGIFHWADDR, {interfaceName})", Marshal.GetLastPInvokeError());
+        loopback = request.sa_family == Libc.ARPHRD_LOOPBACK;
         return request.sa_family switch
         {
             Libc.ARPHRD_ETHER or Libc.ARPHRD_LOOPBACK => LinkType.Ethernet,
@@ -196,7 +201,7 @@ public sealed unsafe class LiveCapture : PacketSource
             AttachFilter(DropAll); // until the socket is in its group: what it took before would also reach another
         else if (program is not null)
             AttachFilter(program);
-        if (o.IgnoreOutgoing)
+        if (_ignoreOutgoing)
             SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
 
         var address = new sockaddr_ll
@@ -215,7 +220,7 @@ public sealed unsafe class LiveCapture : PacketSource
         }
         if (fanout is not null)
         {
-            JoinFanout(fanout.Value, o.IgnoreOutgoing);
+            JoinFanout(fanout.Value, _ignoreOutgoing);
             if (program is not null)
                 AttachFilter(program);
             else

@@ -32,7 +32,9 @@ public sealed class LiveCaptureOptions
 
     /// <summary>
     /// Skip packets this host sends on the interface (PACKET_IGNORE_OUTGOING): an inline forwarder
-    /// must not see its own transmissions. Default false (capture both directions, as tcpdump).
+    /// must not see its own transmissions. Default false (capture both directions, as tcpdump). On a loopback device
+    /// they are always skipped: the kernel hands every packet over twice there, as sent and as received, and the
+    /// received copy is the one kept (as libpcap does).
     /// </summary>
     public bool IgnoreOutgoing { get; init; }
 

@@ -219,6 +219,47 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         Assert.Equal(0, capture.GetStatistics().Dropped);
     }
 
+    [KernelFact("tcpdump", "python3")]
+    public void On_loopback_each_packet_is_seen_once_as_tcpdump_sees_it()
+    {
+        // The kernel hands a packet socket on a loopback device every packet twice, as sent and as received.
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("clo");
+        using var dir = new TempDirectory();
+        string pcap = dir.File("lo.pcap");
+        using LiveCapture capture = NetworkNamespace.Run(ns.Path, () => LiveCapture.Open("lo"));
+        using var tcpdump = new BackgroundProcess("ip", "netns", "exec", ns.Name, "tcpdump", "-i", "lo", "-Z", "root", "-U", "-n", "-w", pcap);
+        TaskTimeouts.WaitUntil(() => tcpdump.StandardError.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
+        ns.Exec("python3", "-c", """
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(1)
+c = socket.create_connection(("127.0.0.1", 9000)); a, _ = s.accept()
+c.sendall(b"hello"); a.recv(100); a.sendall(b"HELLO"); c.recv(100); c.close(); a.close()
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"TRIBUTARY-END-MARKER", ("127.0.0.1", 9))
+""").EnsureSuccess("exchange");
+        var ours = new List<Captured>();
+        while (capture.Read(out Packet p, 5000) == PacketReadResult.Packet)
+        {
+            ours.Add(new Captured(p.Data.ToArray(), p.OriginalLength, p.TimestampNanoseconds, p.Flags));
+            if (IsMarker(p.Data))
+                break;
+        }
+        TaskTimeouts.WaitUntil(() => MarkerIndex(pcap) >= 0, TimeSpan.FromSeconds(30), what: "tcpdump to write the marker");
+        tcpdump.Interrupt();
+        var theirs = new List<byte[]>();
+        using (PacketSource file = CaptureFile.Open(pcap))
+        {
+            while (file.TryReadNext(out Packet p) && theirs.Count <= MarkerIndex(pcap))
+                theirs.Add(p.Data.ToArray());
+        }
+        Assert.True(IsMarker(ours[^1].Data), "our capture never saw the marker");
+        Assert.Equal(theirs.Count, ours.Count);
+        for (int i = 0; i < ours.Count; i++)
+            Assert.True(theirs[i].AsSpan().SequenceEqual(ours[i].Data), $"frame {i} differs from tcpdump's");
+        Assert.All(ours, c => Assert.False(c.Flags.HasFlag(PacketFlags.Outgoing)));
+        int syns = ours.Count(c => c.Data.Length >= 48 && c.Data[23] == 6 && (c.Data[47] & 0x12) == 0x02);
+        Assert.Equal(1, syns);
+    }
+
     [KernelFact]
     public void Read_times_out_on_an_idle_link_and_Stop_ends_a_blocked_read()
     {

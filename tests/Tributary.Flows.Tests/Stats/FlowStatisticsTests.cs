@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Tributary.Capture;
+using Tributary.Capture.Files;
+using Tributary.Capture.Live;
 using Tributary.Flows.Applications.Stats;
 
 namespace Tributary.Flows.Tests.Stats;
@@ -29,6 +32,60 @@ public sealed class FlowStatisticsTests
         Assert.Equal(synRows - s_truncatedSyns.GetValueOrDefault(file), r.Flows);
         Assert.Equal(r.Flows, r.FinalStates.Values.Sum()); // every flow ended or is listed open
         Assert.Equal(0, r.Errors);
+    }
+
+    /// <summary>Passes on a file's packets, then fails as a live capture does when its interface goes down.</summary>
+    private sealed class FailingSource(PacketSource inner, long failAfter) : PacketSource
+    {
+        public bool Stopped { get; private set; }
+
+        public override string Name => "lo";
+
+        public override IReadOnlyList<CaptureInterface> Interfaces => inner.Interfaces;
+
+        public override bool TryReadNext(out Packet packet)
+        {
+            packet = default;
+            if (Stopped)
+                return false;
+            if (PacketsRead == failAfter)
+                throw new CaptureSystemException("capture on lo", 100); // ENETDOWN
+            if (!inner.TryReadNext(out packet))
+                return false;
+            PacketsRead++;
+            return true;
+        }
+
+        public override void Stop() => Stopped = true;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    [Fact]
+    public void A_live_capture_that_fails_ends_the_run_with_the_totals_before_it_and_the_fault()
+    {
+        string path = Path.Combine(SharedPaths.Corpus, "gen__seed.pcap");
+        using (var one = new FailingSource(CaptureFile.Open(path), 5000))
+        {
+            FlowStatisticsResult r = new FlowStatistics(new FlowStatisticsOptions()).Run(one);
+            Assert.Equal(5000, r.Packets);
+            Assert.Equal("capture on lo: Network is down (ENETDOWN)", r.InputError);
+            Assert.Equal(r.Flows, r.FinalStates.Values.Sum()); // the flows still open are listed
+        }
+        // In a fanout group the failed capture stops the others (alone they would lose its connections' other
+        // halves): the totals are the group's up to then.
+        using var failing = new FailingSource(CaptureFile.Open(path), 3000);
+        using var other = new FailingSource(CaptureFile.Open(path), long.MaxValue);
+        FlowStatisticsResult g = new FlowStatistics(new FlowStatisticsOptions { Threads = 2 }).Run([failing, other]);
+        Assert.Equal("capture on lo: Network is down (ENETDOWN)", g.InputError);
+        Assert.True(other.Stopped);
+        Assert.Equal(3000 + other.PacketsRead, g.Packets);
+        Assert.Equal([3000, other.PacketsRead], g.ShardPackets);
     }
 
     [Fact]

@@ -173,6 +173,58 @@ t.join()
         Assert.Equal(outputs[0].GetProperty("final_states").ToString(), outputs[1].GetProperty("final_states").ToString());
     }
 
+    [KernelTheory("python3")]
+    [InlineData("summary")]
+    [InlineData("stats")]
+    [InlineData("stats --threads 2")]
+    [InlineData("trace")]
+    public void A_live_capture_whose_interface_goes_down_prints_what_it_saw_then_the_error(string command)
+    {
+        // The interface going down (or away) ends a live capture like a fault ends a file: everything before it is
+        // processed and printed, then one line names the fault, exit 1.
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("fld");
+        string[] words = command.Split(' ');
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, Bin, "flows", .. words, "--interface", "lo"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process monitor = Process.Start(psi)!;
+        WaitForPacketSockets(monitor, words.Contains("--threads") ? 2 : 1);
+        const string talk = """
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(1)
+c = socket.create_connection(("127.0.0.1", 9000)); a, _ = s.accept()
+c.sendall(b"hello"); a.recv(100); a.sendall(b"HELLO"); c.recv(100); c.close(); a.close()
+""";
+        ns.Exec("python3", "-c", talk).EnsureSuccess("exchange");
+        Thread.Sleep(500); // the ring hands its block over after 50 ms
+        ns.Ip("link", "set", "lo", "down");
+        Task<string> stdout = monitor.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = monitor.StandardError.ReadToEndAsync();
+        Assert.True(monitor.WaitForExit(15_000), "still running after its interface went down");
+        Assert.Equal("tributary: lo: capture on lo: Network is down (ENETDOWN)\n", stderr.Result);
+        Assert.Equal(1, monitor.ExitCode);
+        string[] lines = stdout.Result.Split('\n');
+        switch (words[0])
+        {
+            case "summary":
+                string[] header = lines[0].Split('\t');
+                string[] row = lines.Single(l => l.Contains("\t9000\t", StringComparison.Ordinal)).Split('\t');
+                string Column(string name) => row[Array.IndexOf(header, name)];
+                Assert.Equal(("1", "1", "5", "5"), (Column("syn"), Column("synack"), Column("len_c2s"), Column("len_s2c")));
+                break;
+            case "stats":
+                Assert.Contains("flows 1", lines);
+                Assert.Contains(words.Length > 1 ? "threads 2" : "threads 1", lines);
+                break;
+            default:
+                Assert.Contains(lines, l => l.StartsWith("=== #1 127.0.0.1:", StringComparison.Ordinal) && l.Contains(">127.0.0.1:9000 [S]", StringComparison.Ordinal));
+                break;
+        }
+    }
+
     /// <summary>
     /// Waits until <paramref name="process"/> holds <paramref name="count"/> packet sockets (its descriptors that
     /// <c>/proc/PID/net/packet</c> lists), then a little longer for their rings and groups to be set up.

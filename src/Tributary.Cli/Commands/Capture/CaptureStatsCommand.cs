@@ -78,7 +78,7 @@ internal static class CaptureStatsCommand
                 }
             }
             var stats = new CaptureStatistics();
-            CaptureFileException? failure = null;
+            string? failure = null;
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
@@ -86,7 +86,11 @@ internal static class CaptureStatsCommand
             }
             catch (CaptureFileException ex)
             {
-                failure = ex;
+                failure = ex.Message; // everything before the fault is counted and printed, then the error
+            }
+            catch (CaptureSystemException ex)
+            {
+                failure = $"{interfaceName}: {ex.Message}"; // the interface went down or away: likewise
             }
             TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             Print(stats, json, path ?? interfaceName!, expression);
@@ -95,9 +99,8 @@ internal static class CaptureStatsCommand
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"tributary: read + decode of {stats.Packets} packets in {elapsed.TotalSeconds:F3} s ({stats.Packets / Math.Max(elapsed.TotalSeconds, 1e-9) / 1e6:F2} Mpps)"));
             }
-            if (source is LiveCapture live)
+            if (source is LiveCapture live && TryKernelStatistics(live, out LiveCaptureStatistics k))
             {
-                LiveCaptureStatistics k = live.GetStatistics();
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"tributary: {interfaceName}: kernel received {k.Received} packets, dropped {k.Dropped}"));
             }
@@ -107,9 +110,24 @@ internal static class CaptureStatsCommand
                     Console.Error.WriteLine($"tributary: filter does not apply to link type {LinkTypeNames.GetName(linkType)} (its packets never match): {message}");
             }
             if (failure is not null)
-                throw new CommandLineException(failure.Message);
+                throw new CommandLineException(failure);
         }
         return CommandRunner.ExitOk;
+    }
+
+    /// <summary>The kernel's counters, or false when the socket can no longer give them (they are an extra, not the result).</summary>
+    private static bool TryKernelStatistics(LiveCapture live, out LiveCaptureStatistics statistics)
+    {
+        try
+        {
+            statistics = live.GetStatistics();
+            return true;
+        }
+        catch (CaptureSystemException)
+        {
+            statistics = default;
+            return false;
+        }
     }
 
     private static void Print(CaptureStatistics s, bool json, string name, string? expression)

@@ -9,7 +9,8 @@ namespace Tributary.Cli.Commands.Flows;
 /// <summary>
 /// Input of the flows commands (DESIGN.md "Capture input everywhere"): a capture file (memory-mapped when it is a
 /// regular file), <c>-</c> for standard input, or <c>--interface IF</c> for live capture until SIGINT/SIGTERM.
-/// Input faults become one stderr line and exit 1 after everything before them was processed.
+/// Input faults (a corrupt or truncated file, a live capture whose interface went down or away) become one stderr line
+/// and exit 1 after everything before them was processed.
 /// </summary>
 internal static class FlowsInput
 {
@@ -92,6 +93,11 @@ internal static class FlowsInput
             {
                 // Everything before the fault was processed and printed.
                 throw new CommandLineException(ex.Message);
+            }
+            catch (CaptureSystemException ex)
+            {
+                // A live capture failed (its interface went down or away): likewise.
+                throw new CommandLineException($"{interfaceName}: {ex.Message}");
             }
         }
     }

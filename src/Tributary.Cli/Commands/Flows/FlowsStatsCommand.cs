@@ -80,7 +80,8 @@ internal static class FlowsStatsCommand
         int status = 0;
         if (r.InputError is not null)
         {
-            Console.Error.WriteLine($"tributary: {r.InputError}");
+            // The file's fault names the file; a live capture's names the operation, so the interface goes first.
+            Console.Error.WriteLine(interfaceName is null ? $"tributary: {r.InputError}" : $"tributary: {interfaceName}: {r.InputError}");
             status = CommandRunner.ExitFailure;
         }
         using Stream stdout = Console.OpenStandardOutput();

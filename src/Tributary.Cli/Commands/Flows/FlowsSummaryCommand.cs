@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tributary.Capture;
+using Tributary.Capture.Live;
 using Tributary.Flows.Applications.Summary;
 
 namespace Tributary.Cli.Commands.Flows;
@@ -39,6 +40,11 @@ internal static class FlowsSummaryCommand
             catch (CaptureFileException ex)
             {
                 fault = ex.Message; // everything before the fault is summarised, then the error
+                status = CommandRunner.ExitFailure;
+            }
+            catch (CaptureSystemException ex)
+            {
+                fault = $"{interfaceName}: {ex.Message}"; // the interface went down or away: likewise
                 status = CommandRunner.ExitFailure;
             }
         }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using Tributary.Capture;
 using Tributary.Capture.Files;
+using Tributary.Capture.Live;
 using Tributary.Flows.Internal;
 
 namespace Tributary.Flows.Applications.Stats;
@@ -41,7 +42,10 @@ public sealed class FlowStatisticsResult
     /// <summary>Flows that ended, by "client/server" state before their teardown; flows still open at the end under "open:client/server".</summary>
     public SortedDictionary<string, long> FinalStates { get; } = new(StringComparer.Ordinal);
     public TimeSpan Elapsed { get; internal set; }
-    /// <summary>The input fault that ended the run early (file and byte offset); the totals cover everything before it.</summary>
+    /// <summary>
+    /// The input fault that ended the run early: the file and byte offset, or the live capture's failed operation and
+    /// errno. The totals cover everything before it.
+    /// </summary>
     public string? InputError { get; internal set; }
     /// <summary>How a file run was read: "chunked" (every thread reads), "pipelined" (one reader, several contexts) or "single" (one context; also a live group).</summary>
     internal string Strategy { get; set; } = "single";
@@ -367,8 +371,8 @@ public sealed partial class FlowStatistics
             {
                 case null:
                     break;
-                case CaptureFileException:
-                    result.InputError ??= ex.Message;
+                case CaptureFileException or CaptureSystemException:
+                    result.InputError ??= ex.Message; // the other captures were stopped: the totals cover the group up to then
                     break;
                 default:
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex).Throw();
@@ -402,7 +406,13 @@ public sealed partial class FlowStatistics
             workers[i].Join();
     }
 
-    /// <summary>Runs one context over an already opened source (tests, benchmarks).</summary>
+    /// <summary>
+    /// A fault of the input met while reading it, which ends the run with the totals of everything before it: a corrupt
+    /// or truncated file, or a live capture that failed (its interface went down or away).
+    /// </summary>
+    private static bool IsInputFault(Exception ex) => ex is CaptureFileException or CaptureSystemException;
+
+    /// <summary>Runs one context over an already opened source (live capture, tests, benchmarks).</summary>
     public FlowStatisticsResult Run(PacketSource source, CancellationToken cancellationToken = default)
     {
         var shard = new Shard(_options);
@@ -412,7 +422,7 @@ public sealed partial class FlowStatistics
         {
             shard.Run(source, cancellationToken);
         }
-        catch (CaptureFileException ex)
+        catch (Exception ex) when (IsInputFault(ex))
         {
             error = ex.Message;
         }
