@@ -15,7 +15,10 @@ public sealed class CaptureFrameSource : IFrameSource
 
     public PacketSource Source => _source;
 
-    public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength)
+    public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength) =>
+        TryRead(out frame, out linkType, out timestampMicroseconds, out wireLength, out _);
+
+    public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength, out PacketFlags flags)
     {
         if (!_source.TryReadNext(out Packet p))
         {
@@ -23,8 +26,10 @@ public sealed class CaptureFrameSource : IFrameSource
             linkType = 0;
             timestampMicroseconds = 0;
             wireLength = 0;
+            flags = PacketFlags.None;
             return false;
         }
+        flags = p.Flags;
         frame = p.Data;
         linkType = (int)p.LinkType;
         // TRACER §5: capture time with microsecond resolution, nanoseconds truncated.

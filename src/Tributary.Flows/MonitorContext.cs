@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Tributary.Capture;
 using Tributary.Flows.Internal;
 
 namespace Tributary.Flows;
@@ -19,6 +20,8 @@ public sealed partial class MonitorContext : IDisposable
     // Options read on every packet, cached (the options record is immutable).
     private readonly bool _forward;
     private readonly bool _verifyChecksums;
+    /// <summary>The frame being processed is a live capture's whose TCP checksum was not filled in yet.</summary>
+    private bool _checksumNotReady;
     private readonly int _timeWaitSeconds;
     private bool _disposed;
 
@@ -127,9 +130,20 @@ public sealed partial class MonitorContext : IDisposable
     /// only read; a rewrite requested by a callback works on a private copy.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // the caller's loop may stay precompiled (R2R); this body tiers up
-    public unsafe void ProcessPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength = -1)
+    public void ProcessPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength = -1) =>
+        ProcessPacket(frame, linkType, timestampMicroseconds, wireLength, PacketFlags.None);
+
+    /// <summary>
+    /// As <see cref="ProcessPacket(ReadOnlySpan{byte}, int, long, int)"/>, with the capture's flags of the frame: a frame
+    /// marked <see cref="PacketFlags.ChecksumNotReady"/> (a live capture of a packet this host sent, whose TCP checksum
+    /// the NIC or the peer's stack was still to fill in) passes the TCP checksum check of
+    /// <see cref="MonitorContextOptions.VerifyChecksums"/>, which its bytes would fail.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public unsafe void ProcessPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength, PacketFlags flags)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _checksumNotReady = (flags & PacketFlags.ChecksumNotReady) != 0;
         AdvanceClockCore(timestampMicroseconds, inclusive: false);
         fixed (byte* f = frame)
             ProcessFrame(f, frame.Length, linkType, timestampMicroseconds, wireLength < 0 ? frame.Length : wireLength, writable: false);
@@ -140,6 +154,7 @@ public sealed partial class MonitorContext : IDisposable
     public unsafe void ProcessWritablePacket(Span<byte> frame, int linkType, long timestampMicroseconds, int wireLength = -1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _checksumNotReady = false;
         AdvanceClockCore(timestampMicroseconds, inclusive: false);
         fixed (byte* f = frame)
             ProcessFrame(f, frame.Length, linkType, timestampMicroseconds, wireLength < 0 ? frame.Length : wireLength, writable: true);

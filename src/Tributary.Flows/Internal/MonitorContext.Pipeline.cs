@@ -184,7 +184,7 @@ public sealed partial class MonitorContext
             }
         }
         _stats.TcpPacketsField++;
-        if (_verifyChecksums && !Checksum.VerifyTransport(ref p))
+        if (_verifyChecksums && !_checksumNotReady && !Checksum.VerifyTransport(ref p))
         {
             _stats.ChecksumErrorsField++;
             if (Options.ReportChecksumErrors)

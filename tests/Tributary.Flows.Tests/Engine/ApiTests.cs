@@ -21,6 +21,29 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public void A_live_frame_whose_TCP_checksum_was_not_filled_in_passes_the_checksum_check()
+    {
+        // A live capture of a packet this host sent carries the TCP checksum its NIC (or, over veth and lo, the
+        // receiver) was still to fill in: the kernel says so (TP_STATUS_CSUMNOTREADY), and the bytes would fail.
+        using var ctx = new MonitorContext(new MonitorContextOptions { VerifyChecksums = true });
+        ctx.CreateStreamListener();
+        byte[] syn = Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Syn, 1000, 0, badChecksum: true);
+        ctx.ProcessPacket(syn, 1, 1_000_000, syn.Length, Tributary.Capture.PacketFlags.None);
+        Assert.Equal((1L, 0L), (ctx.Statistics.ChecksumErrors, ctx.Statistics.Flows));
+        ctx.ProcessPacket(syn, 1, 1_001_000, syn.Length, Tributary.Capture.PacketFlags.ChecksumNotReady);
+        Assert.Equal((1L, 1L), (ctx.Statistics.ChecksumErrors, ctx.Statistics.Flows));
+        // The IPv4 header's checksum is always finished in software: a bad one still fails.
+        byte[] badHeader = Tcp("10.0.0.1", 40001, "10.0.0.2", 80, Syn, 1000, 0);
+        badHeader[24] ^= 0xFF;
+        ctx.ProcessPacket(badHeader, 1, 1_002_000, badHeader.Length, Tributary.Capture.PacketFlags.ChecksumNotReady);
+        Assert.Equal((2L, 1L), (ctx.Statistics.ChecksumErrors, ctx.Statistics.Flows));
+        // The flag holds for its frame only.
+        byte[] next = Tcp("10.0.0.1", 40002, "10.0.0.2", 80, Syn, 1000, 0, badChecksum: true);
+        ctx.ProcessPacket(next, 1, 1_003_000);
+        Assert.Equal((3L, 1L), (ctx.Statistics.ChecksumErrors, ctx.Statistics.Flows));
+    }
+
+    [Fact]
     public void Listener_registration_changes_only_affect_flows_created_afterwards()
     {
         var ctx = new MonitorContext();

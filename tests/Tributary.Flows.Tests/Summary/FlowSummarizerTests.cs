@@ -67,4 +67,15 @@ public sealed class FlowSummarizerTests
             Assert.Equal(sha, flow.ClientToServer.Sha256);
         }
     }
+
+    [Fact]
+    public void With_checksums_a_live_segment_whose_TCP_checksum_was_not_filled_in_counts()
+    {
+        byte[] syn = Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Syn, ClientIsn, 0, badChecksum: true);
+        var s = new FlowSummarizer(verifyChecksums: true);
+        s.Add(syn, LinkType.Ethernet, syn.Length, 1_000);
+        Assert.Equal((1L, 0L), (s.ChecksumErrors, s.TcpSegments));
+        s.Add(syn, LinkType.Ethernet, syn.Length, 2_000, PacketFlags.ChecksumNotReady);
+        Assert.Equal((1L, 1L), (s.ChecksumErrors, s.TcpSegments));
+    }
 }

@@ -35,7 +35,7 @@ internal static class FlowsSummaryCommand
             try
             {
                 while (source.TryReadNext(out Packet p))
-                    summarizer.Add(p.Data, p.LinkType, p.OriginalLength, p.TimestampNanoseconds);
+                    summarizer.Add(p.Data, p.LinkType, p.OriginalLength, p.TimestampNanoseconds, p.Flags);
             }
             catch (CaptureFileException ex)
             {

@@ -491,7 +491,7 @@ public sealed partial class FlowStatistics
             while (source.TryReadNext(out Packet p))
             {
                 long us = p.TimestampNanoseconds / 1000;
-                _ctx.ProcessPacket(p.Data, (int)p.LinkType, us, p.OriginalLength);
+                _ctx.ProcessPacket(p.Data, (int)p.LinkType, us, p.OriginalLength, p.Flags);
                 if (us > last)
                     last = us;
                 if ((++n & 0xFFFF) == 0)

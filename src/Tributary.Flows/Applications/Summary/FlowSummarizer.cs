@@ -31,8 +31,11 @@ public sealed class FlowSummarizer
     public long TcpSegments { get; private set; }
     public long ChecksumErrors { get; private set; }
 
-    /// <summary>Adds one captured frame.</summary>
-    public void Add(ReadOnlySpan<byte> frame, LinkType linkType, int originalLength, long timestampNanoseconds)
+    /// <summary>
+    /// Adds one captured frame; <paramref name="flags"/> are the capture's (a live capture's
+    /// <see cref="PacketFlags.ChecksumNotReady"/>: the TCP checksum was still to be filled in, so it is not checked).
+    /// </summary>
+    public void Add(ReadOnlySpan<byte> frame, LinkType linkType, int originalLength, long timestampNanoseconds, PacketFlags flags = PacketFlags.None)
     {
         Packets++;
         PacketDecoder.Decode(frame, linkType, originalLength, out DecodedPacket d);
@@ -44,17 +47,17 @@ public sealed class FlowSummarizer
             if (_reassembler.Process(d, timestampNanoseconds, out ReadOnlySpan<byte> datagram) != FragmentResult.Complete)
                 return;
             PacketDecoder.DecodeIp(datagram, out DecodedPacket whole);
-            AddDecoded(whole);
+            AddDecoded(whole, checksumNotReady: false); // fragments carry a finished checksum
             return;
         }
-        AddDecoded(d);
+        AddDecoded(d, (flags & PacketFlags.ChecksumNotReady) != 0);
     }
 
-    private void AddDecoded(in DecodedPacket d)
+    private void AddDecoded(in DecodedPacket d, bool checksumNotReady)
     {
         if (!d.IsTcp)
             return;
-        if (_verifyChecksums && ((d.IpVersion == 4 && !Checksums.VerifyIPv4Header(d)) || Checksums.VerifyTransport(d) == ChecksumResult.Bad))
+        if (_verifyChecksums && ((d.IpVersion == 4 && !Checksums.VerifyIPv4Header(d)) || (!checksumNotReady && Checksums.VerifyTransport(d) == ChecksumResult.Bad)))
         {
             ChecksumErrors++;
             return;

@@ -58,7 +58,7 @@ public sealed class ReferenceTracer
             Setup();
             long lastTs = 0;
             bool any = false;
-            while (source.TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long ts, out int wire))
+            while (source.TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long ts, out int wire, out Capture.PacketFlags flags))
             {
                 _ctx.AdvanceClock(ts);
                 _framesRead++;
@@ -70,7 +70,7 @@ public sealed class ReferenceTracer
                 _out.Write("  (fwd:");
                 _out.Write(forwarded.ToString(CultureInfo.InvariantCulture));
                 _out.Write(")\n");
-                _ctx.ProcessPacket(frame, linkType, ts, wire);
+                _ctx.ProcessPacket(frame, linkType, ts, wire, flags);
                 lastTs = Math.Max(lastTs, ts);
                 any = true;
             }
