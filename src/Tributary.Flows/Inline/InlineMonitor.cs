@@ -1,4 +1,5 @@
 using Tributary.Capture;
+using Tributary.Capture.Decoding;
 using Tributary.Capture.Live;
 
 namespace Tributary.Flows.Inline;
@@ -9,6 +10,9 @@ namespace Tributary.Flows.Inline;
 /// (<see cref="MonitorContext.DropPacket"/>); rewrites (<see cref="MonitorContext.OverwritePacket"/>) go out as made;
 /// <see cref="MonitorContext.SendPacket"/> injects. The context runs on the wall clock and is only touched by
 /// <see cref="Run"/>'s thread. Interfaces are opened in the caller's network namespace.
+/// A frame whose TCP or UDP checksum its sender left to the NIC (<see cref="PacketFlags.ChecksumNotReady"/>) gets it
+/// finished before anything else. As for any AF_PACKET middlebox, the box's own interfaces need segmentation and
+/// receive offloads (TSO, GSO, GRO) off: a merged super-frame is larger than the link takes.
 /// </summary>
 public sealed class InlineMonitor : IDisposable
 {
@@ -58,6 +62,14 @@ public sealed class InlineMonitor : IDisposable
             return false;
         _forwardTo = forward;
         _backTo = back;
+        if ((p.Flags & PacketFlags.ChecksumNotReady) != 0)
+        {
+            // The sender's stack left the TCP or UDP checksum to its NIC (over a veth, to the receiver's stack): the
+            // frame leaves this box as plain bytes, which the next stack would drop, so the checksum is finished here,
+            // before the engine checks it.
+            PacketDecoder.Decode(p.WritableData, p.LinkType, p.OriginalLength, out DecodedPacket d);
+            Checksums.UpdateTransport(p.WritableData, d);
+        }
         long before = _context.Statistics.Forwarded;
         _context.ProcessWritablePacket(p.WritableData, (int)p.LinkType, p.TimestampNanoseconds / 1000, p.OriginalLength);
         if (_context.Statistics.Forwarded != before)

@@ -57,7 +57,11 @@ except Exception as e:
         public readonly TestNetworkNamespace S = TestNetworkNamespace.Create("fls");
         private Process? _server;
 
-        public Lab()
+        /// <param name="endpointChecksumOffload">
+        /// C and S leave their TCP checksums to the NIC, as Linux does by default (the box then receives frames whose
+        /// checksum is not filled in); the box's own interfaces keep offloads off either way.
+        /// </param>
+        public Lab(bool endpointChecksumOffload = false)
         {
             C.Ip("link", "add", "c0", "type", "veth", "peer", "name", "b0", "netns", Box.Name);
             Box.Ip("link", "add", "b1", "type", "veth", "peer", "name", "s0", "netns", S.Name);
@@ -67,7 +71,8 @@ except Exception as e:
             {
                 ns.Ip("link", "set", dev, "up");
                 // Real checksums on the wire and no super-frames: offloads off (capture hosts with offload write wrong checksums).
-                ns.Exec("ethtool", "-K", dev, "tx", "off", "rx", "off", "tso", "off", "gso", "off", "gro", "off");
+                string tx = endpointChecksumOffload && ns != Box ? "on" : "off";
+                ns.Exec("ethtool", "-K", dev, "tx", tx, "rx", "off", "tso", "off", "gso", "off", "gro", "off");
             }
             Box.Sysctl("net.ipv6.conf.all.disable_ipv6", "1");
             var psi = new ProcessStartInfo("ip", ["netns", "exec", S.Name, "python3", "-u", "-c", Server])
@@ -178,5 +183,29 @@ except Exception as e:
         Assert.Equal("ERR TimeoutError", dropped);
         // The server saw our RST and never the data: its socket is gone, the client's FIN is answered with a RST.
         Assert.Equal("ERR ConnectionResetError", reset);
+    }
+
+    [KernelFact("python3", "ethtool")]
+    public void Frames_whose_checksum_the_sender_left_to_its_NIC_leave_the_box_finished()
+    {
+        // C and S send with checksum offload: the box's captures get their TCP checksums unfinished (marked by the
+        // kernel). Forwarded as they came, S's and C's stacks would drop every one; the box finishes them.
+        using var lab = new Lab(endpointChecksumOffload: true);
+        MonitorContext ctx = NewContext();
+        MonitorSocket l = ctx.CreateStreamListener();
+        var data = new StringBuilder();
+        byte[] buf = new byte[4096];
+        l.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, (c, s, d, e) =>
+        {
+            int n = s.Peek(d, buf);
+            data.Append(d).Append('=').Append(Encoding.ASCII.GetString(buf, 0, n)).Append(';');
+        });
+        (InlineMonitor m, Thread t) = Start(lab, ctx);
+        string reply = lab.Talk(8080, "offloaded");
+        Stop(m, t);
+        Assert.Equal("got:offloaded", reply);
+        Assert.Equal(0, ctx.Statistics.ChecksumErrors);
+        Assert.Contains("Server=offloaded;", data.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Client=got:offloaded;", data.ToString(), StringComparison.Ordinal);
     }
 }
