@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using Tributary.Capture.Filters;
 using Tributary.Capture.Interop;
 
@@ -17,6 +18,11 @@ public sealed unsafe class LiveCapture : PacketSource
     private const int PageSize = 4096;
     private const int FrameSize = 2048;     // unused by TPACKET_V3 but must divide the block size
     private const int VlanTagLength = 4;
+    /// <summary>The LINKTYPE_LINUX_SLL2 header put in front of each packet of the <see cref="AnyDevice"/>.</summary>
+    private const int Sll2HeaderLength = 20;
+
+    /// <summary>tcpdump's pseudo-device for every interface of the namespace, captured in cooked form (LINUX_SLL2).</summary>
+    public const string AnyDevice = "any";
     private static readonly int SockaddrOffset = (sizeof(tpacket3_hdr) + IfPacket.TPACKET_ALIGNMENT - 1) & ~(IfPacket.TPACKET_ALIGNMENT - 1);
 
     private readonly string _name;
@@ -24,6 +30,7 @@ public sealed unsafe class LiveCapture : PacketSource
     private readonly LinkType _linkType;
     private readonly bool _reinsertVlan;
     private readonly bool _ignoreOutgoing;
+    private readonly bool _any;
     private readonly int _blockSize;
     private readonly int _blockCount;
     private readonly Lock _statsLock = new();
@@ -48,6 +55,7 @@ public sealed unsafe class LiveCapture : PacketSource
         // A loopback device hands a packet socket every packet twice, as sent and as received: the sent copy is
         // dropped in the kernel (libpcap drops it in user space), so each packet is seen once, as tcpdump sees it.
         _ignoreOutgoing = options.IgnoreOutgoing || loopback;
+        _any = linkType == LinkType.LinuxSll2;
         _blockSize = options.BlockSize;
         _blockCount = options.BlockCount;
         _interfaces = [new CaptureInterface(0, linkType, options.SnapLength, name, null, 1_000_000_000UL)];
@@ -110,16 +118,20 @@ public sealed unsafe class LiveCapture : PacketSource
         ArgumentException.ThrowIfNullOrEmpty(interfaceName);
         options ??= new LiveCaptureOptions();
         Validate(options);
+        // "any" (unless an interface has that name): every interface, through a cooked socket bound to none, whose
+        // packets start at the network header; each gets the LINUX_SLL2 header libpcap gives it.
         int index = (int)Libc.if_nametoindex(interfaceName);
-        if (index == 0)
+        bool any = index == 0 && interfaceName == AnyDevice;
+        if (index == 0 && !any)
             throw new CaptureSystemException($"if_nametoindex({interfaceName})", Marshal.GetLastPInvokeError(), "no such interface");
-        int fd = Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, 0);
+        int fd = Libc.socket(Libc.AF_PACKET, (any ? Libc.SOCK_DGRAM : Libc.SOCK_RAW) | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0)
             throw new CaptureSystemException("socket(AF_PACKET)", Marshal.GetLastPInvokeError());
         LiveCapture? capture = null;
         try
         {
-            LinkType linkType = LinkTypeOf(fd, interfaceName, out bool loopback);
+            bool loopback = false;
+            LinkType linkType = any ? LinkType.LinuxSll2 : LinkTypeOf(fd, interfaceName, out loopback);
             capture = new LiveCapture(interfaceName, index, linkType, loopback, options) { _fd = fd };
             capture.Setup(options, fanout);
             return capture;
@@ -175,6 +187,8 @@ public sealed unsafe class LiveCapture : PacketSource
         SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_VERSION, IfPacket.TPACKET_V3, "PACKET_VERSION");
         if (_reinsertVlan)
             SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_RESERVE, VlanTagLength, "PACKET_RESERVE");
+        else if (_any)
+            SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_RESERVE, Sll2HeaderLength, "PACKET_RESERVE");
         var req = new tpacket_req3
         {
             tp_block_size = (uint)_blockSize,
@@ -192,8 +206,9 @@ public sealed unsafe class LiveCapture : PacketSource
             throw new CaptureSystemException("mmap(ring)", Marshal.GetLastPInvokeError());
         _ring = (byte*)ring;
 
+        // A cooked socket's filter sees the packet from its network header on: compiled as for raw IP.
         BpfProgram? program = o.FilterProgram
-            ?? (o.Filter is not null ? BpfProgram.Compile(o.Filter, _linkType, o.SnapLength) : null)
+            ?? (o.Filter is not null ? BpfProgram.Compile(o.Filter, _any ? LinkType.Raw : _linkType, o.SnapLength) : null)
             ?? (o.SnapLength < BpfProgram.DefaultSnapLength
                 ? new BpfProgram([new BpfInstruction(0x06, 0, 0, (uint)o.SnapLength)]) // ret #snaplen: the kernel cuts the rest
                 : null);
@@ -212,7 +227,7 @@ public sealed unsafe class LiveCapture : PacketSource
         };
         if (Libc.bind(_fd, &address, sizeof(sockaddr_ll)) < 0)
             throw new CaptureSystemException($"bind({_name})", Marshal.GetLastPInvokeError());
-        if (o.Promiscuous)
+        if (o.Promiscuous && !_any) // as libpcap: the any device has no promiscuous mode
         {
             var mreq = new packet_mreq { mr_ifindex = InterfaceIndex, mr_type = IfPacket.PACKET_MR_PROMISC };
             if (Libc.setsockopt(_fd, IfPacket.SOL_PACKET, IfPacket.PACKET_ADD_MEMBERSHIP, &mreq, sizeof(packet_mreq)) < 0)
@@ -229,6 +244,20 @@ public sealed unsafe class LiveCapture : PacketSource
         _eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_eventFd < 0)
             throw new CaptureSystemException("eventfd", Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>LINKTYPE_LINUX_SLL2: protocol, reserved, interface index, ARPHRD type, packet type, address length, address.</summary>
+    private static void WriteSll2Header(byte* header, sockaddr_ll* address)
+    {
+        var h = new Span<byte>(header, Sll2HeaderLength);
+        Unsafe.WriteUnaligned(header, address->sll_protocol); // already in network byte order
+        BinaryPrimitives.WriteUInt16BigEndian(h[2..], 0);
+        BinaryPrimitives.WriteInt32BigEndian(h[4..], address->sll_ifindex);
+        BinaryPrimitives.WriteUInt16BigEndian(h[8..], address->sll_hatype);
+        h[10] = address->sll_pkttype;
+        h[11] = address->sll_halen;
+        for (int i = 0; i < 8; i++)
+            h[12 + i] = address->sll_addr[i];
     }
 
     /// <summary><c>ret #0</c>: every packet refused.</summary>
@@ -280,8 +309,17 @@ public sealed unsafe class LiveCapture : PacketSource
                 int captured = (int)h->tp_snaplen;
                 int length = (int)h->tp_len;
                 // struct sockaddr_ll follows the header at TPACKET_ALIGN(sizeof(tpacket3_hdr)) (packet_mmap.rst).
-                var flags = ((sockaddr_ll*)((byte*)h + SockaddrOffset))->sll_pkttype == IfPacket.PACKET_OUTGOING
-                    ? PacketFlags.Outgoing : PacketFlags.None;
+                var address = (sockaddr_ll*)((byte*)h + SockaddrOffset);
+                var flags = address->sll_pkttype == IfPacket.PACKET_OUTGOING ? PacketFlags.Outgoing : PacketFlags.None;
+                if (_any)
+                {
+                    if (flags == PacketFlags.Outgoing && address->sll_hatype == Libc.ARPHRD_LOOPBACK)
+                        continue; // lo's sent copy: its received copy follows (as libpcap)
+                    data -= Sll2HeaderLength; // into the PACKET_RESERVE headroom
+                    WriteSll2Header(data, address);
+                    captured += Sll2HeaderLength;
+                    length += Sll2HeaderLength;
+                }
                 if ((h->tp_status & IfPacket.TP_STATUS_CSUMNOTREADY) != 0)
                     flags |= PacketFlags.ChecksumNotReady;
                 if (_reinsertVlan && (h->tp_status & IfPacket.TP_STATUS_VLAN_VALID) != 0 && captured >= 12)

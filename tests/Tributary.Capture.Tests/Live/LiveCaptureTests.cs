@@ -260,6 +260,72 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"TRIBUTARY-END-MARKER",
         Assert.Equal(1, syns);
     }
 
+    [KernelFact("tcpdump", "python3")]
+    public void The_any_device_captures_every_interface_in_cooked_form_as_tcpdump_does()
+    {
+        // B's veth and loopback at once, each packet with the LINUX_SLL2 header libpcap gives it, lo's packets once.
+        using var pair = new VethPair();
+        using var dir = new TempDirectory();
+        string pcap = dir.File("any.pcap");
+        using LiveCapture capture = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open(LiveCapture.AnyDevice));
+        Assert.Equal(LinkType.LinuxSll2, capture.LinkType);
+        using var tcpdump = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "tcpdump", "-i", "any", "-Z", "root", "-U", "-n", "-w", pcap);
+        TaskTimeouts.WaitUntil(() => tcpdump.StandardError.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
+        const string serve = "import socket\n" +
+            "s = socket.socket(); s.bind(('10.211.0.2', 9000)); s.listen(1); print('ready', flush=True)\n" +
+            "a, _ = s.accept(); a.sendall(a.recv(100).upper()); a.close()\n";
+        using (var server = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "python3", "-u", "-c", serve))
+        {
+            TaskTimeouts.WaitUntil(() => server.StandardOutput.Contains("ready", StringComparison.Ordinal), what: "the server");
+            pair.A.Exec("python3", "-c", "import socket\n" +
+                "c = socket.create_connection(('10.211.0.2', 9000)); c.sendall(b'over veth'); c.recv(100); c.close()\n").EnsureSuccess("veth exchange");
+        }
+        pair.B.Exec("python3", "-c", "import socket\n" +
+            "s = socket.socket(); s.bind(('127.0.0.1', 9001)); s.listen(1)\n" +
+            "c = socket.create_connection(('127.0.0.1', 9001)); a, _ = s.accept(); c.sendall(b'over lo'); a.recv(100); c.close(); a.close()\n")
+            .EnsureSuccess("lo exchange");
+        pair.A.Exec("python3", "-c", "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'TRIBUTARY-END-MARKER', ('10.211.0.2', 9))")
+            .EnsureSuccess("marker");
+        var ours = new List<byte[]>();
+        while (capture.Read(out Packet p, 5000) == PacketReadResult.Packet)
+        {
+            ours.Add(p.Data.ToArray());
+            if (IsMarker(p.Data))
+                break;
+        }
+        Assert.True(IsMarker(ours[^1]), "our capture never saw the marker");
+        TaskTimeouts.WaitUntil(() => MarkerIndex(pcap) >= 0, TimeSpan.FromSeconds(30), what: "tcpdump to write the marker");
+        tcpdump.Interrupt();
+        var theirs = new List<byte[]>();
+        using (PacketSource file = CaptureFile.Open(pcap))
+        {
+            Assert.Equal(LinkType.LinuxSll2, file.Interfaces[0].LinkType);
+            long marker = MarkerIndex(pcap);
+            while (theirs.Count <= marker && file.TryReadNext(out Packet p))
+                theirs.Add(p.Data.ToArray());
+        }
+        // The same frames, byte for byte (IPv6 neighbour discovery on the veth may fall either side of the marker).
+        static string[] Comparable(List<byte[]> frames) =>
+            [.. frames.Where(f => !IsCookedNeighbourDiscoveryOrMld(f)).Select(Convert.ToHexString).Order(StringComparer.Ordinal)];
+        Assert.Equal(Comparable(theirs), Comparable(ours));
+        // Both exchanges are there, lo's once: one SYN to each port.
+        int Syns(int port) => ours.Count(f => f.Length >= 20 + 40 && f[0] == 0x08 && f[1] == 0x00 && f[20 + 9] == 6
+            && (f[20 + 22] << 8 | f[20 + 23]) == port && (f[20 + 33] & 0x12) == 0x02);
+        Assert.Equal((1, 1), (Syns(9000), Syns(9001)));
+    }
+
+    /// <summary><see cref="IsNeighbourDiscoveryOrMld"/> for a LINUX_SLL2 frame (its protocol first, the packet after 20 bytes).</summary>
+    private static bool IsCookedNeighbourDiscoveryOrMld(byte[] frame)
+    {
+        if (frame.Length < 20 || frame[0] != 0x86 || frame[1] != 0xDD)
+            return false;
+        var ethernet = new byte[14 + frame.Length - 20];
+        ethernet[12] = 0x86;
+        ethernet[13] = 0xDD;
+        frame.AsSpan(20).CopyTo(ethernet.AsSpan(14));
+        return IsNeighbourDiscoveryOrMld(ethernet);
+    }
+
     [KernelFact]
     public void Read_times_out_on_an_idle_link_and_Stop_ends_a_blocked_read()
     {
