@@ -117,6 +117,19 @@ except Exception as e:
         m.Dispose();
     }
 
+    /// <summary>Every CONN_NEW_DATA's peek, as "Side=bytes;" in order.</summary>
+    private static StringBuilder RecordNewData(MonitorSocket listener)
+    {
+        var data = new StringBuilder();
+        byte[] buf = new byte[4096];
+        listener.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, (c, s, d, e) =>
+        {
+            int n = s.Peek(d, buf);
+            data.Append(d).Append('=').Append(Encoding.ASCII.GetString(buf, 0, n)).Append(';');
+        });
+        return data;
+    }
+
     private static MonitorContext NewContext() =>
         new(new MonitorContextOptions { Forward = true, VerifyChecksums = true, OfflineClock = false });
 
@@ -127,18 +140,12 @@ except Exception as e:
         MonitorContext ctx = NewContext();
         MonitorSocket l = ctx.CreateStreamListener();
         var states = new List<string>();
-        var data = new StringBuilder();
-        byte[] buf = new byte[4096];
         l.RegisterCallback(MonitorEvent.TcpStateChange, HookPoint.Receive, (c, s, d, e) =>
         {
             lock (states)
                 states.Add($"{d}:{s.GetState(d)}");
         });
-        l.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, (c, s, d, e) =>
-        {
-            int n = s.Peek(d, buf);
-            data.Append(d).Append('=').Append(Encoding.ASCII.GetString(buf, 0, n)).Append(';');
-        });
+        StringBuilder data = RecordNewData(l);
         (InlineMonitor m, Thread t) = Start(lab, ctx);
         string reply = lab.Talk(8080, "hello");
         Stop(m, t);
@@ -192,14 +199,7 @@ except Exception as e:
         // kernel). Forwarded as they came, S's and C's stacks would drop every one; the box finishes them.
         using var lab = new Lab(endpointChecksumOffload: true);
         MonitorContext ctx = NewContext();
-        MonitorSocket l = ctx.CreateStreamListener();
-        var data = new StringBuilder();
-        byte[] buf = new byte[4096];
-        l.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, (c, s, d, e) =>
-        {
-            int n = s.Peek(d, buf);
-            data.Append(d).Append('=').Append(Encoding.ASCII.GetString(buf, 0, n)).Append(';');
-        });
+        StringBuilder data = RecordNewData(ctx.CreateStreamListener());
         (InlineMonitor m, Thread t) = Start(lab, ctx);
         string reply = lab.Talk(8080, "offloaded");
         Stop(m, t);

@@ -99,11 +99,7 @@ internal static class CaptureStatsCommand
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"tributary: read + decode of {stats.Packets} packets in {elapsed.TotalSeconds:F3} s ({stats.Packets / Math.Max(elapsed.TotalSeconds, 1e-9) / 1e6:F2} Mpps)"));
             }
-            if (source is LiveCapture live && TryKernelStatistics(live, out LiveCaptureStatistics k))
-            {
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"tributary: {interfaceName}: kernel received {k.Received} packets, dropped {k.Dropped}"));
-            }
+            KernelCounts.Report(interfaceName, Console.Error, source);
             if (packetFilter is not null)
             {
                 foreach (var (linkType, message) in packetFilter.LinkTypeErrors)
@@ -113,21 +109,6 @@ internal static class CaptureStatsCommand
                 throw new CommandLineException(failure);
         }
         return CommandRunner.ExitOk;
-    }
-
-    /// <summary>The kernel's counters, or false when the socket can no longer give them (they are an extra, not the result).</summary>
-    private static bool TryKernelStatistics(LiveCapture live, out LiveCaptureStatistics statistics)
-    {
-        try
-        {
-            statistics = live.GetStatistics();
-            return true;
-        }
-        catch (CaptureSystemException)
-        {
-            statistics = default;
-            return false;
-        }
     }
 
     private static void Print(CaptureStatistics s, bool json, string name, string? expression)

@@ -87,7 +87,9 @@ internal static class FlowsInput
         {
             try
             {
-                return body(source);
+                int status = body(source);
+                KernelCounts.Report(interfaceName, Console.Error, packets);
+                return status;
             }
             catch (CaptureFileException ex)
             {
@@ -97,6 +99,7 @@ internal static class FlowsInput
             catch (CaptureSystemException ex)
             {
                 // A live capture failed (its interface went down or away): likewise.
+                KernelCounts.Report(interfaceName, Console.Error, packets);
                 throw new CommandLineException($"{interfaceName}: {ex.Message}");
             }
         }

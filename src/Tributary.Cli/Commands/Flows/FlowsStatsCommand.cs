@@ -40,6 +40,7 @@ internal static class FlowsStatsCommand
     private static int Run(string? path, string? interfaceName, FlowStatisticsOptions options, bool json, CancellationToken ct)
     {
         FlowStatisticsResult r;
+        var kernel = new StringWriter(CultureInfo.InvariantCulture); // a live run's kernel counts, printed with the results
         try
         {
             if (interfaceName is not null && options.Threads > 1)
@@ -50,6 +51,7 @@ internal static class FlowsStatsCommand
                 {
                     using (stop)
                         r = new FlowStatistics(options).Run(group, CancellationToken.None);
+                    KernelCounts.Report(interfaceName, kernel, group);
                 }
                 finally
                 {
@@ -63,6 +65,7 @@ internal static class FlowsStatsCommand
                 using PacketSource live = FlowsInput.Open(null, interfaceName, ct, out CancellationTokenRegistration stop);
                 using (stop)
                     r = new FlowStatistics(options).Run(live, CancellationToken.None);
+                KernelCounts.Report(interfaceName, kernel, live);
             }
             else
             {
@@ -78,6 +81,7 @@ internal static class FlowsStatsCommand
             throw new CommandLineException(path is null ? $"{interfaceName}: {ex.Message}" : FileErrors.Describe(path, ex));
         }
         int status = 0;
+        Console.Error.Write(kernel.ToString());
         if (r.InputError is not null)
         {
             // The file's fault names the file; a live capture's names the operation, so the interface goes first.

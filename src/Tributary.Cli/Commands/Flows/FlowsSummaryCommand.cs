@@ -47,6 +47,7 @@ internal static class FlowsSummaryCommand
                 fault = $"{interfaceName}: {ex.Message}"; // the interface went down or away: likewise
                 status = CommandRunner.ExitFailure;
             }
+            KernelCounts.Report(interfaceName, Console.Error, source);
         }
         summarizer.Complete();
         using Stream stdout = Console.OpenStandardOutput();
