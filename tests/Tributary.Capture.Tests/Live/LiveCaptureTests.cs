@@ -284,6 +284,13 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"TRIBUTARY-END-MARKER",
             "s = socket.socket(); s.bind(('127.0.0.1', 9001)); s.listen(1)\n" +
             "c = socket.create_connection(('127.0.0.1', 9001)); a, _ = s.accept(); c.sendall(b'over lo'); a.recv(100); c.close(); a.close()\n")
             .EnsureSuccess("lo exchange");
+        using (PacketSender sender = NetworkNamespace.Run(pair.A.Path, () => PacketSender.Open("va")))
+        {
+            // A tagged frame: the receiving veth moves the tag into metadata, and like libpcap 1.10 the cooked
+            // capture does not put it back (the SLL2 protocol is the inner one).
+            sender.Send(PacketBuilder.Ethernet(EtherTypes.IPv4, PacketBuilder.IPv4("10.211.0.1", "10.211.0.2", 17,
+                PacketBuilder.Udp(1000, 7, "tagged"u8.ToArray())), [EtherTypes.Vlan]));
+        }
         pair.A.Exec("python3", "-c", "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'TRIBUTARY-END-MARKER', ('10.211.0.2', 9))")
             .EnsureSuccess("marker");
         var ours = new List<byte[]>();
@@ -312,6 +319,7 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"TRIBUTARY-END-MARKER",
         int Syns(int port) => ours.Count(f => f.Length >= 20 + 40 && f[0] == 0x08 && f[1] == 0x00 && f[20 + 9] == 6
             && (f[20 + 22] << 8 | f[20 + 23]) == port && (f[20 + 33] & 0x12) == 0x02);
         Assert.Equal((1, 1), (Syns(9000), Syns(9001)));
+        Assert.Single(ours, f => f.AsSpan().IndexOf("tagged"u8) >= 0 && f[0] == 0x08 && f[1] == 0x00);
     }
 
     /// <summary><see cref="IsNeighbourDiscoveryOrMld"/> for a LINUX_SLL2 frame (its protocol first, the packet after 20 bytes).</summary>
