@@ -269,6 +269,9 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"TRIBUTARY-END-MARKER",
         string pcap = dir.File("any.pcap");
         using LiveCapture capture = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open(LiveCapture.AnyDevice));
         Assert.Equal(LinkType.LinuxSll2, capture.LinkType);
+        // A kernel filter on the cooked socket sees packets from their network header on.
+        using LiveCapture filtered = NetworkNamespace.Run(pair.B.Path, () =>
+            LiveCapture.Open(LiveCapture.AnyDevice, new LiveCaptureOptions { Filter = "udp port 9 or (tcp[tcpflags] & tcp-syn != 0 and port 9001)" }));
         using var tcpdump = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "tcpdump", "-i", "any", "-Z", "root", "-U", "-n", "-w", pcap);
         TaskTimeouts.WaitUntil(() => tcpdump.StandardError.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
         const string serve = "import socket\n" +
@@ -320,6 +323,14 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"TRIBUTARY-END-MARKER",
             && (f[20 + 22] << 8 | f[20 + 23]) == port && (f[20 + 33] & 0x12) == 0x02);
         Assert.Equal((1, 1), (Syns(9000), Syns(9001)));
         Assert.Single(ours, f => f.AsSpan().IndexOf("tagged"u8) >= 0 && f[0] == 0x08 && f[1] == 0x00);
+        // The filtered capture took lo's SYN and SYN/ACK to and from port 9001, then the marker, and nothing else.
+        var kept = new List<byte[]>();
+        while (kept.Count < 4 && filtered.Read(out Packet p, 1000) == PacketReadResult.Packet)
+            kept.Add(p.Data.ToArray());
+        Assert.Equal(3, kept.Count);
+        Assert.Equal(ours.Where(f => f.Length >= 20 + 40 && f[20 + 9] == 6 && (f[20 + 33] & 0x02) != 0
+            && ((f[20 + 20] << 8 | f[20 + 21]) == 9001 || (f[20 + 22] << 8 | f[20 + 23]) == 9001)).Append(ours[^1]).Select(Convert.ToHexString),
+            kept.Select(Convert.ToHexString));
     }
 
     /// <summary><see cref="IsNeighbourDiscoveryOrMld"/> for a LINUX_SLL2 frame (its protocol first, the packet after 20 bytes).</summary>
