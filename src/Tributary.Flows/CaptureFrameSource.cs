@@ -18,16 +18,25 @@ public sealed class CaptureFrameSource : IFrameSource
     public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength) =>
         TryRead(out frame, out linkType, out timestampMicroseconds, out wireLength, out _);
 
-    public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength, out PacketFlags flags)
+    public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength, out PacketFlags flags) =>
+        Read(out frame, out linkType, out timestampMicroseconds, out wireLength, out flags, -1) == PacketReadResult.Packet;
+
+    /// <summary>
+    /// The next frame, waiting at most <paramref name="timeoutMilliseconds"/> (-1: until one comes) on a live source, so
+    /// that a live reader can let time pass while the link is quiet; a file never times out.
+    /// </summary>
+    public PacketReadResult Read(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength,
+        out PacketFlags flags, int timeoutMilliseconds)
     {
-        if (!_source.TryReadNext(out Packet p))
+        PacketReadResult result = _source.Read(out Packet p, timeoutMilliseconds);
+        if (result != PacketReadResult.Packet)
         {
             frame = default;
             linkType = 0;
             timestampMicroseconds = 0;
             wireLength = 0;
             flags = PacketFlags.None;
-            return false;
+            return result;
         }
         flags = p.Flags;
         frame = p.Data;
@@ -35,7 +44,7 @@ public sealed class CaptureFrameSource : IFrameSource
         // TRACER §5: capture time with microsecond resolution, nanoseconds truncated.
         timestampMicroseconds = p.TimestampNanoseconds >= 0 ? p.TimestampNanoseconds / 1000 : -((-p.TimestampNanoseconds + 999) / 1000);
         wireLength = p.OriginalLength;
-        return true;
+        return PacketReadResult.Packet;
     }
 
     public void Dispose() => _source.Dispose();

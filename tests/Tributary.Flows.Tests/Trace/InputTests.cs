@@ -174,6 +174,49 @@ t.join()
         Assert.Equal(outputs[0].GetProperty("final_states").ToString(), outputs[1].GetProperty("final_states").ToString());
     }
 
+    [KernelFact("python3")]
+    public void A_live_trace_is_written_as_it_happens_and_its_timers_fire_on_the_wall_clock()
+    {
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("flt");
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, Bin, "flows", "trace", "--timer-ms", "300", "--interface", "lo"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process monitor = Process.Start(psi)!;
+        try
+        {
+            Follow(monitor, ns);
+        }
+        finally
+        {
+            if (!monitor.HasExited)
+                monitor.Kill();
+        }
+    }
+
+    private static void Follow(Process monitor, TestNetworkNamespace ns)
+    {
+        string NextLine()
+        {
+            Task<string?> line = monitor.StandardOutput.ReadLineAsync();
+            Assert.True(line.Wait(TimeSpan.FromSeconds(10)), "no line within 10 s of a live trace");
+            return line.Result ?? throw new InvalidOperationException("the trace ended");
+        }
+        Assert.Equal("  stream listener sock=0", NextLine());
+        Assert.Equal("  settimer(id=77, 300 ms) -> 0", NextLine());
+        // No frame yet: the timer fires 300 ms on, on the wall clock, and the line is there while the run goes on.
+        Assert.Equal("  #0 TIMER id=77 side=0 ev=0 arg=(nil)", NextLine());
+        WaitForPacketSockets(monitor, 1);
+        ns.Exec("python3", "-c", "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', 9))").EnsureSuccess("datagram");
+        Assert.StartsWith("=== #1 127.0.0.1>127.0.0.1 proto=17", NextLine(), StringComparison.Ordinal);
+        Assert.False(monitor.HasExited);
+        ProcessRunner.Run("kill", "-TERM", monitor.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(monitor.WaitForExit(15_000));
+        Assert.Equal(0, monitor.ExitCode);
+    }
+
     [KernelTheory("python3")]
     [InlineData("summary")]
     [InlineData("summary --checksums")]

@@ -58,7 +58,7 @@ public sealed class ReferenceTracer
             Setup();
             long lastTs = 0;
             bool any = false;
-            while (source.TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long ts, out int wire, out Capture.PacketFlags flags))
+            while (Next(source, out ReadOnlySpan<byte> frame, out int linkType, out long ts, out int wire, out Capture.PacketFlags flags))
             {
                 _ctx.AdvanceClock(ts);
                 _framesRead++;
@@ -88,6 +88,34 @@ public sealed class ReferenceTracer
         finally
         {
             _out.Flush();
+        }
+    }
+
+    /// <summary>How long a live trace waits for a frame before its clock follows the wall clock and its output is flushed.</summary>
+    private const int LiveIdleMilliseconds = 50;
+
+    /// <summary>
+    /// The next frame. Live, the trace is written as it happens (flushed before every wait), and while the link is
+    /// quiet the clock follows the wall clock, so timers and idle timeouts fire when they are due (as on mOS's live
+    /// core), not when the next frame comes.
+    /// </summary>
+    private bool Next(IFrameSource source, out ReadOnlySpan<byte> frame, out int linkType, out long ts, out int wire, out Capture.PacketFlags flags)
+    {
+        if (source is not CaptureFrameSource { Source.IsLive: true } live)
+            return source.TryRead(out frame, out linkType, out ts, out wire, out flags);
+        while (true)
+        {
+            _out.Flush();
+            switch (live.Read(out frame, out linkType, out ts, out wire, out flags, LiveIdleMilliseconds))
+            {
+                case Capture.PacketReadResult.Packet:
+                    return true;
+                case Capture.PacketReadResult.EndOfInput:
+                    return false;
+                default:
+                    _ctx.AdvanceClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+                    break;
+            }
         }
     }
 
