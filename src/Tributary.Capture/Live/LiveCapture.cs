@@ -44,6 +44,8 @@ public sealed unsafe class LiveCapture : PacketSource
     private uint _left;          // packets left in the held block
     private byte* _next;         // next tpacket3_hdr in the held block
     private volatile bool _stopped;
+    private readonly int _blockTimeoutMilliseconds;
+    private long _drainUntil;    // after Stop: when the wait for the ring's last block ends (TickCount64), 0 before
     private long _received, _dropped, _freezes;
 
     private LiveCapture(string name, int interfaceIndex, LinkType linkType, bool loopback, LiveCaptureOptions options)
@@ -58,6 +60,7 @@ public sealed unsafe class LiveCapture : PacketSource
         _any = linkType == LinkType.LinuxSll2;
         _blockSize = options.BlockSize;
         _blockCount = options.BlockCount;
+        _blockTimeoutMilliseconds = options.BlockTimeoutMilliseconds;
         _interfaces = [new CaptureInterface(0, linkType, options.SnapLength, name, null, 1_000_000_000UL)];
     }
 
@@ -357,12 +360,29 @@ public sealed unsafe class LiveCapture : PacketSource
             }
             packet = default;
             if (_stopped)
-                return PacketReadResult.EndOfInput;
+            {
+                // What the kernel took before the stop is still delivered: the block it is filling is handed over
+                // when its retire timer finds it unchanged (within two timeouts), so that long is waited for it, on
+                // the socket alone, and then the input ends.
+                long now = Environment.TickCount64;
+                if (_drainUntil == 0)
+                    _drainUntil = now + 2L * _blockTimeoutMilliseconds + 20;
+                if (now >= _drainUntil || !WaitForBlock((int)(_drainUntil - now)))
+                    return PacketReadResult.EndOfInput;
+                continue;
+            }
             int wait = timeoutMilliseconds < 0 ? -1 : timeoutMilliseconds == 0 ? 0 : (int)Math.Max(0, deadline - Environment.TickCount64);
             if (timeoutMilliseconds >= 0 && wait == 0)
                 return PacketReadResult.Timeout;
             Wait(wait);
         }
+    }
+
+    /// <summary>After a stop: waits for a block on the socket only (the stop's eventfd stays signalled); false on a timeout or an error.</summary>
+    private bool WaitForBlock(int timeoutMilliseconds)
+    {
+        var fd = new Libc.pollfd { fd = _fd, events = Libc.POLLIN };
+        return Libc.poll(&fd, 1, timeoutMilliseconds) > 0 && (fd.revents & Libc.POLLIN) != 0;
     }
 
     private void Wait(int timeoutMilliseconds)
@@ -387,7 +407,11 @@ public sealed unsafe class LiveCapture : PacketSource
         }
     }
 
-    /// <summary>Ends a blocked or future read (it returns <see cref="PacketReadResult.EndOfInput"/>); any thread.</summary>
+    /// <summary>
+    /// Ends a blocked or future read (it returns <see cref="PacketReadResult.EndOfInput"/>); any thread. Packets the
+    /// kernel took before the stop are still read first: the reader waits up to two block timeouts for the ring's
+    /// last block.
+    /// </summary>
     public override void Stop()
     {
         _stopped = true;

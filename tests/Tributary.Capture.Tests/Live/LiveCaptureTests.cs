@@ -345,6 +345,24 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"TRIBUTARY-END-MARKER",
         return IsNeighbourDiscoveryOrMld(ethernet);
     }
 
+    [KernelFact("python3")]
+    public void Packets_taken_before_a_stop_are_still_read()
+    {
+        // The kernel fills a ring block and hands it over only when its retire timer finds it unchanged: a stop
+        // right after the traffic must not lose the block in progress (SIGINT after the last packets of a run).
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("cls");
+        using LiveCapture capture = NetworkNamespace.Run(ns.Path, () =>
+            LiveCapture.Open("lo", new LiveCaptureOptions { Filter = "udp port 9", BlockTimeoutMilliseconds = 200 }));
+        ns.Exec("python3", "-c", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
+            "for i in range(25): s.sendto(b'x', ('127.0.0.1', 9))\n").EnsureSuccess("datagrams");
+        capture.Stop();
+        int read = 0;
+        while (capture.Read(out _, 5000) == PacketReadResult.Packet)
+            read++;
+        Assert.Equal(25, read);
+        Assert.Equal(PacketReadResult.EndOfInput, capture.Read(out _, 0));
+    }
+
     [KernelFact]
     public void Read_times_out_on_an_idle_link_and_Stop_ends_a_blocked_read()
     {
