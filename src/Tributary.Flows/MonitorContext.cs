@@ -129,7 +129,6 @@ public sealed partial class MonitorContext : IDisposable
     /// (raw PacketIn, flow events or orphans), timers due at its instant, then ConnectionNewData. The frame is
     /// only read; a rewrite requested by a callback works on a private copy.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)] // the caller's loop may stay precompiled (R2R); this body tiers up
     public void ProcessPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength = -1) =>
         ProcessPacket(frame, linkType, timestampMicroseconds, wireLength, PacketFlags.None);
 
@@ -139,7 +138,7 @@ public sealed partial class MonitorContext : IDisposable
     /// the NIC or the peer's stack was still to fill in) passes the TCP checksum check of
     /// <see cref="MonitorContextOptions.VerifyChecksums"/>, which its bytes would fail.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)] // the caller's loop may stay precompiled (R2R); this body tiers up
     public unsafe void ProcessPacket(ReadOnlySpan<byte> frame, int linkType, long timestampMicroseconds, int wireLength, PacketFlags flags)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
