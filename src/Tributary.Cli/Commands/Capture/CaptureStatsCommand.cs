@@ -84,13 +84,9 @@ internal static class CaptureStatsCommand
             {
                 CaptureStatistics.Collect(source, packetFilter, maxPackets, ct, stats);
             }
-            catch (CaptureFileException ex)
+            catch (Exception ex) when (InputFault.Is(ex))
             {
-                failure = ex.Message; // everything before the fault is counted and printed, then the error
-            }
-            catch (CaptureSystemException ex)
-            {
-                failure = $"{interfaceName}: {ex.Message}"; // the interface went down or away: likewise
+                failure = InputFault.Describe(ex, interfaceName); // everything before the fault is counted and printed, then the error
             }
             TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             Print(stats, json, path ?? interfaceName!, expression);

@@ -91,16 +91,11 @@ internal static class FlowsInput
                 KernelCounts.Report(interfaceName, Console.Error, packets);
                 return status;
             }
-            catch (CaptureFileException ex)
+            catch (Exception ex) when (InputFault.Is(ex))
             {
                 // Everything before the fault was processed and printed.
-                throw new CommandLineException(ex.Message);
-            }
-            catch (CaptureSystemException ex)
-            {
-                // A live capture failed (its interface went down or away): likewise.
                 KernelCounts.Report(interfaceName, Console.Error, packets);
-                throw new CommandLineException($"{interfaceName}: {ex.Message}");
+                throw new CommandLineException(InputFault.Describe(ex, interfaceName));
             }
         }
     }

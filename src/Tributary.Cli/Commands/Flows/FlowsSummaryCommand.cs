@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Tributary.Capture;
-using Tributary.Capture.Live;
 using Tributary.Flows.Applications.Summary;
 
 namespace Tributary.Cli.Commands.Flows;
@@ -37,14 +36,9 @@ internal static class FlowsSummaryCommand
                 while (source.TryReadNext(out Packet p))
                     summarizer.Add(p.Data, p.LinkType, p.OriginalLength, p.TimestampNanoseconds, p.Flags);
             }
-            catch (CaptureFileException ex)
+            catch (Exception ex) when (InputFault.Is(ex))
             {
-                fault = ex.Message; // everything before the fault is summarised, then the error
-                status = CommandRunner.ExitFailure;
-            }
-            catch (CaptureSystemException ex)
-            {
-                fault = $"{interfaceName}: {ex.Message}"; // the interface went down or away: likewise
+                fault = InputFault.Describe(ex, interfaceName); // everything before the fault is summarised, then the error
                 status = CommandRunner.ExitFailure;
             }
             KernelCounts.Report(interfaceName, Console.Error, source);
