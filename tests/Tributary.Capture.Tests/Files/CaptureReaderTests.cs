@@ -389,7 +389,10 @@ public sealed unsafe class CaptureReaderTests
         using (var cold = (CaptureFileReader)CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }))
         {
             Assert.Equal(length, cold.MappedLength);
-            Assert.True(FaultsWhileReading(cold) >= 32, "reading a fresh 17 MB mapping takes its page faults (fault-around maps 64 KiB at a time)");
+            // Reading it takes dozens of faults here (73 to 74 in five runs); when the file's page cache holds large
+            // folios, read in by another test, a fault can map up to 2 MiB, which still takes 9 faults.
+            long coldFaults = FaultsWhileReading(cold);
+            Assert.True(coldFaults >= 8, $"reading a fresh 17 MB mapping takes its page faults (took {coldFaults})");
         }
         using var warm = (CaptureFileReader)CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
         Assert.True(warm.PopulateAhead(0, length));
