@@ -6,103 +6,12 @@ using Tributary.Netlink;
 namespace Tributary.Flows.Tests.Inline;
 
 /// <summary>
-/// Inline mode between real kernel TCP endpoints: namespace C (10.99.0.1) — veth — box (b0, b1, no addresses,
-/// the <see cref="InlineMonitor"/> forwarding between them) — veth — namespace S (10.99.0.2, a Python echo server).
-/// Checks forwarding with both sides' states, a SYN drop (firewall), a payload rewrite with checksum update and an
+/// Inline mode between real kernel TCP endpoints (<see cref="InlineLab"/>). Checks forwarding with both sides' states, a SYN drop (firewall), a payload rewrite with checksum update and an
 /// injected RST.
 /// </summary>
 public sealed class InlineMonitorTests
 {
-    private const string Server = """
-import socket, threading
-def serve(port):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", port)); s.listen(16)
-    while True:
-        c, _ = s.accept()
-        data = b""
-        try:
-            while True:
-                b = c.recv(4096)
-                if not b: break
-                data += b
-            c.sendall(b"got:" + data)
-            c.close()
-        except OSError:
-            pass
-for p in (8080, 8081):
-    threading.Thread(target=serve, args=(p,), daemon=True).start()
-print("ready", flush=True)
-threading.Event().wait()
-""";
-
-    private const string Client = """
-import socket, sys
-try:
-    c = socket.create_connection(("10.99.0.2", int(sys.argv[1])), timeout=3)
-    c.sendall(sys.argv[2].encode()); c.shutdown(socket.SHUT_WR)
-    data = b""
-    while True:
-        b = c.recv(4096)
-        if not b: break
-        data += b
-    print(data.decode())
-except Exception as e:
-    print("ERR " + type(e).__name__)
-""";
-
-    private sealed class Lab : IDisposable
-    {
-        public readonly TestNetworkNamespace C = TestNetworkNamespace.Create("flc");
-        public readonly TestNetworkNamespace Box = TestNetworkNamespace.Create("flb");
-        public readonly TestNetworkNamespace S = TestNetworkNamespace.Create("fls");
-        private Process? _server;
-
-        /// <param name="endpointChecksumOffload">
-        /// C and S leave their TCP checksums to the NIC, as Linux does by default (the box then receives frames whose
-        /// checksum is not filled in); the box's own interfaces keep offloads off either way.
-        /// </param>
-        public Lab(bool endpointChecksumOffload = false)
-        {
-            C.Ip("link", "add", "c0", "type", "veth", "peer", "name", "b0", "netns", Box.Name);
-            Box.Ip("link", "add", "b1", "type", "veth", "peer", "name", "s0", "netns", S.Name);
-            C.Ip("addr", "add", "10.99.0.1/24", "dev", "c0");
-            S.Ip("addr", "add", "10.99.0.2/24", "dev", "s0");
-            foreach ((TestNetworkNamespace ns, string dev) in new[] { (C, "c0"), (Box, "b0"), (Box, "b1"), (S, "s0") })
-            {
-                ns.Ip("link", "set", dev, "up");
-                // Real checksums on the wire and no super-frames: offloads off (capture hosts with offload write wrong checksums).
-                string tx = endpointChecksumOffload && ns != Box ? "on" : "off";
-                ns.Exec("ethtool", "-K", dev, "tx", tx, "rx", "off", "tso", "off", "gso", "off", "gro", "off");
-            }
-            Box.Sysctl("net.ipv6.conf.all.disable_ipv6", "1");
-            var psi = new ProcessStartInfo("ip", ["netns", "exec", S.Name, "python3", "-u", "-c", Server])
-            {
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            _server = Process.Start(psi)!;
-            Assert.Equal("ready", _server.StandardOutput.ReadLine());
-        }
-
-        public string Talk(int port, string text) =>
-            ProcessRunner.Run("ip", ["netns", "exec", C.Name, "python3", "-c", Client, port.ToString(System.Globalization.CultureInfo.InvariantCulture), text],
-                timeout: TimeSpan.FromSeconds(20)).StandardOutput.Trim();
-
-        public void Dispose()
-        {
-            if (_server is { HasExited: false })
-            {
-                _server.Kill();
-                _server.WaitForExit();
-            }
-            _server?.Dispose();
-            C.Dispose();
-            Box.Dispose();
-            S.Dispose();
-        }
-    }
-
-    private static (InlineMonitor Monitor, Thread Thread) Start(Lab lab, MonitorContext ctx)
+    private static (InlineMonitor Monitor, Thread Thread) Start(InlineLab lab, MonitorContext ctx)
     {
         InlineMonitor monitor = NetworkNamespace.Run(lab.Box.Path, () => new InlineMonitor(ctx, "b0", "b1"));
         var thread = new Thread(() => monitor.Run()) { IsBackground = true };
@@ -136,7 +45,7 @@ except Exception as e:
     [KernelFact("python3", "ethtool")]
     public void Forwards_a_connection_and_tracks_both_sides()
     {
-        using var lab = new Lab();
+        using var lab = new InlineLab();
         MonitorContext ctx = NewContext();
         MonitorSocket l = ctx.CreateStreamListener();
         var states = new List<string>();
@@ -160,7 +69,7 @@ except Exception as e:
     [KernelFact("python3", "ethtool")]
     public void Drops_rewrites_and_injects()
     {
-        using var lab = new Lab();
+        using var lab = new InlineLab();
         MonitorContext ctx = NewContext();
         MonitorSocket l = ctx.CreateStreamListener();
         l.RegisterCallback(MonitorEvent.PacketIn, HookPoint.Send, (c, s, d, e) =>
@@ -197,7 +106,7 @@ except Exception as e:
     {
         // C and S send with checksum offload: the box's captures get their TCP checksums unfinished (marked by the
         // kernel). Forwarded as they came, S's and C's stacks would drop every one; the box finishes them.
-        using var lab = new Lab(endpointChecksumOffload: true);
+        using var lab = new InlineLab(endpointChecksumOffload: true);
         MonitorContext ctx = NewContext();
         StringBuilder data = RecordNewData(ctx.CreateStreamListener());
         (InlineMonitor m, Thread t) = Start(lab, ctx);

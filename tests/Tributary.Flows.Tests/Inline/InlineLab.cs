@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Tributary.Testing;
+
+namespace Tributary.Flows.Tests.Inline;
+
+/// <summary>
+/// A middlebox lab between real kernel TCP endpoints: namespace C (10.99.0.1, c0) — veth — box (b0, b1, no
+/// addresses: a program under test forwards between them) — veth — namespace S (10.99.0.2, s0, a Python server that
+/// answers each connection to port 8080 or 8081 with "got:" and what it received, once the client has shut down its
+/// sending side). Offloads are off on the box's interfaces.
+/// </summary>
+internal sealed class InlineLab : IDisposable
+{
+    private const string ServerScript = """
+import socket, threading
+def serve(port):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", port)); s.listen(16)
+    while True:
+        c, _ = s.accept()
+        data = b""
+        try:
+            while True:
+                b = c.recv(4096)
+                if not b: break
+                data += b
+            c.sendall(b"got:" + data)
+            c.close()
+        except OSError:
+            pass
+for p in (8080, 8081):
+    threading.Thread(target=serve, args=(p,), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+""";
+
+    private const string ClientScript = """
+import socket, sys
+try:
+    c = socket.create_connection(("10.99.0.2", int(sys.argv[1])), timeout=3)
+    c.sendall(sys.argv[2].encode()); c.shutdown(socket.SHUT_WR)
+    data = b""
+    while True:
+        b = c.recv(4096)
+        if not b: break
+        data += b
+    print(data.decode())
+except Exception as e:
+    print("ERR " + type(e).__name__)
+""";
+
+    public readonly TestNetworkNamespace C = TestNetworkNamespace.Create("flc");
+    public readonly TestNetworkNamespace Box = TestNetworkNamespace.Create("flb");
+    public readonly TestNetworkNamespace S = TestNetworkNamespace.Create("fls");
+    private Process? _server;
+
+    /// <param name="endpointChecksumOffload">
+    /// C and S leave their TCP checksums to the NIC, as Linux does by default (the box then receives frames whose
+    /// checksum is not filled in); the box's own interfaces keep offloads off either way.
+    /// </param>
+    public InlineLab(bool endpointChecksumOffload = false)
+    {
+        C.Ip("link", "add", "c0", "type", "veth", "peer", "name", "b0", "netns", Box.Name);
+        Box.Ip("link", "add", "b1", "type", "veth", "peer", "name", "s0", "netns", S.Name);
+        C.Ip("addr", "add", "10.99.0.1/24", "dev", "c0");
+        S.Ip("addr", "add", "10.99.0.2/24", "dev", "s0");
+        foreach ((TestNetworkNamespace ns, string dev) in new[] { (C, "c0"), (Box, "b0"), (Box, "b1"), (S, "s0") })
+        {
+            ns.Ip("link", "set", dev, "up");
+            // Real checksums on the wire and no super-frames: offloads off (capture hosts with offload write wrong checksums).
+            string tx = endpointChecksumOffload && ns != Box ? "on" : "off";
+            ns.Exec("ethtool", "-K", dev, "tx", tx, "rx", "off", "tso", "off", "gso", "off", "gro", "off");
+        }
+        Box.Sysctl("net.ipv6.conf.all.disable_ipv6", "1");
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", S.Name, "python3", "-u", "-c", ServerScript])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        _server = Process.Start(psi)!;
+        Assert.Equal("ready", _server.StandardOutput.ReadLine());
+    }
+
+    /// <summary>One connection from C to S:<paramref name="port"/>: sends <paramref name="text"/>, shuts down, returns the reply (or "ERR " and the exception's type).</summary>
+    public string Talk(int port, string text) =>
+        ProcessRunner.Run("ip", ["netns", "exec", C.Name, "python3", "-c", ClientScript, port.ToString(System.Globalization.CultureInfo.InvariantCulture), text],
+            timeout: TimeSpan.FromSeconds(20)).StandardOutput.Trim();
+
+    public void Dispose()
+    {
+        if (_server is { HasExited: false })
+        {
+            _server.Kill();
+            _server.WaitForExit();
+        }
+        _server?.Dispose();
+        C.Dispose();
+        Box.Dispose();
+        S.Dispose();
+    }
+}
