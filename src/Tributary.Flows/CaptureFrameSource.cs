@@ -15,6 +15,8 @@ public sealed class CaptureFrameSource : IFrameSource
 
     public PacketSource Source => _source;
 
+    public bool IsLive => _source.IsLive;
+
     public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength) =>
         TryRead(out frame, out linkType, out timestampMicroseconds, out wireLength, out _);
 

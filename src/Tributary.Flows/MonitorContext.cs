@@ -115,6 +115,43 @@ public sealed partial class MonitorContext : IDisposable
             AdvanceClockCore(timestampMicroseconds, inclusive: true);
     }
 
+    /// <summary>How long a live <see cref="Run"/> waits for a frame before it moves the clock to the wall clock.</summary>
+    public static readonly TimeSpan LiveIdleInterval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Feeds every frame of <paramref name="source"/> to the context (<see cref="ProcessPacket(ReadOnlySpan{byte}, int, long, int, PacketFlags)"/>)
+    /// until the input ends or <paramref name="cancellationToken"/> is cancelled. A file drives the clock with its
+    /// capture times (offline, deterministic). A live source (<see cref="IFrameSource.IsLive"/>) is read with a
+    /// timeout: whenever no frame came for <see cref="LiveIdleInterval"/>, the clock moves to the wall clock, so timers
+    /// and idle timeouts fire when they are due, not when the next frame comes (as on mOS's live core). The context is
+    /// not finished: call <see cref="Finish"/> for end-of-input semantics. Returns the capture time of the last frame
+    /// (µs), or <see cref="long.MinValue"/> if none came. Input faults (a corrupt file, a capture whose interface went
+    /// down) propagate, after every frame before them was processed.
+    /// </summary>
+    public long Run(IFrameSource source, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(source);
+        long last = long.MinValue;
+        int timeout = source.IsLive ? (int)LiveIdleInterval.TotalMilliseconds : -1;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            switch (source.Read(out ReadOnlySpan<byte> frame, out int linkType, out long us, out int wire, out PacketFlags flags, timeout))
+            {
+                case PacketReadResult.Packet:
+                    ProcessPacket(frame, linkType, us, wire, flags);
+                    last = us;
+                    break;
+                case PacketReadResult.Timeout:
+                    AdvanceClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+                    break;
+                default:
+                    return last;
+            }
+        }
+        return last;
+    }
+
     /// <summary>End of input: moves the clock to <paramref name="timestampMicroseconds"/> firing everything due up to and including it. Open flows get no teardown.</summary>
     public void Finish(long timestampMicroseconds)
     {

@@ -91,22 +91,19 @@ public sealed class ReferenceTracer
         }
     }
 
-    /// <summary>How long a live trace waits for a frame before its clock follows the wall clock and its output is flushed.</summary>
-    private const int LiveIdleMilliseconds = 50;
-
     /// <summary>
     /// The next frame. Live, the trace is written as it happens (flushed before every wait), and while the link is
-    /// quiet the clock follows the wall clock, so timers and idle timeouts fire when they are due (as on mOS's live
+    /// quiet (<see cref="MonitorContext.LiveIdleInterval"/>) the clock follows the wall clock, so timers and idle timeouts fire when they are due (as on mOS's live
     /// core), not when the next frame comes.
     /// </summary>
     private bool Next(IFrameSource source, out ReadOnlySpan<byte> frame, out int linkType, out long ts, out int wire, out Capture.PacketFlags flags)
     {
-        if (source is not CaptureFrameSource { Source.IsLive: true } live)
+        if (!source.IsLive)
             return source.TryRead(out frame, out linkType, out ts, out wire, out flags);
         while (true)
         {
             _out.Flush();
-            switch (live.Read(out frame, out linkType, out ts, out wire, out flags, LiveIdleMilliseconds))
+            switch (source.Read(out frame, out linkType, out ts, out wire, out flags, (int)MonitorContext.LiveIdleInterval.TotalMilliseconds))
             {
                 case Capture.PacketReadResult.Packet:
                     return true;
