@@ -24,6 +24,32 @@ internal static class NumberOption
         r => Parse(r, min, max, requirement, out long value) ? value : null;
 
     /// <summary>
+    /// For an <c>Option&lt;TimeSpan&gt;</c> given in seconds: a decimal number (<c>1</c>, <c>0.25</c>), rounded to the
+    /// microsecond, in [<paramref name="min"/>, <paramref name="max"/>].
+    /// </summary>
+    public static Func<ArgumentResult, TimeSpan> Seconds(TimeSpan min, TimeSpan max, string requirement) =>
+        r =>
+        {
+            if (r.Tokens.Count == 0)
+                return TimeSpan.Zero;
+            string name = r.Parent is OptionResult option ? option.Option.Name : r.Argument.Name;
+            string text = r.Tokens[0].Value;
+            if (!decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal seconds)
+                || Math.Abs(seconds) > 1_000_000_000m)
+            {
+                r.AddError($"{name}: '{text}' is not a number of seconds ({name} {requirement})");
+                return TimeSpan.Zero;
+            }
+            var value = TimeSpan.FromMicroseconds((long)Math.Round(seconds * 1_000_000m));
+            if (value < min || value > max)
+            {
+                r.AddError($"{name} {requirement}");
+                return TimeSpan.Zero;
+            }
+            return value;
+        };
+
+    /// <summary>
     /// The value of <paramref name="option"/> for a command's validator, or <paramref name="fallback"/> when its text
     /// does not convert: reading it would throw, and the option's own error is reported anyway.
     /// </summary>

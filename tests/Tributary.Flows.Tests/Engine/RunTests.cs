@@ -75,10 +75,12 @@ public sealed class RunTests
         using var ctx = new MonitorContext();
         List<string> log = Record(ctx);
         long? fired = null;
+        int readsBeforeTimer = -1;
         ctx.CreateStreamListener().RegisterCallback(MonitorEvent.ConnectionStart, HookPoint.Receive,
             (c, s, d, e) => c.SetTimer(1, TimeSpan.FromMilliseconds(40), (t, id) =>
             {
                 fired = t.ClockMicroseconds;
+                readsBeforeTimer = live.Reads;
                 log.Add("timer");
             }));
         long last = ctx.Run(live);
@@ -89,6 +91,8 @@ public sealed class RunTests
         int timer = log.IndexOf("timer");
         Assert.True(timer > 0 && timer < log.FindLastIndex(l => l.Contains(" in ", StringComparison.Ordinal)), string.Join('\n', log));
         Assert.True(live.Timeouts >= 3, $"{live.Timeouts} quiet reads");
+        // It fired during the quiet reads (after the first, which ended 50 ms after the SYN), not when the SYN/ACK was read.
+        Assert.InRange(readsBeforeTimer, 2, 7);
     }
 
     [Fact]
@@ -123,6 +127,9 @@ public sealed class RunTests
         private int _next;
 
         public List<long> Stamps { get; } = [];
+
+        /// <summary>Reads so far.</summary>
+        public int Reads => _next;
 
         public int Timeouts { get; private set; }
 

@@ -99,7 +99,7 @@ public sealed class InputTests
             UseShellExecute = false,
         };
         using Process monitor = Process.Start(psi)!;
-        WaitForPacketSockets(monitor, 1);
+        PacketSockets.WaitFor(monitor, 1);
         const string talk = """
 import socket, threading
 s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(1)
@@ -138,8 +138,8 @@ c = socket.create_connection(("127.0.0.1", 9000)); c.sendall(b"hello"); print(c.
         }
         using Process one = Start();
         using Process sharded = Start("--threads", "2");
-        WaitForPacketSockets(one, 1);
-        WaitForPacketSockets(sharded, 2); // a fanout group of two captures
+        PacketSockets.WaitFor(one, 1);
+        PacketSockets.WaitFor(sharded, 2); // a fanout group of two captures
         const string talk = """
 import socket, threading
 s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(64)
@@ -208,7 +208,7 @@ t.join()
         Assert.Equal("  settimer(id=77, 300 ms) -> 0", NextLine());
         // No frame yet: the timer fires 300 ms on, on the wall clock, and the line is there while the run goes on.
         Assert.Equal("  #0 TIMER id=77 side=0 ev=0 arg=(nil)", NextLine());
-        WaitForPacketSockets(monitor, 1);
+        PacketSockets.WaitFor(monitor, 1);
         ns.Exec("python3", "-c", "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', 9))").EnsureSuccess("datagram");
         Assert.StartsWith("=== #1 127.0.0.1>127.0.0.1 proto=17", NextLine(), StringComparison.Ordinal);
         Assert.False(monitor.HasExited);
@@ -238,7 +238,7 @@ t.join()
             UseShellExecute = false,
         };
         using Process monitor = Process.Start(psi)!;
-        WaitForPacketSockets(monitor, words.Contains("--threads") ? 2 : 1);
+        PacketSockets.WaitFor(monitor, words.Contains("--threads") ? 2 : 1);
         const string talk = """
 import socket
 s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(1)
@@ -277,29 +277,5 @@ c.sendall(b"hello"); a.recv(100); a.sendall(b"HELLO"); c.recv(100); c.close(); a
                 Assert.Contains(lines, l => l.Contains(" CONN_NEW_DATA ", StringComparison.Ordinal));
                 break;
         }
-    }
-
-    /// <summary>
-    /// Waits until <paramref name="process"/> holds <paramref name="count"/> packet sockets (its descriptors that
-    /// <c>/proc/PID/net/packet</c> lists), then a little longer for their rings and groups to be set up.
-    /// </summary>
-    private static void WaitForPacketSockets(Process process, int count)
-    {
-        int Open()
-        {
-            try
-            {
-                var inodes = File.ReadAllLines($"/proc/{process.Id}/net/packet").Skip(1)
-                    .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).ToHashSet();
-                return Directory.GetFiles($"/proc/{process.Id}/fd").Select(fd => new FileInfo(fd).LinkTarget)
-                    .Count(t => t is not null && t.StartsWith("socket:[", StringComparison.Ordinal) && inodes.Contains(t[8..^1]));
-            }
-            catch (IOException)
-            {
-                return 0; // exiting, or between setns and exec
-            }
-        }
-        TaskTimeouts.WaitUntil(() => Open() >= count, what: $"{count} packet sockets in process {process.Id}");
-        Thread.Sleep(500);
     }
 }
