@@ -133,4 +133,48 @@ public sealed class FlowStatisticsTests
         ProcessResult missing = ProcessRunner.Run(bin, ["flows", "summary", "/nonexistent.pcap"]);
         Assert.Equal(1, missing.ExitCode);
     }
+
+    [KernelFact("python3")]
+    public void Live_a_connection_idle_past_the_TCP_timeout_ends_while_the_link_is_quiet()
+    {
+        // A connection on lo exchanges a line, then stays open and silent until the capture is stopped, 2.5 s later.
+        // With a 1 s TCP timeout it ends (its final states are counted) during the quiet, on the wall clock; on frame
+        // time alone the clock would stop at its last frame and the run would end with the connection still open.
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("fli");
+        using LiveCapture capture = Tributary.Netlink.NetworkNamespace.Run(ns.Path,
+            () => LiveCapture.Open("lo", new LiveCaptureOptions { BlockTimeoutMilliseconds = 50 }));
+        FlowStatisticsResult? result = null;
+        var run = new Thread(() => result = new FlowStatistics(new FlowStatisticsOptions { TcpTimeoutSeconds = 1 }).Run(capture));
+        run.Start();
+        const string talk = """
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 7001)); s.listen(1)
+c = socket.create_connection(("127.0.0.1", 7001)); a, _ = s.accept()
+c.sendall(b"hello"); a.recv(100)
+print("ready", flush=True)
+time.sleep(30)
+""";
+        var psi = new System.Diagnostics.ProcessStartInfo("ip", ["netns", "exec", ns.Name, "python3", "-c", talk])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var peer = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            Assert.Equal("ready", peer.StandardOutput.ReadLine());
+            Thread.Sleep(2500);
+            capture.Stop();
+            Assert.True(run.Join(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            peer.Kill();
+            peer.WaitForExit();
+        }
+        Assert.NotNull(result);
+        Assert.Null(result.InputError);
+        Assert.Equal(1, result.Flows);
+        Assert.Equal(new Dictionary<string, long> { ["ESTABLISHED/ESTABLISHED"] = 1 }, result.FinalStates.ToDictionary());
+    }
 }

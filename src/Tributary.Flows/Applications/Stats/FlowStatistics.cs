@@ -484,8 +484,20 @@ public sealed partial class FlowStatistics
         /// <summary>Moves the clock to <paramref name="clock"/> (long.MinValue: nothing), as a frame stamped then would.</summary>
         public void CatchUp(long clock) => _ctx.CatchUpClock(clock);
 
+        /// <summary>
+        /// Every frame of <paramref name="source"/>, then the end of input at its latest capture time. Live, the clock
+        /// follows the wall clock while the link is quiet (<see cref="MonitorContext.Run"/>), so that connections idle
+        /// past the TCP timeout end when it expires, as on mOS's live core, not when the next frame comes or never.
+        /// </summary>
         public void Run(PacketSource source, CancellationToken ct)
         {
+            if (source.IsLive)
+            {
+                long latest = _ctx.Run(new CaptureFrameSource(source), ct); // not disposed: the caller owns the capture
+                ct.ThrowIfCancellationRequested();
+                _ctx.Finish(Math.Max(latest, 0));
+                return;
+            }
             long last = 0;
             int n = 0;
             while (source.TryReadNext(out Packet p))
