@@ -170,4 +170,62 @@ time.sleep(1)
                 monitor.Kill();
         }
     }
+
+    [KernelFact("python3")]
+    public void Live_with_threads_the_connections_are_spread_over_the_contexts_and_printed_as_one_table()
+    {
+        // 16 connections held open on lo for 2 s. The kernel's fanout hash spreads them over two captures (all on one:
+        // 2^-15); each table lists all 16, shard 0's rows first, every row ESTABLISHED on both sides.
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("flm");
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, Launcher.Path, "flows", "midstat", "--threads", "2", "--interval", "0.25", "--interface", "lo"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process monitor = Process.Start(psi)!;
+        try
+        {
+            PacketSockets.WaitFor(monitor, 2);
+            const string talk = """
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 7002)); s.listen(32)
+pairs = []
+for i in range(16):
+    c = socket.create_connection(("127.0.0.1", 7002)); a, _ = s.accept(); pairs.append((c, a))
+time.sleep(2)
+for c, a in pairs:
+    c.close(); a.close()
+time.sleep(1)
+""";
+            ns.Exec("python3", "-c", talk).EnsureSuccess("connections");
+            ProcessRunner.Run("kill", "-TERM", monitor.Id.ToString(CultureInfo.InvariantCulture));
+            Assert.True(monitor.WaitForExit(15_000));
+            Assert.Equal(0, monitor.ExitCode);
+            List<string[]> tables = Tables(monitor.StandardOutput.ReadToEnd());
+            string[] full = tables.First(t => t.Length == 16);
+            Assert.All(full, row => Assert.Matches(@"^tcp   [01]   127\.0\.0\.1:\d+ +ESTABLISHED  127\.0\.0\.1:7002        ESTABLISHED$", row));
+            string[] cpus = [.. full.Select(row => row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])];
+            Assert.Contains("0", cpus);
+            Assert.Contains("1", cpus);
+            Assert.Equal(cpus.Order(StringComparer.Ordinal), cpus); // shard 0's rows first
+            Assert.True(tables.Count(t => t.Length == 16) >= 4, "the open connections were in fewer than 4 tables");
+            Assert.Empty(tables[^1]);
+            string[] errors = monitor.StandardError.ReadToEnd().TrimEnd('\n').Split('\n');
+            Assert.Matches(@"^tributary: lo: kernel received \d+ packets, dropped 0$", Assert.Single(errors));
+        }
+        finally
+        {
+            if (!monitor.HasExited)
+                monitor.Kill();
+        }
+    }
+
+    [Fact]
+    public void Threads_need_a_live_interface()
+    {
+        ProcessResult r = ProcessRunner.Run(Launcher.Path, ["flows", "midstat", Pcap("01_handshake_close.pcap"), "--threads", "2"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--threads needs --interface", r.StandardError, StringComparison.Ordinal);
+    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tributary.Capture.Live;
 using Tributary.Flows;
 using Tributary.Flows.Applications.Midstat;
 using Tributary.Flows.Applications.Trace;
@@ -29,16 +30,19 @@ internal static class FlowsMidstatCommand
         var compat = new Option<bool>("--mos-compat") { Description = "Reproduce mOS's observable behaviour (reference/mos/DEVIATIONS.md), e.g. B17's states without buffers." };
         var midstream = new Option<bool>("--midstream") { Description = "Also show flows whose SYN was not seen (DEVIATIONS B33; not with --mos-compat)." };
         var config = new Option<string?>("--config") { Description = "mOS configuration file (mos { key = value … }); without it max_concurrency is 1048576.", HelpName = "FILE" };
+        var threads = new Option<int>("--threads") { Description = "Live: one monitoring context per thread, the interface's connections spread over them by the kernel (an AF_PACKET fanout group); the CPU column says which.", HelpName = "N", DefaultValueFactory = _ => 1, CustomParser = NumberOption.Int32(1, 256, "must be between 1 and 256") };
         var set = new Option<string[]>("--set") { Description = "Set a configuration key (tcp_timeout, tcp_tw_interval, max_concurrency, …); repeatable.", HelpName = "KEY=VALUE" };
         var cmd = new Command("midstat", "Connections crossing the monitor with both endpoints' TCP states, printed every interval (mOS's midstat).")
         {
-            capture, interval, checksums, compat, midstream, config, set, iface,
+            capture, interval, checksums, compat, midstream, config, set, threads, iface,
         };
         FlowsInput.Validate(cmd, capture, iface);
         cmd.Validators.Add(r =>
         {
             if (r.GetValue(midstream) && r.GetValue(compat))
                 r.AddError("--midstream cannot be combined with --mos-compat: mOS never picks up a flow mid-stream (DEVIATIONS B33)");
+            if (NumberOption.ValueOr(r, threads, 1) > 1 && r.GetValue(iface) is null)
+                r.AddError("--threads needs --interface: a capture file is read by one context");
         });
         cmd.SetAction((parse, ct) =>
         {
@@ -62,6 +66,9 @@ internal static class FlowsMidstatCommand
                 options = options with { OfflineClock = false };
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
             var monitor = new MidstatMonitor(options, stdout, parse.GetValue(interval));
+            int n = parse.GetValue(threads);
+            if (n > 1)
+                return Task.FromResult(RunGroup(monitor, interfaceName!, n, ct));
             return Task.FromResult(FlowsInput.Run(parse.GetValue(capture), interfaceName, ct, source =>
             {
                 monitor.Run(source);
@@ -69,5 +76,29 @@ internal static class FlowsMidstatCommand
             }));
         });
         return cmd;
+    }
+
+    /// <summary>Live over a fanout group: one capture and one context per thread, until SIGINT/SIGTERM.</summary>
+    private static int RunGroup(MidstatMonitor monitor, string interfaceName, int n, CancellationToken ct)
+    {
+        LiveCapture[] group = FlowsInput.OpenGroup(interfaceName, n, ct, out CancellationTokenRegistration stop);
+        var sources = group.Select(c => new CaptureFrameSource(c)).ToArray();
+        try
+        {
+            using (stop)
+                monitor.Run(sources);
+            KernelCounts.Report(interfaceName, Console.Error, group);
+            return 0;
+        }
+        catch (Exception ex) when (InputFault.Is(ex))
+        {
+            KernelCounts.Report(interfaceName, Console.Error, group);
+            throw new CommandLineException(InputFault.Describe(ex, interfaceName));
+        }
+        finally
+        {
+            foreach (CaptureFrameSource s in sources)
+                s.Dispose(); // and its capture
+        }
     }
 }

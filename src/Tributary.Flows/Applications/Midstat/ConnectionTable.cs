@@ -10,12 +10,15 @@ namespace Tributary.Flows.Applications.Midstat;
 /// TCP_STATE_CHANGE at HK_SND and HK_RCV (the changed side's state is stored) and CONN_END at HK_SND (the row goes;
 /// CONN_END comes once per side, the second finds nothing). Rows live in the flow socket's user context, not in a list
 /// searched by socket id. Flows whose SYN was not seen never appear, unless the context adopts them mid-stream.
+/// The callbacks run on the context's thread; <see cref="Snapshot"/>, <see cref="Write"/> and <see cref="WriteRows"/>
+/// may run on another (a printer reading every shard's table), so changes and reads take the table's lock.
 /// Without buffers, mOS froze the receiver's sequence tracking and showed normal closes as CLOSING/TIME_WAIT (B17);
 /// only <see cref="MonitorContextOptions.MosCompat"/> reproduces that.
 /// </summary>
 public sealed class ConnectionTable
 {
     private readonly LinkedList<Entry> _rows = new();
+    private readonly Lock _gate = new();
     private readonly int _cpu;
 
     /// <param name="context">The context to monitor: a stream listener is created on it.</param>
@@ -34,15 +37,25 @@ public sealed class ConnectionTable
     }
 
     /// <summary>Connections now tracked.</summary>
-    public int Count => _rows.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+                return _rows.Count;
+        }
+    }
 
     /// <summary>The connections now tracked, oldest first.</summary>
     public IReadOnlyList<ConnectionRow> Snapshot()
     {
-        var rows = new List<ConnectionRow>(_rows.Count);
-        foreach (Entry e in _rows)
-            rows.Add(new ConnectionRow(e.Client, e.ClientState, e.Server, e.ServerState));
-        return rows;
+        lock (_gate)
+        {
+            var rows = new List<ConnectionRow>(_rows.Count);
+            foreach (Entry e in _rows)
+                rows.Add(new ConnectionRow(e.Client, e.ClientState, e.Server, e.ServerState));
+            return rows;
+        }
     }
 
     /// <summary>The header line of <see cref="Write"/>.</summary>
@@ -58,13 +71,24 @@ public sealed class ConnectionTable
         ArgumentNullException.ThrowIfNull(writer);
         writer.Write(Header);
         writer.Write('\n');
-        foreach (Entry e in _rows)
+        WriteRows(writer);
+    }
+
+    /// <summary>The rows of <see cref="Write"/> without the header (shards' tables printed as one).</summary>
+    public void WriteRows(TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var text = new System.Text.StringBuilder();
+        lock (_gate)
         {
-            string line = string.Create(CultureInfo.InvariantCulture,
-                $"{"tcp",-5} {_cpu,-3} {e.Client,-21} {Name(e.ClientState),-12} {e.Server,-21} {Name(e.ServerState)}");
-            writer.Write(line);
-            writer.Write('\n');
+            foreach (Entry e in _rows)
+            {
+                text.Append(CultureInfo.InvariantCulture,
+                    $"{"tcp",-5} {_cpu,-3} {e.Client,-21} {Name(e.ClientState),-12} {e.Server,-21} {Name(e.ServerState)}");
+                text.Append('\n');
+            }
         }
+        writer.Write(text); // outside the lock: a slow terminal does not hold up the shard
     }
 
     private static string Name(TcpState? state) => state is { } s ? ReferenceTracer.StateName(s) : "-";
@@ -78,24 +102,29 @@ public sealed class ConnectionTable
             entry.ClientState = c;
         if (socket.TryGetState(Side.Server, out TcpState s) == MonitorError.None)
             entry.ServerState = s;
-        socket.UserContext = _rows.AddLast(entry);
+        lock (_gate)
+            socket.UserContext = _rows.AddLast(entry);
     }
 
     private void OnStateChange(MonitorContext context, MonitorSocket socket, Side side, MonitorEvent monitorEvent)
     {
         if (socket.UserContext is not LinkedListNode<Entry> { Value: var entry } || socket.TryGetState(side, out TcpState state) != MonitorError.None)
             return;
-        if (side == Side.Client)
-            entry.ClientState = state;
-        else
-            entry.ServerState = state;
+        lock (_gate)
+        {
+            if (side == Side.Client)
+                entry.ClientState = state;
+            else
+                entry.ServerState = state;
+        }
     }
 
     private void OnEnd(MonitorContext context, MonitorSocket socket, Side side, MonitorEvent monitorEvent)
     {
         if (socket.UserContext is not LinkedListNode<Entry> node)
             return; // the other side's CONN_END came first
-        _rows.Remove(node);
+        lock (_gate)
+            _rows.Remove(node);
         socket.UserContext = null;
     }
 

@@ -5,7 +5,9 @@ namespace Tributary.Flows.Applications.Midstat;
 /// printed every <see cref="Interval"/> by a timer that re-arms itself, as mOS's core 0 does, and once more when the
 /// input ends. The timer runs on the context clock: a capture file's time (so a file prints the table its traffic had at
 /// each interval, the same on every run) or, live, the wall clock, also while the link is quiet. Tables are separated
-/// by an empty line and flushed as they are written.
+/// by an empty line and flushed as they are written. Several sources (the captures of a fanout group, which split an
+/// interface's connections between them) run one context each on a thread of its own, as mOS runs one per core; the
+/// first context's timer prints every context's rows, its own first (the CPU column tells them apart).
 /// </summary>
 public sealed class MidstatMonitor
 {
@@ -41,34 +43,83 @@ public sealed class MidstatMonitor
     public void Run(IFrameSource source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        using var context = new MonitorContext(_options);
-        var table = new ConnectionTable(context);
-        if (Interval > TimeSpan.Zero)
-            context.SetTimer(TimerId, Interval, Tick);
+        Run([source], cancellationToken);
+    }
+
+    /// <summary>
+    /// One context per source, each on a thread of its own (the first on this one), until every source has ended; then
+    /// the final table. A source that fails ends the others too (a group without one of its captures would lose that
+    /// one's connections); its fault propagates after the final table.
+    /// </summary>
+    public void Run(IReadOnlyList<IFrameSource> sources, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        if (sources.Count == 0)
+            throw new ArgumentException("no source", nameof(sources));
+        var contexts = new MonitorContext[sources.Count];
+        var tables = new ConnectionTable[sources.Count];
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var faults = new Exception?[sources.Count];
         try
         {
-            long last = context.Run(source, cancellationToken);
-            if (!source.IsLive && last != long.MinValue)
-                context.Finish(last);
+            for (int i = 0; i < contexts.Length; i++)
+            {
+                contexts[i] = new MonitorContext(_options);
+                tables[i] = new ConnectionTable(contexts[i], cpu: i);
+            }
+            if (Interval > TimeSpan.Zero)
+                contexts[0].SetTimer(TimerId, Interval, Tick);
+            var threads = new Thread[sources.Count];
+            for (int i = 1; i < threads.Length; i++)
+            {
+                int index = i;
+                threads[i] = new Thread(() => Monitor(index)) { IsBackground = true, Name = $"midstat-{index}" };
+                threads[i].Start();
+            }
+            Monitor(0);
+            for (int i = 1; i < threads.Length; i++)
+                threads[i].Join();
         }
         finally
         {
-            Print(table);
+            Print(tables);
+            foreach (MonitorContext? c in contexts)
+                c?.Dispose();
+        }
+        if (faults.FirstOrDefault(f => f is not null) is { } fault)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(fault).Throw();
+
+        void Monitor(int index)
+        {
+            try
+            {
+                long last = contexts[index].Run(sources[index], stop.Token);
+                if (!sources[index].IsLive && last != long.MinValue)
+                    contexts[index].Finish(last);
+            }
+            catch (Exception ex)
+            {
+                faults[index] = ex;
+                stop.Cancel();
+            }
         }
 
         void Tick(MonitorContext c, int id)
         {
-            Print(table);
+            Print(tables);
             c.SetTimer(TimerId, Interval, Tick);
         }
     }
 
-    private void Print(ConnectionTable table)
+    private void Print(ConnectionTable[] tables)
     {
         if (_printed)
             _output.Write('\n');
         _printed = true;
-        table.Write(_output);
+        _output.Write(ConnectionTable.Header);
+        _output.Write('\n');
+        foreach (ConnectionTable? table in tables)
+            table?.WriteRows(_output);
         _output.Flush();
         Tables++;
     }
