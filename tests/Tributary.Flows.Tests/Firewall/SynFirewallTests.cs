@@ -103,6 +103,17 @@ public sealed class SynFirewallTests
         Assert.Equal(3, box.Context.Statistics.Orphans);
     }
 
+    [Fact]
+    public void A_SYN_with_a_bad_TCP_checksum_is_not_policed_and_passes()
+    {
+        // S27: the engine forwards it without events, as mOS does (README: replays of offloaded captures).
+        var box = new Box("DROP 0.0.0.0 0.0.0.0");
+        byte[] bad = Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Syn, 1000, 0, badChecksum: true);
+        box.Feed(bad);
+        Assert.Equal([bad], box.Forwarded);
+        Assert.Equal([0L], box.Hits);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
