@@ -69,6 +69,8 @@ public sealed class SynFirewall
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        if (_tableOutput is not null)
+            throw new InvalidOperationException("the table is already printed periodically"); // a second timer chain would double every table
         _tableOutput = output;
         _interval = interval;
         _context.SetTimer(TableTimerId, interval, OnTableTimer);
