@@ -84,7 +84,8 @@ public sealed class FlowsFirewallCommandTests : IDisposable
         string stdout = Path.Combine(_dir, "stdout"), stderr = Path.Combine(_dir, "stderr");
         // ip netns exec and sh both exec: the process started is tributary itself, which the signal reaches.
         var psi = new ProcessStartInfo("ip", ["netns", "exec", lab.Box.Name, "sh", "-c", "exec \"$0\" \"$@\" >\"$OUT\" 2>\"$ERR\"",
-            TributaryCli.Path, "flows", "firewall", "--rules", rules, "--inline", "b0", "b1"]) { UseShellExecute = false };
+            TributaryCli.Path, "flows", "firewall", "--rules", rules, "--inline", "b0", "b1"]);
+        psi.UseShellExecute = false;
         psi.Environment["OUT"] = stdout;
         psi.Environment["ERR"] = stderr;
         using Process firewall = Process.Start(psi)!;
