@@ -64,7 +64,7 @@ public sealed class FlowsFirewallCommandTests : IDisposable
     [Fact]
     public void A_capture_prints_a_table_every_second_of_capture_time_and_a_final_one()
     {
-        // 01_handshake_close spans well under a second: the final table only; misc_v4 spans 8.77 s: eight plus the final.
+        // misc_v4 spans 8.77 s of capture time: eight periodic tables, then the final one.
         ProcessResult r = TributaryCli.Run("flows", "firewall", "--rules", Rules("DROP 0.0.0.0 0.0.0.0 dport:8000\n"),
             SharedPaths.RequireShared("corpus", "gen__misc_v4.pcap"));
         Assert.Equal(0, r.ExitCode);
