@@ -7,11 +7,12 @@ internal static class FlowsCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics, a live connection table.");
+        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics, a connection table, a first-SYN firewall.");
         cmd.Subcommands.Add(FlowsTraceCommand.Create());
         cmd.Subcommands.Add(FlowsSummaryCommand.Create());
         cmd.Subcommands.Add(FlowsStatsCommand.Create());
         cmd.Subcommands.Add(FlowsMidstatCommand.Create());
+        cmd.Subcommands.Add(FlowsFirewallCommand.Create());
         return cmd;
     }
 }

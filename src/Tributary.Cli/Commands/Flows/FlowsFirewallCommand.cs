@@ -1,0 +1,164 @@
+using System.CommandLine;
+using Tributary.Capture;
+using Tributary.Capture.Files;
+using Tributary.Capture.Live;
+using Tributary.Flows;
+using Tributary.Flows.Applications.Firewall;
+using Tributary.Flows.Inline;
+
+namespace Tributary.Cli.Commands.Flows;
+
+/// <summary>
+/// <c>tributary flows firewall --rules FILE (CAPTURE [--write OUT] | --inline IF_A IF_B) [--interval S] [--mos-compat]</c>:
+/// mOS's simple_firewall (reference/mos/SAMPLES.md §2). Inline, it is a middlebox between two interfaces until
+/// SIGINT/SIGTERM; on a capture it replays the frames through the firewall and writes those it forwards.
+/// </summary>
+internal static class FlowsFirewallCommand
+{
+    public static Command Create()
+    {
+        var rules = new Option<string>("--rules")
+        {
+            Description = "Rules file: ACTION SRC[/len] DST[/len] [sport:N] [dport:N] per line, first match wins, default ACCEPT.",
+            HelpName = "FILE",
+            Required = true,
+        };
+        Argument<string?> capture = FlowsInput.CaptureArgument();
+        var write = new Option<string?>("--write", "-w")
+        {
+            Description = "Write the frames the firewall forwards to this pcap file (with a CAPTURE). Only SYNs are dropped: later packets of a dropped connection that the capture recorded still pass.",
+            HelpName = "OUT.pcap",
+        };
+        var inline = new Option<string[]>("--inline")
+        {
+            Description = "Run as a middlebox forwarding between these two interfaces until interrupted.",
+            HelpName = "IF_A IF_B",
+            Arity = new ArgumentArity(2, 2),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var interval = new Option<int>("--interval")
+        {
+            Description = "Print the rule table every SECONDS (capture time for a file, wall clock inline); 0: only the final table.",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 1,
+            CustomParser = NumberOption.Int32(0, 86_400, "must be between 0 and 86400 seconds"),
+        };
+        var compat = new Option<bool>("--mos-compat") { Description = "Reproduce mOS's observable behaviour (accepted flows stay monitored: DEVIATIONS B8)." };
+        var cmd = new Command("firewall", "mOS's simple_firewall: drop or accept each connection's first SYN by a rule table, print the rule hits.")
+        {
+            rules, capture, write, inline, interval, compat,
+        };
+        cmd.Validators.Add(r =>
+        {
+            bool hasInline = r.GetResult(inline) is not null;
+            if ((r.GetValue(capture) is null) == !hasInline)
+                r.AddError("give either a CAPTURE file or --inline IF_A IF_B");
+            else if (hasInline && r.GetValue(write) is not null)
+                r.AddError("--write needs a CAPTURE file (inline, forwarded frames go out of the other interface)");
+        });
+        cmd.SetAction((parse, ct) =>
+        {
+            FirewallRuleSet ruleSet = LoadRules(parse.GetValue(rules)!);
+            var options = new MonitorContextOptions { MosCompat = parse.GetValue(compat), Forward = true };
+            TimeSpan every = TimeSpan.FromSeconds(parse.GetValue(interval));
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+            // An option left out reads as an empty array, not null: ask whether it was given.
+            string[]? interfaces = parse.GetResult(inline) is null ? null : parse.GetValue(inline);
+            int status = interfaces is not null
+                ? RunInline(ruleSet, options with { OfflineClock = false }, interfaces[0], interfaces[1], every, stdout, ct)
+                : RunCapture(ruleSet, options, parse.GetValue(capture)!, parse.GetValue(write), every, stdout, ct);
+            return Task.FromResult(status);
+        });
+        return cmd;
+    }
+
+    /// <summary>The rules, or a usage error (exit 2, DESIGN.md "Bad input": configuration) naming the file and line.</summary>
+    private static FirewallRuleSet LoadRules(string path)
+    {
+        try
+        {
+            return FirewallRuleSet.Load(path);
+        }
+        catch (FirewallRuleException ex)
+        {
+            throw new CommandLineException(ex.Message, CommandRunner.ExitUsage);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandLineException(FileErrors.Describe(path, ex), CommandRunner.ExitUsage);
+        }
+    }
+
+    private static int RunCapture(FirewallRuleSet rules, MonitorContextOptions options, string path, string? outputPath, TimeSpan every,
+        TextWriter stdout, CancellationToken ct)
+    {
+        using var context = new MonitorContext(options);
+        var firewall = new SynFirewall(context, rules);
+        if (every > TimeSpan.Zero)
+            firewall.PrintEvery(every, stdout);
+        string? fault = null;
+        using (PacketSource packets = FlowsInput.Open(path, null, ct, out CancellationTokenRegistration stop))
+        using (stop)
+        using (CaptureWriter? writer = outputPath is null ? null : CreateWriter(outputPath, packets))
+        {
+            IFrameSource source = writer is null ? new CaptureFrameSource(packets) : new ReplayFrameSource(packets, writer, outputPath!);
+            if (source is ReplayFrameSource replay)
+                context.ForwardSink = replay.Forward;
+            try
+            {
+                long last = context.Run(source, ct);
+                if (last != long.MinValue)
+                    context.Finish(last);
+            }
+            catch (Exception ex) when (InputFault.Is(ex))
+            {
+                fault = InputFault.Describe(ex, null); // everything before the fault was filtered and written
+            }
+        }
+        firewall.WriteTable(stdout);
+        stdout.Flush();
+        if (fault is not null)
+            throw new CommandLineException(fault);
+        return CommandRunner.ExitOk;
+    }
+
+    /// <summary>A pcap file with the input's link type, in nanoseconds when the input has them (no timestamp is cut).</summary>
+    private static PcapWriter CreateWriter(string path, PacketSource input)
+    {
+        LinkType linkType = input.Interfaces.Count > 0 ? input.Interfaces[0].LinkType : LinkType.Ethernet;
+        bool nanoseconds = input is CaptureFileReader { Format: not CaptureFileFormat.Pcap };
+        try
+        {
+            return PcapWriter.Create(path, linkType, nanoseconds: nanoseconds);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandLineException(FileErrors.Describe(path, ex));
+        }
+    }
+
+    private static int RunInline(FirewallRuleSet rules, MonitorContextOptions options, string interfaceA, string interfaceB, TimeSpan every,
+        TextWriter stdout, CancellationToken ct)
+    {
+        using var context = new MonitorContext(options);
+        var firewall = new SynFirewall(context, rules);
+        InlineMonitor monitor;
+        try
+        {
+            monitor = new InlineMonitor(context, interfaceA, interfaceB);
+        }
+        catch (CaptureSystemException ex)
+        {
+            throw new CommandLineException($"--inline {interfaceA} {interfaceB}: {ex.Message}");
+        }
+        using (monitor)
+        {
+            if (every > TimeSpan.Zero)
+                firewall.PrintEvery(every, stdout);
+            monitor.Run(ct);
+        }
+        firewall.WriteTable(stdout);
+        stdout.Flush();
+        return CommandRunner.ExitOk;
+    }
+}

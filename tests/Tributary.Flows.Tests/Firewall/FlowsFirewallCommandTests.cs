@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Globalization;
+using Tributary.Flows.Tests.Inline;
+
+namespace Tributary.Flows.Tests.Firewall;
+
+/// <summary>
+/// <c>tributary flows firewall</c> as a user runs it: a corpus capture replayed through a DROP rule, checked with tshark
+/// and tcpdump as independent readers; inline between real kernel endpoints (<see cref="InlineLab"/>); bad command lines.
+/// </summary>
+public sealed class FlowsFirewallCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("trib-fw").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Rules(string text)
+    {
+        string path = Path.Combine(_dir, "rules.conf");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static int Count(string program, params string[] args) =>
+        ProcessRunner.Run(program, args).EnsureSuccess(program).StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+
+    /// <summary>The "flows" column of each rule in the last table of <paramref name="stdout"/>.</summary>
+    private static long[] LastTableHits(string stdout)
+    {
+        string table = stdout.Split("Firewall rule table\n")[^1];
+        return table.Split('\n').Skip(1).TakeWhile(l => !l.StartsWith("---", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    private const string SynTo8000 = "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and dst port 8000";
+
+    [ToolFact("tshark", "tcpdump")]
+    public void A_replayed_capture_loses_exactly_the_SYNs_a_DROP_rule_names()
+    {
+        // gen__misc_v4: connections to 21 ports, among them 12 SYNs to 8000 (4-tuple reuse) and unanswered SYN retransmissions to 9999.
+        string input = SharedPaths.RequireShared("corpus", "gen__misc_v4.pcap");
+        int synsTo8000 = Count("tshark", "-r", input, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 8000");
+        int inputFrames = Count("tshark", "-r", input);
+        Assert.True(synsTo8000 >= 2, $"{synsTo8000} SYNs to port 8000");
+
+        string output = Path.Combine(_dir, "out.pcap");
+        ProcessResult r = TributaryCli.Run(["flows", "firewall", "--rules", Rules("DROP 10.77.0.1 10.77.0.2 dport:8000\nACCEPT 0.0.0.0 0.0.0.0 dport:8000\n"),
+            input, "--write", output, "--interval", "0"], null);
+        Assert.Equal("", r.StandardError);
+        Assert.Equal(0, r.ExitCode);
+
+        Assert.Equal(0, Count("tcpdump", "-nn", "-r", output, SynTo8000));
+        Assert.Equal(inputFrames - synsTo8000, Count("tcpdump", "-nn", "-r", output));
+        // Every other frame, bytes and capture times, as tcpdump itself would have filtered it.
+        string expected = Path.Combine(_dir, "expected.pcap");
+        ProcessRunner.Run("tcpdump", "-r", input, "-w", expected, $"not ({SynTo8000})").EnsureSuccess("tcpdump -w");
+        Assert.Equal(ProcessRunner.Run("tcpdump", "-nn", "-tt", "-xx", "-r", expected).StandardOutput,
+            ProcessRunner.Run("tcpdump", "-nn", "-tt", "-xx", "-r", output).StandardOutput);
+
+        Assert.Single(r.StandardOutput.Split("Firewall rule table\n")[1..]); // --interval 0: the final table only
+        Assert.Equal([synsTo8000, 0L], LastTableHits(r.StandardOutput));
+    }
+
+    [Fact]
+    public void A_capture_prints_a_table_every_second_of_capture_time_and_a_final_one()
+    {
+        // misc_v4 spans 8.77 s of capture time: eight periodic tables, then the final one.
+        ProcessResult r = TributaryCli.Run("flows", "firewall", "--rules", Rules("DROP 0.0.0.0 0.0.0.0 dport:8000\n"),
+            SharedPaths.RequireShared("corpus", "gen__misc_v4.pcap"));
+        Assert.Equal(0, r.ExitCode);
+        string[] tables = r.StandardOutput.Split("Firewall rule table\n")[1..];
+        Assert.Equal(9, tables.Length);
+        Assert.StartsWith(new string('-', 71) + "\n", r.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [KernelFact("python3", "ethtool")]
+    public void Inline_the_SYNs_of_a_DROP_rule_never_reach_the_server()
+    {
+        using var lab = new InlineLab();
+        string rules = Rules("""
+            DROP   10.99.0.1 10.99.0.2 dport:8081
+            ACCEPT 10.99.0.2 10.99.0.1
+            """);
+        string stdout = Path.Combine(_dir, "stdout"), stderr = Path.Combine(_dir, "stderr");
+        // ip netns exec and sh both exec: the process started is tributary itself, which the signal reaches.
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", lab.Box.Name, "sh", "-c", "exec \"$0\" \"$@\" >\"$OUT\" 2>\"$ERR\"",
+            TributaryCli.Path, "flows", "firewall", "--rules", rules, "--inline", "b0", "b1"]);
+        psi.UseShellExecute = false;
+        psi.Environment["OUT"] = stdout;
+        psi.Environment["ERR"] = stderr;
+        using Process firewall = Process.Start(psi)!;
+        try
+        {
+            // The first table (after 1 s of wall clock) says the middlebox is forwarding.
+            var ready = Stopwatch.StartNew();
+            while (!(File.Exists(stdout) && File.ReadAllText(stdout).Contains("Firewall rule table", StringComparison.Ordinal)))
+            {
+                Assert.False(firewall.HasExited, File.Exists(stderr) ? File.ReadAllText(stderr) : "exited");
+                Assert.True(ready.Elapsed < TimeSpan.FromSeconds(20), "no table from the firewall");
+                Thread.Sleep(50);
+            }
+            Assert.Equal("got:x", lab.Talk(8080, "x"));
+            Assert.Equal("ERR TimeoutError", lab.Talk(8081, "y"));
+            ProcessRunner.Run("kill", "-TERM", firewall.Id.ToString(CultureInfo.InvariantCulture)).EnsureSuccess("kill");
+            Assert.True(firewall.WaitForExit(TimeSpan.FromSeconds(10)), "no exit after SIGTERM");
+            Assert.Equal("", File.ReadAllText(stderr));
+            Assert.Equal(0, firewall.ExitCode);
+            long[] hits = LastTableHits(File.ReadAllText(stdout));
+            Assert.True(hits[0] >= 1, $"rule 1: {hits[0]}");
+            Assert.Equal(0, hits[1]);
+        }
+        finally
+        {
+            if (!firewall.HasExited)
+                firewall.Kill();
+        }
+    }
+
+    [Theory]
+    [InlineData("CAPTURE", "tributary: Option '--rules' is required.")]
+    [InlineData("--rules RULES", "tributary: give either a CAPTURE file or --inline IF_A IF_B")]
+    [InlineData("--rules RULES CAPTURE --inline b0 b1", "tributary: give either a CAPTURE file or --inline IF_A IF_B")]
+    [InlineData("--rules RULES --inline b0 b1 --write OUT", "tributary: --write needs a CAPTURE file (inline, forwarded frames go out of the other interface)")]
+    [InlineData("--rules RULES --inline b0", "tributary: Required argument missing for option: '--inline'.")]
+    [InlineData("--rules RULES CAPTURE --interval -1", "tributary: --interval must be between 0 and 86400 seconds")]
+    [InlineData("--rules RULES CAPTURE --interval soon", "tributary: --interval: 'soon' is not a number (--interval must be between 0 and 86400 seconds)")]
+    public void A_bad_command_line_exits_2_with_one_line(string arguments, string message)
+    {
+        string rules = Rules("DROP 0.0.0.0 0.0.0.0\n");
+        string capture = SharedPaths.RequireShared("reference", "mos", "pcaps", "01_handshake_close.pcap");
+        string[] args = arguments.Split(' ').Select(a => a switch { "RULES" => rules, "CAPTURE" => capture, "OUT" => Path.Combine(_dir, "o.pcap"), _ => a }).ToArray();
+        ProcessResult r = TributaryCli.Run(["flows", "firewall", .. args], null);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal(message + "\nTry 'tributary --help' for more information.\n", r.StandardError);
+        Assert.Equal("", r.StandardOutput);
+    }
+
+    [Fact]
+    public void A_bad_or_missing_rules_file_is_a_configuration_error()
+    {
+        string capture = SharedPaths.RequireShared("reference", "mos", "pcaps", "01_handshake_close.pcap");
+        string rules = Rules("# fine\nACCEPT 10.0.0.1 10.0.0.2\nDROP 10.0.0.300 10.0.0.2 dport:80\n");
+        ProcessResult r = TributaryCli.Run("flows", "firewall", "--rules", rules, capture);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"tributary: {rules}:3: bad address \"10.0.0.300\"\n", r.StandardError);
+        Assert.Equal("", r.StandardOutput);
+
+        string missing = Path.Combine(_dir, "missing.conf");
+        r = TributaryCli.Run("flows", "firewall", "--rules", missing, capture);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"tributary: {missing}: No such file or directory\n", r.StandardError);
+        r = TributaryCli.Run("flows", "firewall", "--rules", _dir, capture);
+        Assert.Equal($"tributary: {_dir}: Is a directory\n", r.StandardError);
+    }
+
+    [Fact]
+    public void An_unreadable_capture_or_output_is_named_with_the_reason()
+    {
+        string rules = Rules("DROP 0.0.0.0 0.0.0.0\n");
+        string missing = Path.Combine(_dir, "missing.pcap");
+        ProcessResult r = TributaryCli.Run("flows", "firewall", "--rules", rules, missing);
+        Assert.Equal((1, $"tributary: {missing}: No such file or directory\n"), (r.ExitCode, r.StandardError));
+        string capture = SharedPaths.RequireShared("reference", "mos", "pcaps", "01_handshake_close.pcap");
+        string badOutput = Path.Combine(_dir, "no-such-dir", "o.pcap");
+        r = TributaryCli.Run("flows", "firewall", "--rules", rules, capture, "--write", badOutput);
+        Assert.Equal((1, $"tributary: {badOutput}: No such file or directory\n"), (r.ExitCode, r.StandardError));
+    }
+}
