@@ -123,7 +123,7 @@ public sealed class FlowsFirewallCommandTests : IDisposable
     [InlineData("--rules RULES --inline b0 b1 --write OUT", "tributary: --write needs a CAPTURE file (inline, forwarded frames go out of the other interface)")]
     [InlineData("--rules RULES --inline b0", "tributary: Required argument missing for option: '--inline'.")]
     [InlineData("--rules RULES CAPTURE --interval -1", "tributary: --interval must be between 0 and 86400 seconds")]
-    [InlineData("--rules RULES CAPTURE --interval soon", "tributary: --interval: 'soon' is not a number (--interval must be between 0 and 86400 seconds)")]
+    [InlineData("--rules RULES CAPTURE --interval soon", "tributary: --interval: 'soon' is not a number of seconds (--interval must be between 0 and 86400 seconds)")]
     public void A_bad_command_line_exits_2_with_one_line(string arguments, string message)
     {
         string rules = Rules("DROP 0.0.0.0 0.0.0.0\n");

@@ -179,7 +179,8 @@ public sealed class SynFirewallTests
             .Add(Syn(80), T0)
             .Add(Syn(80), T0 + 500_000)
             .Add(Syn(80), T0 + 1_500_000)     // after the first table (due at T0 + 1 s - 1 µs)
-            .Add(Syn(81), T0 + 3_200_000);    // two more tables due before it
+            .Add(Syn(81), T0 + 3_200_000)     // after the second; the third interval had no packet: no table
+            .Add(Syn(80), T0 + 4_100_000);    // the fourth table, due at T0 + 4 s - 1 µs, comes before it
         long last = box.Context.Run(frames);
         box.Context.Finish(last);
         string[] tables = w.ToString().Split("Firewall rule table\n")[1..];

@@ -110,9 +110,20 @@ public sealed partial class MidstatTests
         }
     }
 
+    [Fact]
+    public void A_capture_whose_clock_jumps_a_year_and_a_half_prints_no_table_for_the_quiet_seconds()
+    {
+        // Three frames over 604 days (one TCP segment, then two non-TCP frames): one table for the first second,
+        // then the final one. Every second of the jump printed its own table before: 52 million of them.
+        ProcessResult r = ProcessRunner.Run(Launcher.Path, ["flows", "midstat", Path.Combine(SharedPaths.Corpus, "pub__ppp__null_loopback.pcap")],
+            standardInput: null, timeout: TimeSpan.FromMinutes(2));
+        Assert.True(r.ExitCode == 0, r.StandardError);
+        Assert.Equal(string.Join('\n', [Header, "", Header, ""]), r.StandardOutput);
+    }
+
     [Theory]
-    [InlineData("--interval", "-1", "--interval must be between 0 and 86400")]
-    [InlineData("--interval", "soon", "--interval: 'soon' is not a number of seconds (--interval must be between 0 and 86400)")]
+    [InlineData("--interval", "-1", "--interval must be between 0 and 86400 seconds")]
+    [InlineData("--interval", "soon", "--interval: 'soon' is not a number of seconds (--interval must be between 0 and 86400 seconds)")]
     [InlineData("--midstream", "--mos-compat", "--midstream cannot be combined with --mos-compat")]
     [InlineData("--set", "tcp_timeout=x", "tcp_timeout must be an integer (got 'x')")]
     public void Bad_options_are_refused_before_any_output(string option, string value, string message)

@@ -24,7 +24,7 @@ internal static class FlowsMidstatCommand
             Description = "Seconds between tables, on the capture's clock for a file and the wall clock live (decimals allowed; 0: only the final table).",
             HelpName = "SECONDS",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
-            CustomParser = NumberOption.Seconds(TimeSpan.Zero, TimeSpan.FromDays(1), "must be between 0 and 86400"),
+            CustomParser = NumberOption.Seconds(TimeSpan.Zero, TimeSpan.FromDays(1), "must be between 0 and 86400 seconds"),
         };
         var checksums = new Option<bool>("--checksums") { Description = "Ignore packets with a bad IPv4 header or TCP checksum, as mOS does." };
         var compat = new Option<bool>("--mos-compat") { Description = "Reproduce mOS's observable behaviour (reference/mos/DEVIATIONS.md), e.g. B17's states without buffers." };

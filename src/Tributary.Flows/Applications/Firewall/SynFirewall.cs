@@ -31,8 +31,7 @@ public sealed class SynFirewall
 
     private readonly MonitorContext _context;
     private readonly long[] _hits;
-    private TextWriter? _tableOutput;
-    private TimeSpan _interval;
+    private IntervalPrinter? _printer;
 
     public SynFirewall(MonitorContext context, FirewallRuleSet rules)
     {
@@ -62,25 +61,22 @@ public sealed class SynFirewall
 
     /// <summary>
     /// Prints the table to <paramref name="output"/> every <paramref name="interval"/> of the context clock (the capture
-    /// clock for a file, the wall clock live), through a user timer re-armed each time. Each table is flushed, so
-    /// that a reader at the other end of a pipe sees it when it is due.
+    /// clock for a file, where intervals without TCP packets print nothing; the wall clock live), through an
+    /// <see cref="IntervalPrinter"/>. Each table is flushed, so that a reader at the other end of a pipe sees it when
+    /// it is due.
     /// </summary>
     public void PrintEvery(TimeSpan interval, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
-        if (_tableOutput is not null)
+        if (_printer is not null)
             throw new InvalidOperationException("the table is already printed periodically"); // a second timer chain would double every table
-        _tableOutput = output;
-        _interval = interval;
-        _context.SetTimer(TableTimerId, interval, OnTableTimer);
-    }
-
-    private void OnTableTimer(MonitorContext context, int timerId)
-    {
-        WriteTable(_tableOutput!);
-        _tableOutput!.Flush();
-        context.SetTimer(TableTimerId, _interval, OnTableTimer);
+        _printer = new IntervalPrinter(_context, interval, () =>
+        {
+            WriteTable(output);
+            output.Flush();
+        }, TableTimerId);
+        _printer.Start();
     }
 
     /// <summary>

@@ -2,16 +2,16 @@ namespace Tributary.Flows.Applications.Midstat;
 
 /// <summary>
 /// The midstat application (<c>tributary flows midstat</c>): a <see cref="ConnectionTable"/> over a frame source,
-/// printed every <see cref="Interval"/> by a timer that re-arms itself, as mOS's core 0 does, and once more when the
-/// input ends. The timer runs on the context clock: a capture file's time (so a file prints the table its traffic had at
-/// each interval, the same on every run) or, live, the wall clock, also while the link is quiet. Tables are separated
+/// printed every <see cref="Interval"/> (<see cref="IntervalPrinter"/>), as mOS's core 0 does from a timer, and once
+/// more when the input ends. The timer runs on the context clock: a capture file's time (so a file prints the table
+/// its traffic had at each interval, the same on every run; intervals without TCP packets print nothing) or, live, the
+/// wall clock, also while the link is quiet. Tables are separated
 /// by an empty line and flushed as they are written. Several sources (the captures of a fanout group, which split an
 /// interface's connections between them) run one context each on a thread of its own, as mOS runs one per core; the
 /// first context's timer prints every context's rows, its own first (the CPU column tells them apart).
 /// </summary>
 public sealed class MidstatMonitor
 {
-    private const int TimerId = 1;
     private readonly MonitorContextOptions _options;
     private readonly TextWriter _output;
     private bool _printed;
@@ -56,6 +56,7 @@ public sealed class MidstatMonitor
         ArgumentNullException.ThrowIfNull(sources);
         if (sources.Count == 0)
             throw new ArgumentException("no source", nameof(sources));
+        MonitorContextOptions options = _options with { OfflineClock = !sources[0].IsLive };
         var contexts = new MonitorContext[sources.Count];
         var tables = new ConnectionTable[sources.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -64,11 +65,11 @@ public sealed class MidstatMonitor
         {
             for (int i = 0; i < contexts.Length; i++)
             {
-                contexts[i] = new MonitorContext(_options);
+                contexts[i] = new MonitorContext(options);
                 tables[i] = new ConnectionTable(contexts[i], cpu: i);
             }
             if (Interval > TimeSpan.Zero)
-                contexts[0].SetTimer(TimerId, Interval, Tick);
+                new IntervalPrinter(contexts[0], Interval, () => Print(tables)).Start();
             var threads = new Thread[sources.Count];
             for (int i = 1; i < threads.Length; i++)
             {
@@ -102,12 +103,6 @@ public sealed class MidstatMonitor
                 faults[index] = ex;
                 stop.Cancel();
             }
-        }
-
-        void Tick(MonitorContext c, int id)
-        {
-            Print(tables);
-            c.SetTimer(TimerId, Interval, Tick);
         }
     }
 
