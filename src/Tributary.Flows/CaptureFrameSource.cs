@@ -17,6 +17,9 @@ public sealed class CaptureFrameSource : IFrameSource
 
     public bool IsLive => _source.IsLive;
 
+    /// <summary>The capture time of the frame last read, in full resolution (<see cref="Read"/> gives microseconds).</summary>
+    public long TimestampNanoseconds { get; private set; }
+
     public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength) =>
         TryRead(out frame, out linkType, out timestampMicroseconds, out wireLength, out _);
 
@@ -42,6 +45,7 @@ public sealed class CaptureFrameSource : IFrameSource
         }
         flags = p.Flags;
         frame = p.Data;
+        TimestampNanoseconds = p.TimestampNanoseconds;
         linkType = (int)p.LinkType;
         // TRACER §5: capture time with microsecond resolution, nanoseconds truncated.
         timestampMicroseconds = p.TimestampNanoseconds >= 0 ? p.TimestampNanoseconds / 1000 : -((-p.TimestampNanoseconds + 999) / 1000);

@@ -134,6 +134,20 @@ public sealed partial class MidstatTests
         Assert.Contains(message, r.StandardError, StringComparison.Ordinal);
     }
 
+    /// <summary>Starts <c>flows midstat ARGS</c> in <paramref name="ns"/> and waits for its <paramref name="captures"/> packet sockets.</summary>
+    private static Process StartLive(TestNetworkNamespace ns, int captures, params string[] args)
+    {
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, Launcher.Path, "flows", "midstat", .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        Process monitor = Process.Start(psi)!;
+        PacketSockets.WaitFor(monitor, captures);
+        return monitor;
+    }
+
     [KernelFact("python3")]
     public void Live_the_table_is_printed_on_the_wall_clock_also_while_the_connection_is_quiet()
     {
@@ -141,16 +155,9 @@ public sealed partial class MidstatTests
         // nothing is sent (the clock follows the wall clock), show both endpoints ESTABLISHED, and the row goes
         // after the close. SIGTERM ends the run with a final table, exit 0.
         using TestNetworkNamespace ns = TestNetworkNamespace.Create("flm");
-        var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, Launcher.Path, "flows", "midstat", "--interval", "0.2", "--interface", "lo"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using Process monitor = Process.Start(psi)!;
+        using Process monitor = StartLive(ns, 1, "--interval", "0.2", "--interface", "lo");
         try
         {
-            PacketSockets.WaitFor(monitor, 1);
             const string talk = """
 import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 7000)); s.listen(1)
@@ -188,16 +195,9 @@ time.sleep(1)
         // 16 connections held open on lo for 2 s. The kernel's fanout hash spreads them over two captures (all on one:
         // 2^-15); each table lists all 16, shard 0's rows first, every row ESTABLISHED on both sides.
         using TestNetworkNamespace ns = TestNetworkNamespace.Create("flm");
-        var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, Launcher.Path, "flows", "midstat", "--threads", "2", "--interval", "0.25", "--interface", "lo"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using Process monitor = Process.Start(psi)!;
+        using Process monitor = StartLive(ns, 2, "--threads", "2", "--interval", "0.25", "--interface", "lo");
         try
         {
-            PacketSockets.WaitFor(monitor, 2);
             const string talk = """
 import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 7002)); s.listen(32)

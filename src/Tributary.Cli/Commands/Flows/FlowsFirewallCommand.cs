@@ -36,13 +36,7 @@ internal static class FlowsFirewallCommand
             Arity = new ArgumentArity(2, 2),
             AllowMultipleArgumentsPerToken = true,
         };
-        var interval = new Option<TimeSpan>("--interval")
-        {
-            Description = "Print the rule table every SECONDS (capture time for a file, wall clock inline; decimals allowed); 0: only the final table.",
-            HelpName = "SECONDS",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
-            CustomParser = NumberOption.Seconds(TimeSpan.Zero, TimeSpan.FromDays(1), "must be between 0 and 86400 seconds"),
-        };
+        Option<TimeSpan> interval = FlowsInput.IntervalOption("rule tables");
         var compat = new Option<bool>("--mos-compat") { Description = "Reproduce mOS's observable behaviour (accepted flows stay monitored: DEVIATIONS B8)." };
         var cmd = new Command("firewall", "mOS's simple_firewall: drop or accept each connection's first SYN by a rule table, print the rule hits.")
         {
@@ -60,7 +54,7 @@ internal static class FlowsFirewallCommand
         {
             FirewallRuleSet ruleSet = LoadRules(parse.GetValue(rules)!);
             var options = new MonitorContextOptions { MosCompat = parse.GetValue(compat), Forward = true };
-            TimeSpan every = parse.GetValue(interval);
+            TimeSpan every = FlowsInput.Interval(parse, interval);
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
             // An option left out reads as an empty array, not null: ask whether it was given.
             string[]? interfaces = parse.GetResult(inline) is null ? null : parse.GetValue(inline);

@@ -22,6 +22,22 @@ internal static class FlowsInput
         HelpName = "IF",
     };
 
+    /// <summary>
+    /// <c>--interval SECONDS</c> of the periodic tables (<c>flows midstat</c>, <c>flows firewall</c>): decimals allowed,
+    /// 0 for only the final table; read it with <see cref="Interval"/>, which gives the default of 1 s (a default
+    /// value of the option itself would show in the help as "00:00:01").
+    /// </summary>
+    public static Option<TimeSpan> IntervalOption(string what) => new("--interval")
+    {
+        Description = $"Seconds between {what} (default 1), on the capture's clock for a file (intervals without TCP packets print nothing) and the wall clock live; decimals allowed; 0: only the final one.",
+        HelpName = "SECONDS",
+        CustomParser = NumberOption.Seconds(TimeSpan.Zero, TimeSpan.FromDays(1), "must be between 0 and 86400 seconds"),
+    };
+
+    /// <summary>The value of an <see cref="IntervalOption"/>: 1 s when it is not given.</summary>
+    public static TimeSpan Interval(ParseResult parse, Option<TimeSpan> option) =>
+        parse.GetResult(option) is null ? TimeSpan.FromSeconds(1) : parse.GetValue(option);
+
     /// <summary>Requires exactly one of CAPTURE and --interface.</summary>
     public static void Validate(Command cmd, Argument<string?> capture, Option<string?> iface) =>
         cmd.Validators.Add(r =>

@@ -19,13 +19,7 @@ internal static class FlowsMidstatCommand
     {
         Argument<string?> capture = FlowsInput.CaptureArgument();
         Option<string?> iface = FlowsInput.InterfaceOption();
-        var interval = new Option<TimeSpan>("--interval")
-        {
-            Description = "Seconds between tables, on the capture's clock for a file and the wall clock live (decimals allowed; 0: only the final table).",
-            HelpName = "SECONDS",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
-            CustomParser = NumberOption.Seconds(TimeSpan.Zero, TimeSpan.FromDays(1), "must be between 0 and 86400 seconds"),
-        };
+        Option<TimeSpan> interval = FlowsInput.IntervalOption("tables");
         var checksums = new Option<bool>("--checksums") { Description = "Ignore packets with a bad IPv4 header or TCP checksum, as mOS does." };
         var compat = new Option<bool>("--mos-compat") { Description = "Reproduce mOS's observable behaviour (reference/mos/DEVIATIONS.md), e.g. B17's states without buffers." };
         var midstream = new Option<bool>("--midstream") { Description = "Also show flows whose SYN was not seen (DEVIATIONS B33; not with --mos-compat)." };
@@ -65,7 +59,7 @@ internal static class FlowsMidstatCommand
             if (interfaceName is not null)
                 options = options with { OfflineClock = false };
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
-            var monitor = new MidstatMonitor(options, stdout, parse.GetValue(interval));
+            var monitor = new MidstatMonitor(options, stdout, FlowsInput.Interval(parse, interval));
             int n = parse.GetValue(threads);
             if (n > 1)
                 return Task.FromResult(RunGroup(monitor, interfaceName!, n, ct));

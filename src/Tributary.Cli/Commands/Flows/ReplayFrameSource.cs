@@ -12,15 +12,15 @@ namespace Tributary.Cli.Commands.Flows;
 /// </summary>
 internal sealed class ReplayFrameSource : IFrameSource
 {
-    private readonly PacketSource _source;
+    private readonly CaptureFrameSource _source;
     private readonly CaptureWriter _writer;
     private readonly string _outputPath;
-    private long _timestampNanoseconds;
     private int _wireLength;
 
+    /// <param name="source">The capture (not disposed here).</param>
     public ReplayFrameSource(PacketSource source, CaptureWriter writer, string outputPath)
     {
-        _source = source;
+        _source = new CaptureFrameSource(source);
         _writer = writer;
         _outputPath = outputPath;
     }
@@ -30,7 +30,7 @@ internal sealed class ReplayFrameSource : IFrameSource
     {
         try
         {
-            _writer.Write(frame, Math.Max(_wireLength, frame.Length), _timestampNanoseconds, (LinkType)linkType);
+            _writer.Write(frame, Math.Max(_wireLength, frame.Length), _source.TimestampNanoseconds, (LinkType)linkType);
         }
         catch (ArgumentException ex)
         {
@@ -48,25 +48,9 @@ internal sealed class ReplayFrameSource : IFrameSource
     public PacketReadResult Read(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength,
         out PacketFlags flags, int timeoutMilliseconds)
     {
-        PacketReadResult result = _source.Read(out Packet p, timeoutMilliseconds);
-        if (result != PacketReadResult.Packet)
-        {
-            frame = default;
-            linkType = 0;
-            timestampMicroseconds = 0;
-            wireLength = 0;
-            flags = PacketFlags.None;
-            return result;
-        }
-        frame = p.Data;
-        linkType = (int)p.LinkType;
-        _timestampNanoseconds = p.TimestampNanoseconds;
-        _wireLength = p.OriginalLength;
-        // TRACER §5: the context clock has microsecond resolution, nanoseconds truncated (as CaptureFrameSource).
-        timestampMicroseconds = p.TimestampNanoseconds >= 0 ? p.TimestampNanoseconds / 1000 : -((-p.TimestampNanoseconds + 999) / 1000);
-        wireLength = p.OriginalLength;
-        flags = p.Flags;
-        return PacketReadResult.Packet;
+        PacketReadResult result = _source.Read(out frame, out linkType, out timestampMicroseconds, out wireLength, out flags, timeoutMilliseconds);
+        _wireLength = wireLength;
+        return result;
     }
 
     public void Dispose()
