@@ -18,6 +18,8 @@ public sealed class IntervalPrinter
     private readonly bool _skipQuiet;
     private readonly MonitorCallback _wake;
     private MonitorSocket? _waker;
+    private bool _wakerRegistered;
+    private bool _asleep;
     private long _tcpPacketsAtTick;
     private long _nextDue;
     private bool _started;
@@ -67,8 +69,13 @@ public sealed class IntervalPrinter
             // Quiet: no table, and no timer until a TCP packet comes.
             Skipped++;
             _nextDue = due + _intervalUs;
+            _asleep = true;
             _waker ??= context.CreateRawSocket();
-            _waker.RegisterCallback(MonitorEvent.PacketIn, HookPoint.Null, _wake);
+            if (!_wakerRegistered)
+            {
+                _waker.RegisterCallback(MonitorEvent.PacketIn, HookPoint.Null, _wake);
+                _wakerRegistered = true;
+            }
             return;
         }
         _tcpPacketsAtTick = packets;
@@ -80,7 +87,11 @@ public sealed class IntervalPrinter
     /// <summary>The first TCP packet after a quiet spell: the timer again, at the first boundary at or after it.</summary>
     private void Wake(MonitorContext context, MonitorSocket socket, Side side, MonitorEvent monitorEvent)
     {
-        socket.RegisterCallback(MonitorEvent.PacketIn, HookPoint.Null, null);
+        if (!_asleep)
+            return; // still registered: with MosCompat a de-registration fails, as in mOS (B5a)
+        _asleep = false;
+        if (socket.TryRegisterCallback(MonitorEvent.PacketIn, HookPoint.Null, null) == MonitorError.None)
+            _wakerRegistered = false;
         long now = context.ClockMicroseconds;
         if (now > _nextDue)
         {
