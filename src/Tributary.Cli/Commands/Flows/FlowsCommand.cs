@@ -7,10 +7,11 @@ internal static class FlowsCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics.");
+        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics, NAT.");
         cmd.Subcommands.Add(FlowsTraceCommand.Create());
         cmd.Subcommands.Add(FlowsSummaryCommand.Create());
         cmd.Subcommands.Add(FlowsStatsCommand.Create());
+        cmd.Subcommands.Add(FlowsNatCommand.Create());
         return cmd;
     }
 }
