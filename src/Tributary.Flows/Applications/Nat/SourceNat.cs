@@ -21,7 +21,10 @@ namespace Tributary.Flows.Applications.Nat;
 /// does not parse; they are counted in <see cref="UntranslatedFlows"/>. Packets without a flow (orphans: a segment
 /// after its flow ended, a connection older than the monitor) are forwarded untouched, as in mOS. A packet that cannot
 /// be translated (no free port, a reply of a flow that got none) is dropped and counted, never sent with the client's
-/// own address. Unlike mOS there is one pool per context and no per-core port selection (<c>GetRSSCPUCore</c>): one
+/// own address. A segment with a bad checksum reaches no callback (S27) and is forwarded as it came, for its receiver
+/// to discard. With <see cref="MonitorContextOptions.MosCompat"/>, a first SYN dropped for want of a port leaves its
+/// flow half-open under the untranslated tuple (DEVIATIONS B30), so that connection fails until the idle timeout,
+/// as in mOS. Unlike mOS there is one pool per context and no per-core port selection (<c>GetRSSCPUCore</c>): one
 /// context sees both directions of every flow. Not thread-safe: use it from the context's thread.
 /// </remarks>
 public sealed class SourceNat
