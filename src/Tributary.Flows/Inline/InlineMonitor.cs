@@ -30,10 +30,24 @@ public sealed class InlineMonitor : IDisposable
             throw new ArgumentException("inline mode needs Forward = true", nameof(context));
         _context = context;
         var options = new LiveCaptureOptions { IgnoreOutgoing = true, BlockTimeoutMilliseconds = 1, BlockCount = 16 };
-        _inA = LiveCapture.Open(interfaceA, options);
-        _inB = LiveCapture.Open(interfaceB, options);
-        _outA = PacketSender.Open(interfaceA);
-        _outB = PacketSender.Open(interfaceB);
+        LiveCapture? inA = null, inB = null;
+        PacketSender? outA = null;
+        try
+        {
+            inA = LiveCapture.Open(interfaceA, options);
+            inB = LiveCapture.Open(interfaceB, options);
+            outA = PacketSender.Open(interfaceA);
+            _outB = PacketSender.Open(interfaceB);
+        }
+        catch
+        {
+            // The interfaces opened before the one that failed would stay open (and capturing) for nobody.
+            inA?.Dispose();
+            inB?.Dispose();
+            outA?.Dispose();
+            throw;
+        }
+        (_inA, _inB, _outA) = (inA, inB, outA);
         context.ForwardSink = (frame, _) => _forwardTo!.TrySend(frame);
         context.InjectSink = (frame, _, along) => (along ? _forwardTo : _backTo)!.TrySend(frame);
     }

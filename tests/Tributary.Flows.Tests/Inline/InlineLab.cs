@@ -7,7 +7,8 @@ namespace Tributary.Flows.Tests.Inline;
 /// A middlebox lab between real kernel TCP endpoints: namespace C (10.99.0.1, c0) — veth — box (b0, b1, no
 /// addresses: a program under test forwards between them) — veth — namespace S (10.99.0.2, s0, a Python server that
 /// answers each connection to port 8080 or 8081 with "got:" and what it received, once the client has shut down its
-/// sending side). Offloads are off on the box's interfaces.
+/// sending side; port 8082 answers "peer:" and the address and port it saw the connection come from, getpeername).
+/// Offloads are off on the box's interfaces.
 /// </summary>
 internal sealed class InlineLab : IDisposable
 {
@@ -16,18 +17,18 @@ import socket, threading
 def serve(port):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", port)); s.listen(16)
     while True:
-        c, _ = s.accept()
+        c, peer = s.accept()
         data = b""
         try:
             while True:
                 b = c.recv(4096)
                 if not b: break
                 data += b
-            c.sendall(b"got:" + data)
+            c.sendall(("peer:%s:%d" % peer).encode() if port == 8082 else b"got:" + data)
             c.close()
         except OSError:
             pass
-for p in (8080, 8081):
+for p in (8080, 8081, 8082):
     threading.Thread(target=serve, args=(p,), daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
@@ -84,6 +85,17 @@ except Exception as e:
     public string Talk(int port, string text) =>
         ProcessRunner.Run("ip", ["netns", "exec", C.Name, "python3", "-c", ClientScript, port.ToString(System.Globalization.CultureInfo.InvariantCulture), text],
             timeout: TimeSpan.FromSeconds(20)).StandardOutput.Trim();
+
+    /// <summary>
+    /// Makes S send to <paramref name="address"/> through the box toward C (a static neighbour with c0's MAC address):
+    /// the box is a bump in the wire and answers no ARP, so an address only a program in it translates (a NAT address)
+    /// is reachable this way.
+    /// </summary>
+    public void RouteFromServerToClient(string address)
+    {
+        string mac = C.Exec("cat", "/sys/class/net/c0/address").EnsureSuccess("c0 MAC").StandardOutput.Trim(); // ip netns exec mounts C's /sys
+        S.Ip("neigh", "replace", address, "lladdr", mac, "dev", "s0", "nud", "permanent");
+    }
 
     public void Dispose()
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Tributary.Flows.Inline;
 using Tributary.Netlink;
+using Tributary.Testing;
 
 namespace Tributary.Flows.Tests.Inline;
 
@@ -64,6 +65,17 @@ public sealed class InlineMonitorTests
         Assert.Contains("Client:Established", states);
         Assert.Contains("Server:Established", states);
         Assert.True(m.ForwardedAToB >= 4 && m.ForwardedBToA >= 4, $"{m.ForwardedAToB} / {m.ForwardedBToA}");
+    }
+
+    [KernelFact]
+    public void An_interface_that_fails_to_open_leaves_none_of_the_others_open()
+    {
+        // lo opens, the second interface does not exist: lo's capture must not stay open (and capturing) for nobody.
+        using TestNetworkNamespace ns = TestNetworkNamespace.Create("flo");
+        using var ctx = NewContext();
+        Assert.ThrowsAny<IOException>(() => NetworkNamespace.Run(ns.Path, () => new InlineMonitor(ctx, "lo", "no-such-if0")));
+        string sockets = ns.Exec("cat", "/proc/net/packet").EnsureSuccess("packet sockets").StandardOutput;
+        Assert.Single(sockets.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // the header line only
     }
 
     [KernelFact("python3", "ethtool")]

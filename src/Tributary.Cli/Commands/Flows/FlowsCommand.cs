@@ -7,12 +7,13 @@ internal static class FlowsCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics, a connection table, a first-SYN firewall.");
+        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics, a connection table, a first-SYN firewall, NAT.");
         cmd.Subcommands.Add(FlowsTraceCommand.Create());
         cmd.Subcommands.Add(FlowsSummaryCommand.Create());
         cmd.Subcommands.Add(FlowsStatsCommand.Create());
         cmd.Subcommands.Add(FlowsMidstatCommand.Create());
         cmd.Subcommands.Add(FlowsFirewallCommand.Create());
+        cmd.Subcommands.Add(FlowsNatCommand.Create());
         return cmd;
     }
 }
