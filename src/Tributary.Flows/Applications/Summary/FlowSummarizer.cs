@@ -47,13 +47,13 @@ public sealed class FlowSummarizer
             if (_reassembler.Process(d, timestampNanoseconds, out ReadOnlySpan<byte> datagram) != FragmentResult.Complete)
                 return;
             PacketDecoder.DecodeIp(datagram, out DecodedPacket whole);
-            AddDecoded(whole, checksumNotReady: false); // fragments carry a finished checksum
+            AddDecoded(whole, checksumNotReady: false, timestampNanoseconds); // fragments carry a finished checksum
             return;
         }
-        AddDecoded(d, (flags & PacketFlags.ChecksumNotReady) != 0);
+        AddDecoded(d, (flags & PacketFlags.ChecksumNotReady) != 0, timestampNanoseconds);
     }
 
-    private void AddDecoded(in DecodedPacket d, bool checksumNotReady)
+    private void AddDecoded(in DecodedPacket d, bool checksumNotReady, long timestampNanoseconds)
     {
         if (!d.IsTcp)
             return;
@@ -81,7 +81,7 @@ public sealed class FlowSummarizer
             _flows.Add(flow);
             _current[key] = flow;
         }
-        flow.Add(d);
+        flow.Add(d, timestampNanoseconds);
     }
 
     /// <summary>Finishes the hashes.</summary>
@@ -131,7 +131,7 @@ public sealed class FlowSummary
     internal Direction DirectionOf(IpAddress source, ushort port) =>
         _first.Address == source && _first.Port == port ? _first : _other;
 
-    internal void Add(in DecodedPacket d)
+    internal void Add(in DecodedPacket d, long timestampNanoseconds)
     {
         Direction dir = DirectionOf(d.Source, d.SourcePort);
         Direction peer = ReferenceEquals(dir, _first) ? _other : _first;
@@ -147,7 +147,7 @@ public sealed class FlowSummary
             SynAck++;
             _synAckTo ??= peer;
         }
-        dir.Add(d, syn);
+        dir.Add(d, syn, timestampNanoseconds);
     }
 
     internal void Complete()
@@ -184,6 +184,13 @@ public sealed class FlowSummary
         public long Retransmissions { get; private set; }
         public int Fin { get; private set; }
         public int Rst { get; private set; }
+        /// <summary>Sum of the segments' IP lengths, headers included (IPFIX octetDeltaCount, RFC 7012).</summary>
+        public long IpOctets { get; private set; }
+        /// <summary>Union of the segments' TCP flags (IPFIX tcpControlBits).</summary>
+        public CaptureTcpFlags TcpFlags { get; private set; }
+        /// <summary>Capture time of the earliest and the latest segment (ns since the epoch); 0 with no segment.</summary>
+        public long FirstTimestampNanoseconds { get; private set; }
+        public long LastTimestampNanoseconds { get; private set; }
         /// <summary>Length of the contiguous reassembled stream.</summary>
         public long Length => _next;
         public string Sha256 => _sha ?? throw new InvalidOperationException("summary not completed");
@@ -191,10 +198,16 @@ public sealed class FlowSummary
         internal bool BaseSet { get; private set; }
         internal uint BaseSequence { get; private set; }
 
-        internal void Add(in DecodedPacket d, bool syn)
+        internal void Add(in DecodedPacket d, bool syn, long timestampNanoseconds)
         {
+            if (Packets == 0 || timestampNanoseconds < FirstTimestampNanoseconds)
+                FirstTimestampNanoseconds = timestampNanoseconds;
+            if (Packets == 0 || timestampNanoseconds > LastTimestampNanoseconds)
+                LastTimestampNanoseconds = timestampNanoseconds;
             Packets++;
             Bytes += d.PayloadLength;
+            IpOctets += d.IpTotalLength;
+            TcpFlags |= d.TcpFlags;
             if ((d.TcpFlags & CaptureTcpFlags.Fin) != 0)
                 Fin++;
             if ((d.TcpFlags & CaptureTcpFlags.Rst) != 0)
