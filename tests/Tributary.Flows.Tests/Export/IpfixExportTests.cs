@@ -200,12 +200,7 @@ public sealed class IpfixExportTests
         p[15] = 1;
         p[16] = 127;
         p[19] = 1;
-        uint sum = 0;
-        for (int i = 0; i < 20; i += 2)
-            sum += BinaryPrimitives.ReadUInt16BigEndian(p.AsSpan(i));
-        while (sum > 0xFFFF)
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), (ushort)~sum);
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), Frames.Checksum(p.AsSpan(0, 20), 0));
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), 50000);
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(22), 4739);
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(24), (ushort)(8 + payload.Length));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Tributary.Flows.Tests.Inline;
+using Tributary.Flows.Tests.Support;
 using Tributary.Testing;
 
 namespace Tributary.Flows.Tests.Nat;
@@ -31,7 +32,7 @@ public sealed class NatCommandTests
         string reply, peer;
         try
         {
-            WaitForPacketSockets(nat, 4); // two captures, two senders
+            PacketSockets.WaitFor(nat, 4); // two captures, two senders
             reply = lab.Talk(8080, "hello");
             peer = lab.Talk(8082, "who are you");
             ProcessRunner.Run("kill", "-TERM", nat.Id.ToString(CultureInfo.InvariantCulture));
@@ -85,27 +86,5 @@ public sealed class NatCommandTests
         Assert.Equal(1, r.ExitCode);
         Assert.Matches(@"^tributary: [^\n]*no-such-if0[^\n]*\n$", r.StandardError);
         Assert.Equal("", r.StandardOutput);
-    }
-
-    /// <summary>Waits until the process holds <paramref name="count"/> AF_PACKET sockets: then the box forwards.</summary>
-    private static void WaitForPacketSockets(Process process, int count)
-    {
-        int Open()
-        {
-            try
-            {
-                var inodes = File.ReadAllLines($"/proc/{process.Id}/net/packet").Skip(1)
-                    .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).ToHashSet();
-                return Directory.GetFiles($"/proc/{process.Id}/fd").Select(fd => new FileInfo(fd).LinkTarget)
-                    .Count(t => t is not null && t.StartsWith("socket:[", StringComparison.Ordinal) && inodes.Contains(t[8..^1]));
-            }
-            catch (IOException)
-            {
-                return 0; // between setns and exec, or exiting
-            }
-        }
-        TaskTimeouts.WaitUntil(() => Open() >= count || process.HasExited, what: $"{count} packet sockets in process {process.Id}");
-        if (process.HasExited)
-            Assert.Fail($"flows nat exited: {process.StandardError.ReadToEnd()}"); // only now: the read waits for the end
     }
 }

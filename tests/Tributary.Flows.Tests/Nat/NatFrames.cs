@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using Tributary.Flows.Tests.Support;
 
 namespace Tributary.Flows.Tests.Nat;
 
@@ -24,29 +25,11 @@ internal static class NatFrames
         int total = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
         Assert.Equal(6, ip[9]);
         ReadOnlySpan<byte> tcp = ip[ihl..total];
-        uint pseudo = Sum(ip.Slice(12, 8)) + 6 + (uint)tcp.Length;
+        uint pseudo = Frames.Sum(ip.Slice(12, 8)) + 6 + (uint)tcp.Length;
         return new Segment(
             new IPAddress(ip.Slice(12, 4)).ToString(), BinaryPrimitives.ReadUInt16BigEndian(tcp),
             new IPAddress(ip.Slice(16, 4)).ToString(), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]),
             tcp[13], BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]),
-            Fold(Sum(ip[..ihl])) == 0xFFFF, Fold(pseudo + Sum(tcp)) == 0xFFFF);
-    }
-
-    /// <summary>One's-complement sum in 16-bit words (RFC 1071); a valid header or segment sums to 0xFFFF.</summary>
-    private static uint Sum(ReadOnlySpan<byte> b)
-    {
-        uint sum = 0;
-        for (int i = 0; i + 1 < b.Length; i += 2)
-            sum += BinaryPrimitives.ReadUInt16BigEndian(b[i..]);
-        if ((b.Length & 1) != 0)
-            sum += (uint)b[^1] << 8;
-        return sum;
-    }
-
-    private static ushort Fold(uint sum)
-    {
-        while (sum >> 16 != 0)
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        return (ushort)sum;
+            Frames.Fold(Frames.Sum(ip[..ihl])) == 0xFFFF, Frames.Fold(Frames.Sum(tcp, pseudo)) == 0xFFFF);
     }
 }

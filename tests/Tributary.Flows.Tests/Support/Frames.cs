@@ -42,7 +42,7 @@ internal static class Frames
             ip[9] = 6;
             s.GetAddressBytes().CopyTo(ip[12..]);
             d.GetAddressBytes().CopyTo(ip[16..]);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Fold(Sum(ip[..20], 0)));
+            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum(ip[..20], 0));
         }
         Span<byte> t = f.AsSpan(l3 + ipHeader);
         BinaryPrimitives.WriteUInt16BigEndian(t, sport);
@@ -57,20 +57,21 @@ internal static class Frames
         Span<byte> pb = stackalloc byte[40];
         if (v6)
         {
-            pseudo = Sum(ip.Slice(8, 32), 0) + 6 + (uint)tcpLen;
+            pseudo = Sum(ip.Slice(8, 32)) + 6 + (uint)tcpLen;
         }
         else
         {
-            pseudo = Sum(ip.Slice(12, 8), 0) + 6 + (uint)tcpLen;
+            pseudo = Sum(ip.Slice(12, 8)) + 6 + (uint)tcpLen;
         }
-        ushort ck = Fold(Sum(t, pseudo));
+        ushort ck = Checksum(t, pseudo);
         if (badChecksum)
             ck ^= 0x5555;
         BinaryPrimitives.WriteUInt16BigEndian(t[16..], ck);
         return f;
     }
 
-    private static uint Sum(ReadOnlySpan<byte> b, uint sum)
+    /// <summary>One's-complement sum of <paramref name="b"/> in 16-bit words (RFC 1071), added to <paramref name="sum"/>, not folded.</summary>
+    public static uint Sum(ReadOnlySpan<byte> b, uint sum = 0)
     {
         for (int i = 0; i + 1 < b.Length; i += 2)
             sum += BinaryPrimitives.ReadUInt16BigEndian(b[i..]);
@@ -79,12 +80,16 @@ internal static class Frames
         return sum;
     }
 
-    private static ushort Fold(uint sum)
+    /// <summary>Folds a <see cref="Sum"/> to 16 bits: a valid header or segment (checksum included) folds to 0xFFFF.</summary>
+    public static ushort Fold(uint sum)
     {
         while (sum >> 16 != 0)
             sum = (sum & 0xFFFF) + (sum >> 16);
-        return (ushort)~sum;
+        return (ushort)sum;
     }
+
+    /// <summary>The checksum field's value for <paramref name="b"/> (checksum field zero) with <paramref name="sum"/> of a pseudo-header.</summary>
+    public static ushort Checksum(ReadOnlySpan<byte> b, uint sum) => (ushort)~Fold(Sum(b, sum));
 
     public static byte[] Bytes(char c, int n) => Enumerable.Repeat((byte)c, n).ToArray();
 

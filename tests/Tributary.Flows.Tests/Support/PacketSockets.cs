@@ -25,7 +25,9 @@ internal static class PacketSockets
                 return 0; // exiting, or between setns and exec
             }
         }
-        TaskTimeouts.WaitUntil(() => Open() >= count, what: $"{count} packet sockets in process {process.Id}");
+        TaskTimeouts.WaitUntil(() => Open() >= count || process.HasExited, what: $"{count} packet sockets in process {process.Id}");
+        if (process.HasExited)
+            Assert.Fail($"the monitor exited before it captured: {process.StandardError.ReadToEnd()}"); // only now: the read waits for the end
         Thread.Sleep(500);
     }
 }
