@@ -61,6 +61,48 @@ public sealed class FlowsFirewallCommandTests : IDisposable
         Assert.Equal([synsTo8000, 0L], LastTableHits(r.StandardOutput));
     }
 
+    [ToolFact("tshark")]
+    public void The_output_keeps_the_link_types_of_the_input_and_a_pcap_file_refuses_a_second_one()
+    {
+        // pub__mptcp__client_2_sll.pcap is pcapng with one Linux SLL interface (its header says nothing of it until the
+        // interface block); pub__ppp__many_interfaces.pcapng has Ethernet and BSD loopback interfaces.
+        string sll = SharedPaths.RequireShared("corpus", "pub__mptcp__client_2_sll.pcap");
+        string mixed = SharedPaths.RequireShared("corpus", "pub__ppp__many_interfaces.pcapng");
+        string rules = Rules("DROP 0.0.0.0 0.0.0.0 dport:1\n");
+        string Encapsulations(string file) => string.Join(',', ProcessRunner.Run("tshark", "-r", file, "-T", "fields", "-e", "frame.encap_type")
+            .EnsureSuccess("tshark").StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct().Order(StringComparer.Ordinal));
+
+        string outSll = Path.Combine(_dir, "sll.pcap");
+        TributaryCli.Run(["flows", "firewall", "--rules", rules, sll, "--write", outSll, "--interval", "0"], null).EnsureSuccess("firewall sll");
+        Assert.Equal(Encapsulations(sll), Encapsulations(outSll));
+        Assert.Equal(Count("tshark", "-r", sll), Count("tshark", "-r", outSll));
+
+        string outMixed = Path.Combine(_dir, "mixed.pcapng");
+        TributaryCli.Run(["flows", "firewall", "--rules", rules, mixed, "--write", outMixed, "--interval", "0"], null).EnsureSuccess("firewall mixed");
+        Assert.Contains(",", Encapsulations(mixed), StringComparison.Ordinal);
+        Assert.Equal(Encapsulations(mixed), Encapsulations(outMixed));
+
+        ProcessResult pcap = TributaryCli.Run(["flows", "firewall", "--rules", rules, mixed, "--write", Path.Combine(_dir, "mixed.pcap"), "--interval", "0"], null);
+        Assert.Equal(1, pcap.ExitCode);
+        Assert.Contains("a .pcapng file keeps frames of several link types", pcap.StandardError, StringComparison.Ordinal);
+    }
+
+    [ToolFact("tshark")]
+    public void Frames_the_stack_discards_are_counted_on_stderr_not_lost_silently()
+    {
+        // pub__ppp__http_packets: 116 frames whose IPv4 header checksum is wrong. A router drops them, and so does the
+        // replay (as mOS does); the rules drop nothing here.
+        string input = SharedPaths.RequireShared("corpus", "pub__ppp__http_packets.pcap");
+        int bad = Count("tshark", "-r", input, "-o", "ip.check_checksum:TRUE", "-Y", "ip.checksum.status == 0");
+        Assert.Equal(116, bad);
+        string output = Path.Combine(_dir, "out.pcap");
+        ProcessResult r = TributaryCli.Run(["flows", "firewall", "--rules", Rules("DROP 0.0.0.0 0.0.0.0 dport:1\n"), input, "--write", output, "--interval", "0"], null);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal($"tributary: {bad} frames not forwarded: discarded by the stack (a bad IPv4 header checksum, or a malformed IP or TCP header), as by a router and by mOS\n", r.StandardError);
+        Assert.Equal(Count("tshark", "-r", input) - bad, Count("tshark", "-r", output));
+        Assert.Equal(0, Count("tshark", "-r", output, "-o", "ip.check_checksum:TRUE", "-Y", "ip.checksum.status == 0"));
+    }
+
     [Fact]
     public void A_capture_prints_a_table_every_second_of_capture_time_and_a_final_one()
     {

@@ -93,9 +93,8 @@ internal static class FlowsFirewallCommand
         string? fault = null;
         using (PacketSource packets = FlowsInput.Open(path, null, ct, out CancellationTokenRegistration stop))
         using (stop)
-        using (CaptureWriter? writer = outputPath is null ? null : CreateWriter(outputPath, packets))
+        using (IFrameSource source = outputPath is null ? new CaptureFrameSource(packets) : new ReplayFrameSource(packets, CreateOutput(outputPath), outputPath))
         {
-            IFrameSource source = writer is null ? new CaptureFrameSource(packets) : new ReplayFrameSource(packets, writer, outputPath!);
             if (source is ReplayFrameSource replay)
                 context.ForwardSink = replay.Forward;
             try
@@ -111,19 +110,23 @@ internal static class FlowsFirewallCommand
         }
         firewall.WriteTable(stdout);
         stdout.Flush();
+        long discarded = context.Statistics.Dropped - firewall.DroppedSyns; // the engine counts both as not forwarded
+        if (outputPath is not null && discarded > 0)
+        {
+            // Not the rules: the stack discards what a router would (mOS too), and the output would silently lack it.
+            Console.Error.WriteLine($"tributary: {discarded} frames not forwarded: discarded by the stack (a bad IPv4 header checksum, or a malformed IP or TCP header), as by a router and by mOS");
+        }
         if (fault is not null)
             throw new CommandLineException(fault);
         return CommandRunner.ExitOk;
     }
 
-    /// <summary>A pcap file with the input's link type, in nanoseconds when the input has them (no timestamp is cut).</summary>
-    private static PcapWriter CreateWriter(string path, PacketSource input)
+    /// <summary>The --write file, opened before the run (a path that cannot be written is an error before any output).</summary>
+    private static FileStream CreateOutput(string path)
     {
-        LinkType linkType = input.Interfaces.Count > 0 ? input.Interfaces[0].LinkType : LinkType.Ethernet;
-        bool nanoseconds = input is CaptureFileReader { Format: not CaptureFileFormat.Pcap };
         try
         {
-            return PcapWriter.Create(path, linkType, nanoseconds: nanoseconds);
+            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
