@@ -54,6 +54,7 @@ public sealed class NatCommandTests
         Assert.Equal("2", counters["translated_flows"]);
         Assert.Equal("0", counters["dropped_packets"]);
         Assert.Equal("0", counters["pool_exhausted"]);
+        Assert.True(counters.ContainsKey("dropped_orphans"), stdout);
         // The second connection's last ACK may still have been in the box's capture ring when SIGTERM came.
         Assert.Contains(counters["ports_in_use"], (string[])["0", "1"]);
         Assert.True(long.Parse(counters["forwarded_a_to_b"], CultureInfo.InvariantCulture) >= 8, stdout);

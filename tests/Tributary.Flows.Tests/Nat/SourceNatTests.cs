@@ -123,17 +123,46 @@ public sealed class SourceNatTests
         Assert.EndsWith("odd-length", System.Text.Encoding.ASCII.GetString(box.LastForwardedBytes), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Only_the_translated_tuple_reaches_the_server_side()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Only_the_translated_tuple_reaches_the_server_side(bool mosCompat)
     {
         // The proof that the server side is keyed after the rewrite: a reply to the client's own address finds no flow.
-        using var box = new Box();
+        // It is an orphan: dropped, or with MosCompat forwarded untouched, as mOS does.
+        using var box = new Box(mosCompat);
         box.Send(C(40000, Syn, 1000, 0));
         NatFrames.Segment? stray = box.Send(Tcp(Server, 80, Client, 40000, Syn | Ack, 5000, 1001));
-        Assert.Equal($"{Client}:40000", stray?.To); // an orphan: forwarded untouched, as mOS does
+        Assert.Equal(mosCompat ? $"{Client}:40000" : null, stray?.To);
+        Assert.Equal(mosCompat ? 0 : 1, box.Nat.DroppedOrphans);
         Assert.Equal(1, box.Context.Statistics.Orphans);
         Forwarded(box.Send(S(1025, Syn | Ack, 5000, 1001)));
         Assert.Equal(1, box.Context.Statistics.Orphans);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_late_retransmission_after_the_close_does_not_leave_with_the_inside_address(bool mosCompat)
+    {
+        // The connection closes and its flow goes; then the client's FIN comes again (its ACK of the server's FIN was
+        // lost). There is no port to translate it with: sent as it is, it would show the inside address outside.
+        using var box = new Box(mosCompat);
+        foreach (byte[] frame in new[]
+        {
+            C(40000, Syn, 1000, 0), S(1025, Syn | Ack, 5000, 1001), C(40000, Ack, 1001, 5001), C(40000, Fin | Ack, 1001, 5001),
+            S(1025, Fin | Ack, 5001, 1002), C(40000, Ack, 1002, 5002),
+        })
+        {
+            Forwarded(box.Send(frame));
+        }
+        Assert.Equal(0, box.Context.ActiveFlows);
+        NatFrames.Segment? late = box.Send(C(40000, Fin | Ack, 1001, 5001));
+        if (mosCompat)
+            Assert.Equal($"{Client}:40000", late?.From); // mOS: the orphan goes out untranslated
+        else
+            Assert.Null(late);
+        Assert.Equal(mosCompat ? 0 : 1, box.Nat.DroppedOrphans);
     }
 
     [Fact]

@@ -101,7 +101,7 @@ internal static class FlowsNatCommand
         using var w = new StreamWriter(Console.OpenStandardOutput());
         string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
         w.Write(F($"translated_flows {nat.TranslatedFlows}\nports_in_use {nat.PortsInUse}\ndropped_packets {nat.DroppedPackets}\n"));
-        w.Write(F($"pool_exhausted {nat.PoolExhausted}\nuntranslated_ipv6_flows {nat.UntranslatedFlows}\n"));
+        w.Write(F($"pool_exhausted {nat.PoolExhausted}\ndropped_orphans {nat.DroppedOrphans}\nuntranslated_ipv6_flows {nat.UntranslatedFlows}\n"));
         w.Write(F($"packets {context.Statistics.Packets}\nforwarded_a_to_b {monitor.ForwardedAToB}\nforwarded_b_to_a {monitor.ForwardedBToA}\n"));
         w.Flush();
         if (fault is null)

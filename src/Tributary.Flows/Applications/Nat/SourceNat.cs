@@ -18,8 +18,10 @@ namespace Tributary.Flows.Applications.Nat;
 /// <remarks>
 /// As in mOS: IPv4 only, TCP only (no UDP or ICMP translation), no hairpinning, and a connection started from either
 /// interface is translated (the box does not know an inside). IPv6 flows pass untranslated, as mOS forwards what it
-/// does not parse; they are counted in <see cref="UntranslatedFlows"/>. Packets without a flow (orphans: a segment
-/// after its flow ended, a connection older than the monitor) are forwarded untouched, as in mOS. A packet that cannot
+/// does not parse; they are counted in <see cref="UntranslatedFlows"/>. IPv4 TCP packets without a flow (orphans: a
+/// segment after its flow ended, a connection older than the NAT) are dropped and counted in
+/// <see cref="DroppedOrphans"/>: forwarded untouched, as mOS does, they would carry the inside address out. With
+/// MosCompat they pass as in mOS. A packet that cannot
 /// be translated (no free port, a reply of a flow that got none) is dropped and counted, never sent with the client's
 /// own address. A segment with a bad checksum reaches no callback (S27) and is forwarded as it came, for its receiver
 /// to discard. With <see cref="MonitorContextOptions.MosCompat"/>, a first SYN dropped for want of a port leaves its
@@ -61,6 +63,8 @@ public sealed class SourceNat
             listener.DisableBuffer(Side.Both); // headers only: no reassembly needed (MosCompat keeps mOS's buffers, B17)
         listener.RegisterCallback(MonitorEvent.PacketIn, HookPoint.Send, Translate);
         listener.RegisterCallback(MonitorEvent.ConnectionEnd, HookPoint.Send, Release);
+        if (!context.Options.MosCompat)
+            listener.RegisterCallback(MonitorEvent.Orphan, HookPoint.Null, DropOrphan);
     }
 
     /// <summary>The address translated flows leave with.</summary>
@@ -80,6 +84,9 @@ public sealed class SourceNat
 
     /// <summary>Packets that found no free port (each dropped; the client's retransmitted SYN asks again).</summary>
     public long PoolExhausted { get; private set; }
+
+    /// <summary>IPv4 TCP packets without a flow, dropped rather than sent out untranslated.</summary>
+    public long DroppedOrphans { get; private set; }
 
     /// <summary>IPv6 flows forwarded without translation.</summary>
     public long UntranslatedFlows { get; private set; }
@@ -141,6 +148,14 @@ public sealed class SourceNat
         }
         if (error != MonitorError.None)
             Drop(context); // half-rewritten or not at all: never let it out with the wrong addresses
+    }
+
+    private void DropOrphan(MonitorContext context, MonitorSocket socket, Side side, MonitorEvent monitorEvent)
+    {
+        if (!context.TryGetLastPacket(out PacketView packet) || packet.IpVersion != 4)
+            return;
+        DroppedOrphans++;
+        context.DropPacket();
     }
 
     private void Drop(MonitorContext context)
