@@ -9,14 +9,16 @@ internal static class Frames
     public const byte Fin = 0x01, Syn = 0x02, Rst = 0x04, Psh = 0x08, Ack = 0x10;
 
     public static byte[] Tcp(string src, ushort sport, string dst, ushort dport, byte flags, uint seq, uint ack,
-        ReadOnlySpan<byte> payload = default, ushort window = 65535, ushort[]? vlans = null, bool badChecksum = false)
+        ReadOnlySpan<byte> payload = default, ushort window = 65535, ushort[]? vlans = null, bool badChecksum = false,
+        ReadOnlySpan<byte> options = default)
     {
+        int optionLength = (options.Length + 3) & ~3; // padded with End-of-List bytes (zero) to whole 32-bit words
         IPAddress s = IPAddress.Parse(src), d = IPAddress.Parse(dst);
         bool v6 = s.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
         int tags = vlans?.Length ?? 0;
         int l3 = 14 + 4 * tags;
         int ipHeader = v6 ? 40 : 20;
-        int tcpLen = 20 + payload.Length;
+        int tcpLen = 20 + optionLength + payload.Length;
         var f = new byte[l3 + ipHeader + tcpLen];
         for (int i = 0; i < tags; i++)
         {
@@ -49,10 +51,11 @@ internal static class Frames
         BinaryPrimitives.WriteUInt16BigEndian(t[2..], dport);
         BinaryPrimitives.WriteUInt32BigEndian(t[4..], seq);
         BinaryPrimitives.WriteUInt32BigEndian(t[8..], ack);
-        t[12] = 0x50;
+        t[12] = (byte)((20 + optionLength) / 4 << 4);
         t[13] = flags;
         BinaryPrimitives.WriteUInt16BigEndian(t[14..], window);
-        payload.CopyTo(t[20..]);
+        options.CopyTo(t[20..]);
+        payload.CopyTo(t[(20 + optionLength)..]);
         uint pseudo = 0;
         Span<byte> pb = stackalloc byte[40];
         if (v6)

@@ -7,8 +7,7 @@ namespace Tributary.Flows.Applications.Summary;
 
 /// <summary>
 /// <c>tributary flows summary</c> (DESIGN.md "Contracts"): one row per TCP flow grouped as tshark's <c>tcp.stream</c>
-/// (per 4-tuple; a SYN whose sequence number differs from the one that direction started with opens a new flow;
-/// packets after FIN or RST stay in their flow; no idle split; SYN-less flows included), client/server by the
+/// (<see cref="TcpStreamIndex"/>; SYN-less flows included), client/server by the
 /// corpus <c>basis</c> rule, per-direction counts, and each direction's reassembled stream: first copy wins on
 /// overlap, the contiguous prefix before an unfilled hole, hashed with SHA-256.
 /// </summary>
@@ -17,7 +16,7 @@ public sealed class FlowSummarizer
     /// <summary>Out-of-order bytes held per direction while a hole is open; beyond it further data is dropped (counted in <see cref="FlowSummary.DroppedBytes"/>).</summary>
     public const int MaxPendingBytesPerDirection = 64 << 20;
 
-    private readonly Dictionary<(IpAddress, ushort, IpAddress, ushort), FlowSummary> _current = [];
+    private readonly TcpStreamIndex _index = new();
     private readonly List<FlowSummary> _flows = [];
     private readonly bool _verifyChecksums;
     private readonly IpFragmentReassembler _reassembler = new();
@@ -63,24 +62,10 @@ public sealed class FlowSummarizer
             return;
         }
         TcpSegments++;
-        var src = (d.Source, d.SourcePort);
-        var dst = (d.Destination, d.DestinationPort);
-        bool srcFirst = src.CompareTo(dst) <= 0;
-        var key = srcFirst ? (d.Source, d.SourcePort, d.Destination, d.DestinationPort) : (d.Destination, d.DestinationPort, d.Source, d.SourcePort);
-        bool syn = (d.TcpFlags & (CaptureTcpFlags.Syn | CaptureTcpFlags.Ack)) == CaptureTcpFlags.Syn;
-        if (_current.TryGetValue(key, out FlowSummary? flow))
-        {
-            // tshark: a SYN whose sequence number is not the base of its direction is a new connection (port reuse).
-            FlowSummary.Direction dir = flow.DirectionOf(d.Source, d.SourcePort);
-            if (syn && dir.BaseSet && d.Sequence != dir.BaseSequence)
-                flow = null;
-        }
-        if (flow is null)
-        {
-            flow = new FlowSummary(_flows.Count, d.IpVersion, d.Source, d.SourcePort, d.Destination, d.DestinationPort);
-            _flows.Add(flow);
-            _current[key] = flow;
-        }
+        int index = _index.Assign(d, out bool isNew);
+        if (isNew)
+            _flows.Add(new FlowSummary(index, d.IpVersion, d.Source, d.SourcePort, d.Destination, d.DestinationPort));
+        FlowSummary flow = _flows[index];
         flow.Add(d, timestampNanoseconds);
     }
 
