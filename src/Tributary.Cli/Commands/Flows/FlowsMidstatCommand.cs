@@ -47,8 +47,11 @@ internal static class FlowsMidstatCommand
                 IEnumerable<string> settings = parse.GetValue(set) ?? [];
                 if (configFile is null)
                     settings = settings.Prepend($"max_concurrency={DefaultMaxConcurrency}");
-                options = TraceConfiguration.Build(parse.GetValue(compat), configFile, settings, w => Console.Error.WriteLine($"tributary: warning: {w}"))
-                    with { VerifyChecksums = parse.GetValue(checksums), AdoptMidstream = parse.GetValue(midstream) };
+                options = TraceConfiguration.Build(parse.GetValue(compat), configFile, settings, w => Console.Error.WriteLine($"tributary: warning: {w}")) with
+                {
+                    VerifyChecksums = parse.GetValue(checksums),
+                    AdoptMidstream = parse.GetValue(midstream),
+                };
                 options.Validate();
             }
             catch (ArgumentException ex)
