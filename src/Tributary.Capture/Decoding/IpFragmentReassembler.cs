@@ -50,6 +50,27 @@ public sealed class IpFragmentReassembler : IDisposable
     public long BufferedBytes { get; private set; }
 
     /// <summary>
+    /// Decodes a captured frame as tshark reads IP: a fragment is held until its datagram is complete, and the whole
+    /// datagram is decoded then (<paramref name="reassembled"/>; valid until the next call). False while a datagram
+    /// is incomplete, and for a frame that carries no IP.
+    /// </summary>
+    public bool TryDecode(ReadOnlySpan<byte> frame, LinkType linkType, int originalLength, long timestampNanoseconds,
+        out DecodedPacket packet, out bool reassembled)
+    {
+        reassembled = false;
+        PacketDecoder.Decode(frame, linkType, originalLength, out packet);
+        if (packet.IpVersion == 0)
+            return false;
+        if (!packet.IsFragment)
+            return true;
+        if (Process(packet, timestampNanoseconds, out ReadOnlySpan<byte> datagram) != FragmentResult.Complete)
+            return false;
+        PacketDecoder.DecodeIp(datagram, out packet);
+        reassembled = true;
+        return true;
+    }
+
+    /// <summary>
     /// Adds a decoded packet. For <see cref="FragmentResult.Complete"/>, <paramref name="datagram"/> is
     /// the rebuilt IP datagram (header first), valid until the next call; decode it with
     /// <see cref="PacketDecoder.DecodeIp"/>.

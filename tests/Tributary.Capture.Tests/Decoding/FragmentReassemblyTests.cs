@@ -46,6 +46,33 @@ public sealed class FragmentReassemblyTests
     }
 
     [Fact]
+    public void TryDecode_reads_a_capture_as_tshark_does_one_whole_datagram_for_its_fragments()
+    {
+        // The same capture through TryDecode: the fragments give nothing until the last, which gives the whole
+        // datagram; every other IP frame is decoded as it is.
+        using var reassembler = new IpFragmentReassembler();
+        using PacketSource source = CaptureFile.Open(CorpusFiles.PathOf("pub__ppp__frag_http_req.pcap"));
+        int frames = 0, decoded = 0, whole = 0;
+        while (source.TryReadNext(out Packet p))
+        {
+            frames++;
+            if (!reassembler.TryDecode(p.Data, p.LinkType, p.OriginalLength, p.TimestampNanoseconds, out DecodedPacket d, out bool reassembled))
+                continue;
+            decoded++;
+            Assert.False(d.IsFragment);
+            if (reassembled)
+            {
+                whole++;
+                Assert.True(d.IsTcp);
+                Assert.StartsWith("GET /convert_data.js", System.Text.Encoding.ASCII.GetString(d.Payload));
+            }
+        }
+        Assert.Equal(1, whole);
+        Assert.Equal(frames - 11 + 1, decoded); // 11 fragments, one datagram
+        Assert.False(reassembler.TryDecode(new byte[14], LinkType.Ethernet, 14, 0, out _, out _)); // no IP
+    }
+
+    [Fact]
     public void IPv6_fragments_in_any_order_are_rebuilt_without_the_fragment_header()
     {
         byte[] payload = new byte[3000];

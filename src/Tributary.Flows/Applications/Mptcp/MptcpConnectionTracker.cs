@@ -51,19 +51,9 @@ public sealed class MptcpConnectionTracker
     public void Add(ReadOnlySpan<byte> frame, LinkType linkType, int originalLength, long timestampNanoseconds)
     {
         Packets++;
-        PacketDecoder.Decode(frame, linkType, originalLength, out DecodedPacket d);
-        if (d.IpVersion == 0)
-            return;
-        if (d.IsFragment)
-        {
-            // tshark reassembles IP fragments before TCP: the segment counts once, on its last fragment.
-            if (_reassembler.Process(d, timestampNanoseconds, out ReadOnlySpan<byte> datagram) != FragmentResult.Complete)
-                return;
-            PacketDecoder.DecodeIp(datagram, out DecodedPacket whole);
-            AddSegment(whole, timestampNanoseconds);
-            return;
-        }
-        AddSegment(d, timestampNanoseconds);
+        // tshark reassembles IP fragments before TCP: a segment counts once, on its last fragment.
+        if (_reassembler.TryDecode(frame, linkType, originalLength, timestampNanoseconds, out DecodedPacket d, out _))
+            AddSegment(d, timestampNanoseconds);
     }
 
     private void AddSegment(in DecodedPacket d, long timestamp)

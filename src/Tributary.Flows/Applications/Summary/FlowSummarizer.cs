@@ -37,19 +37,10 @@ public sealed class FlowSummarizer
     public void Add(ReadOnlySpan<byte> frame, LinkType linkType, int originalLength, long timestampNanoseconds, PacketFlags flags = PacketFlags.None)
     {
         Packets++;
-        PacketDecoder.Decode(frame, linkType, originalLength, out DecodedPacket d);
-        if (d.IpVersion == 0)
-            return;
-        if (d.IsFragment)
-        {
-            // tshark reassembles IP fragments before TCP: the segment counts once, on its last fragment.
-            if (_reassembler.Process(d, timestampNanoseconds, out ReadOnlySpan<byte> datagram) != FragmentResult.Complete)
-                return;
-            PacketDecoder.DecodeIp(datagram, out DecodedPacket whole);
-            AddDecoded(whole, checksumNotReady: false, timestampNanoseconds); // fragments carry a finished checksum
-            return;
-        }
-        AddDecoded(d, (flags & PacketFlags.ChecksumNotReady) != 0, timestampNanoseconds);
+        // tshark reassembles IP fragments before TCP: a segment counts once, on its last fragment, whose checksum the
+        // sender finished (only a live capture's unfragmented frames can still lack it).
+        if (_reassembler.TryDecode(frame, linkType, originalLength, timestampNanoseconds, out DecodedPacket d, out bool reassembled))
+            AddDecoded(d, !reassembled && (flags & PacketFlags.ChecksumNotReady) != 0, timestampNanoseconds);
     }
 
     private void AddDecoded(in DecodedPacket d, bool checksumNotReady, long timestampNanoseconds)
