@@ -16,85 +16,6 @@ public sealed class IpfixExportTests
 {
     private static readonly string[] s_captures = ["gen__http_v4.pcap", "gen__http_v6_nsec.pcap", "pub__cs__http_ip4and6.pcapng"];
 
-    /// <summary>One record as "src sport dst dport octets packets startMs endMs endReason direction".</summary>
-    private static SortedSet<string> Expected(string capture)
-    {
-        ProcessResult r = ProcessRunner.Run("tshark", ["-r", capture, "-Y", "tcp", "-T", "fields", "-E", "separator=/t",
-            "-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
-            "-e", "ip.len", "-e", "ipv6.plen", "-e", "frame.time_epoch", "-e", "tcp.flags"]).EnsureSuccess("tshark");
-        var directions = new Dictionary<(string Stream, string Src, string Port), (string Dst, string DPort, long Octets, long Packets, long First, long Last, int Order)>();
-        var rst = new HashSet<string>();
-        var finFrom = new Dictionary<string, HashSet<string>>();
-        var firstSender = new Dictionary<string, (string, string)>();
-        var synSender = new Dictionary<string, (string, string)>();
-        foreach (string line in r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string[] f = line.Split('\t');
-            string src = f[1] != "" ? f[1] : f[2], dst = f[4] != "" ? f[4] : f[5];
-            long octets = f[7] != "" ? long.Parse(f[7], CultureInfo.InvariantCulture) : 40 + long.Parse(f[8], CultureInfo.InvariantCulture);
-            long ms = (long)(decimal.Parse(f[9], CultureInfo.InvariantCulture) * 1000m);
-            int tcpFlags = Convert.ToInt32(f[10], 16);
-            var key = (f[0], src, f[3]);
-            directions[key] = directions.TryGetValue(key, out var d)
-                ? (d.Dst, d.DPort, d.Octets + octets, d.Packets + 1, Math.Min(d.First, ms), Math.Max(d.Last, ms), d.Order)
-                : (dst, f[6], octets, 1, ms, ms, directions.Count);
-            firstSender.TryAdd(f[0], (src, f[3]));
-            if ((tcpFlags & 0x12) == 0x02)
-                synSender.TryAdd(f[0], (src, f[3]));
-            if ((tcpFlags & 0x04) != 0)
-                rst.Add(f[0]);
-            if ((tcpFlags & 0x01) != 0)
-            {
-                if (!finFrom.TryGetValue(f[0], out HashSet<string>? senders))
-                    finFrom[f[0]] = senders = [];
-                senders.Add(src + " " + f[3]);
-            }
-        }
-        var records = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (((string stream, string src, string port), var d) in directions)
-        {
-            int reason = rst.Contains(stream) || finFrom.GetValueOrDefault(stream)?.Count == 2 ? 3 : 4;
-            // The client: the SYN's sender, else (mid-stream) the first packet's (corpus basis rule; these captures have SYNs).
-            (string, string) client = synSender.TryGetValue(stream, out var s) ? s : firstSender[stream];
-            int direction = (src, port) == client ? 1 : 2;
-            records.Add($"{src} {port} {d.Dst} {d.DPort} {d.Octets} {d.Packets} {d.First} {d.Last} {reason} {direction}");
-        }
-        return records;
-    }
-
-    /// <summary>The records tshark decodes from a capture of IPFIX datagrams.</summary>
-    private static SortedSet<string> Decoded(string ipfixCapture, out List<(long Sequence, int Flows)> messages)
-    {
-        ProcessResult r = ProcessRunner.Run("tshark", ["-r", ipfixCapture, "-d", "udp.port==4739,cflow", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|",
-            "-e", "cflow.sequence", "-e", "cflow.srcaddr", "-e", "cflow.srcaddrv6", "-e", "cflow.srcport", "-e", "cflow.dstaddr", "-e", "cflow.dstaddrv6", "-e", "cflow.dstport",
-            "-e", "cflow.octets", "-e", "cflow.packets", "-e", "cflow.abstimestart", "-e", "cflow.abstimeend", "-e", "cflow.flow_end_reason", "-e", "cflow.biflow_direction",
-            "-e", "_ws.expert"]).EnsureSuccess("tshark");
-        var records = new SortedSet<string>(StringComparer.Ordinal);
-        messages = [];
-        foreach (string line in r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string[] f = line.Split('\t');
-            Assert.True(f[13] == "", $"tshark's expert info on our IPFIX: {f[13]}");
-            string[] Col(int i) => f[i] == "" ? [] : f[i].Split('|');
-            string[] v4Src = Col(1), v6Src = Col(2), v4Dst = Col(4), v6Dst = Col(5), sports = Col(3), dports = Col(6), octets = Col(7), packets = Col(8),
-                starts = Col(9), ends = Col(10), reasons = Col(11), dirs = Col(12);
-            string[] src = [.. v4Src, .. v6Src], dst = [.. v4Dst, .. v6Dst];
-            messages.Add((long.Parse(f[0], CultureInfo.InvariantCulture), sports.Length));
-            for (int i = 0; i < sports.Length; i++)
-            {
-                // tshark prints an absolute time field as "Nov 22, 2026 02:02:03.207000000 UTC".
-                long Ms(string t)
-                {
-                    int dot = t.LastIndexOf('.');
-                    var seconds = DateTime.ParseExact(t[..dot], "MMM d, yyyy HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-                    return new DateTimeOffset(seconds, TimeSpan.Zero).ToUnixTimeMilliseconds() + int.Parse(t[(dot + 1)..(dot + 4)], CultureInfo.InvariantCulture);
-                }
-                records.Add($"{src[i]} {sports[i]} {dst[i]} {dports[i]} {octets[i]} {packets[i]} {Ms(starts[i])} {Ms(ends[i])} {reasons[i]} {dirs[i]}");
-            }
-        }
-        return records;
-    }
-
     [KernelFact("tshark", "tcpdump")]
     public void A_collector_on_UDP_receives_one_record_per_direction_as_tshark_counts_it()
     {
@@ -114,12 +35,12 @@ public sealed class IpfixExportTests
             {
                 string capture = Path.Combine(SharedPaths.Corpus, name);
                 ns.Exec(Launcher.Path, "flows", "summary", capture, "--ipfix", "udp:127.0.0.1:4739").EnsureSuccess("flows summary --ipfix");
-                expected.UnionWith(Expected(capture));
+                expected.UnionWith(IpfixTshark.Expected(capture));
             }
             Thread.Sleep(300);
             ProcessRunner.Run("kill", "-TERM", tcpdump.Id.ToString(CultureInfo.InvariantCulture));
             Assert.True(tcpdump.WaitForExit(10_000));
-            SortedSet<string> decoded = Decoded(dump, out List<(long Sequence, int Flows)> messages);
+            SortedSet<string> decoded = IpfixTshark.Decoded(dump, out List<(long Sequence, int Flows)> messages);
             Assert.True(expected.Count >= 60, $"{expected.Count} directions in the captures");
             Assert.Equal(expected, decoded);
             Assert.True(messages.Count > s_captures.Length, "every export fit one datagram: the 1400-byte limit is not exercised");
@@ -142,31 +63,13 @@ public sealed class IpfixExportTests
         try
         {
             ProcessRunner.Run(Launcher.Path, ["flows", "summary", capture, "--ipfix", file]).EnsureSuccess("flows summary --ipfix FILE");
-            byte[] bytes = File.ReadAllBytes(file);
-            // Each message's length field leads to the next (RFC 5655); only the first has a template set.
-            var messages = new List<byte[]>();
-            for (int at = 0; at < bytes.Length;)
-            {
-                Assert.Equal(10, BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(at)));
-                int length = BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(at + 2));
-                Assert.InRange(length, 20, bytes.Length - at);
-                messages.Add(bytes[at..(at + length)]);
-                at += length;
-            }
+            List<byte[]> messages = IpfixTshark.Messages(file);
             Assert.Equal(2, BinaryPrimitives.ReadUInt16BigEndian(messages[0].AsSpan(16))); // the template set first
             Assert.All(messages.Skip(1), m => Assert.NotEqual(2, BinaryPrimitives.ReadUInt16BigEndian(m.AsSpan(16))));
-            // Handed to tshark as the datagrams a collector would have received.
-            using (var w = new PcapWriter(File.Create(wrapped), LinkType.Raw))
-            {
-                foreach (byte[] m in messages)
-                {
-                    byte[] datagram = Udp(m);
-                    w.Write(datagram, datagram.Length, 1_700_000_000_000_000_000L, LinkType.Raw);
-                }
-            }
-            SortedSet<string> expected = Expected(capture);
+            IpfixTshark.WrapAsDatagrams(messages, wrapped);
+            SortedSet<string> expected = IpfixTshark.Expected(capture);
             Assert.Equal(4, expected.Count); // an IPv4 and an IPv6 connection, both ways
-            Assert.Equal(expected, Decoded(wrapped, out _));
+            Assert.Equal(expected, IpfixTshark.Decoded(wrapped, out _));
         }
         finally
         {
@@ -186,25 +89,5 @@ public sealed class IpfixExportTests
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("", r.StandardOutput);
         Assert.Contains(message, r.StandardError, StringComparison.Ordinal);
-    }
-
-    /// <summary>An IPv4/UDP datagram to port 4739 carrying <paramref name="payload"/> (checksums zero: UDP's is optional).</summary>
-    private static byte[] Udp(byte[] payload)
-    {
-        byte[] p = new byte[28 + payload.Length];
-        p[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), (ushort)p.Length);
-        p[8] = 64;
-        p[9] = 17;
-        p[12] = 127;
-        p[15] = 1;
-        p[16] = 127;
-        p[19] = 1;
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), Frames.Checksum(p.AsSpan(0, 20), 0));
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), 50000);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(22), 4739);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(24), (ushort)(8 + payload.Length));
-        payload.CopyTo(p, 28);
-        return p;
     }
 }

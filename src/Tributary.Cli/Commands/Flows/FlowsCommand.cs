@@ -7,7 +7,7 @@ internal static class FlowsCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics, a connection table, a first-SYN firewall, NAT, MPTCP connections.");
+        var cmd = new Command("flows", "Stateful TCP flow monitoring: mOS-style traces, per-flow summaries, statistics, a connection table, a first-SYN firewall, NAT, MPTCP connections, IPFIX export.");
         cmd.Subcommands.Add(FlowsTraceCommand.Create());
         cmd.Subcommands.Add(FlowsSummaryCommand.Create());
         cmd.Subcommands.Add(FlowsStatsCommand.Create());
@@ -15,6 +15,7 @@ internal static class FlowsCommand
         cmd.Subcommands.Add(FlowsFirewallCommand.Create());
         cmd.Subcommands.Add(FlowsNatCommand.Create());
         cmd.Subcommands.Add(FlowsMptcpCommand.Create());
+        cmd.Subcommands.Add(FlowsExportCommand.Create());
         return cmd;
     }
 }

@@ -78,6 +78,24 @@ public sealed class IpfixWriter
         Write(flow.IpVersion, flow.ServerToClient, flow.ClientToServer, endReason, 2);
     }
 
+    private void Write(int ipVersion, FlowSummary.Direction from, FlowSummary.Direction to, byte endReason, byte direction)
+    {
+        if (from.Packets == 0)
+            return;
+        Write(new IpfixFlowRecord(ipVersion, Address(from.Address, ipVersion), from.Port, Address(to.Address, ipVersion), to.Port,
+            from.FirstTimestampNanoseconds / 1_000_000, from.LastTimestampNanoseconds / 1_000_000, (ushort)from.TcpFlags,
+            from.IpOctets, from.Packets, endReason, direction));
+    }
+
+    private static UInt128 Address(IpAddress address, int ipVersion)
+    {
+        if (ipVersion == 4)
+            return address.IPv4Value;
+        Span<byte> bytes = stackalloc byte[16];
+        address.WriteTo16(bytes);
+        return BinaryPrimitives.ReadUInt128BigEndian(bytes);
+    }
+
     /// <summary>Sends what is buffered as a last message.</summary>
     public void Flush()
     {
@@ -85,11 +103,10 @@ public sealed class IpfixWriter
             Send();
     }
 
-    private void Write(int ipVersion, FlowSummary.Direction from, FlowSummary.Direction to, byte endReason, byte direction)
+    /// <summary>Adds one direction's record.</summary>
+    public void Write(in IpfixFlowRecord record)
     {
-        if (from.Packets == 0)
-            return;
-        bool v6 = ipVersion == 6;
+        bool v6 = record.IpVersion == 6;
         ushort setId = v6 ? IPv6TemplateId : IPv4TemplateId;
         int recordLength = v6 ? s_v6Length : s_v4Length;
         if (_length == 0)
@@ -110,29 +127,29 @@ public sealed class IpfixWriter
             OpenSet(setId);
         }
         Span<byte> r = _message.AsSpan(_length, recordLength);
-        BinaryPrimitives.WriteUInt64BigEndian(r, (ulong)(from.FirstTimestampNanoseconds / 1_000_000));
-        BinaryPrimitives.WriteUInt64BigEndian(r[8..], (ulong)(from.LastTimestampNanoseconds / 1_000_000));
+        BinaryPrimitives.WriteUInt64BigEndian(r, (ulong)record.StartMilliseconds);
+        BinaryPrimitives.WriteUInt64BigEndian(r[8..], (ulong)record.EndMilliseconds);
         int at = 16;
         if (v6)
         {
-            from.Address.WriteTo16(r[at..]);
-            to.Address.WriteTo16(r[(at + 16)..]);
+            BinaryPrimitives.WriteUInt128BigEndian(r[at..], record.Source);
+            BinaryPrimitives.WriteUInt128BigEndian(r[(at + 16)..], record.Destination);
             at += 32;
         }
         else
         {
-            BinaryPrimitives.WriteUInt32BigEndian(r[at..], from.Address.IPv4Value);
-            BinaryPrimitives.WriteUInt32BigEndian(r[(at + 4)..], to.Address.IPv4Value);
+            BinaryPrimitives.WriteUInt32BigEndian(r[at..], (uint)record.Source);
+            BinaryPrimitives.WriteUInt32BigEndian(r[(at + 4)..], (uint)record.Destination);
             at += 8;
         }
-        BinaryPrimitives.WriteUInt16BigEndian(r[at..], from.Port);
-        BinaryPrimitives.WriteUInt16BigEndian(r[(at + 2)..], to.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(r[at..], record.SourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(r[(at + 2)..], record.DestinationPort);
         r[at + 4] = 6; // TCP
-        BinaryPrimitives.WriteUInt16BigEndian(r[(at + 5)..], (ushort)from.TcpFlags);
-        BinaryPrimitives.WriteUInt64BigEndian(r[(at + 7)..], (ulong)from.IpOctets);
-        BinaryPrimitives.WriteUInt64BigEndian(r[(at + 15)..], (ulong)from.Packets);
-        r[at + 23] = endReason;
-        r[at + 24] = direction;
+        BinaryPrimitives.WriteUInt16BigEndian(r[(at + 5)..], record.TcpFlags);
+        BinaryPrimitives.WriteUInt64BigEndian(r[(at + 7)..], (ulong)record.Octets);
+        BinaryPrimitives.WriteUInt64BigEndian(r[(at + 15)..], (ulong)record.Packets);
+        r[at + 23] = record.EndReason;
+        r[at + 24] = record.Direction;
         _length += recordLength;
         _recordsInMessage++;
         Records++;
