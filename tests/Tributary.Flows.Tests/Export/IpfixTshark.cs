@@ -93,7 +93,7 @@ internal static class IpfixTshark
     }
 
     /// <summary>An IPv4/UDP datagram to port 4739 carrying <paramref name="payload"/> (checksums zero: UDP's is optional).</summary>
-    public static byte[] Udp(byte[] payload)
+    public static byte[] Udp(byte[] payload, ushort sourcePort = 50000)
     {
         byte[] p = new byte[28 + payload.Length];
         p[0] = 0x45;
@@ -105,7 +105,7 @@ internal static class IpfixTshark
         p[16] = 127;
         p[19] = 1;
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), Frames.Checksum(p.AsSpan(0, 20), 0));
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), 50000);
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), sourcePort);
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(22), 4739);
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(24), (ushort)(8 + payload.Length));
         payload.CopyTo(p, 28);
@@ -129,12 +129,16 @@ internal static class IpfixTshark
     }
 
     /// <summary>Writes <paramref name="messages"/> as the UDP datagrams a collector would have received, for tshark to decode.</summary>
-    public static void WrapAsDatagrams(IEnumerable<byte[]> messages, string pcap)
+    public static void WrapAsDatagrams(IEnumerable<byte[]> messages, string pcap) =>
+        WrapAsDatagrams(messages.Select(m => (m, 50000)), pcap);
+
+    /// <summary>As <see cref="WrapAsDatagrams(IEnumerable{byte[]}, string)"/>, each from its exporter's source port (one session per port).</summary>
+    public static void WrapAsDatagrams(IEnumerable<(byte[] Message, int SourcePort)> messages, string pcap)
     {
         using var w = new PcapWriter(File.Create(pcap), LinkType.Raw);
-        foreach (byte[] m in messages)
+        foreach ((byte[] m, int port) in messages)
         {
-            byte[] datagram = Udp(m);
+            byte[] datagram = Udp(m, (ushort)port);
             w.Write(datagram, datagram.Length, 1_700_000_000_000_000_000L, LinkType.Raw);
         }
     }
