@@ -98,6 +98,9 @@ public class ResyncKernelTests
             TaskTimeouts.WaitUntil(() => ViewMatches(view, open, joins), TimeSpan.FromSeconds(15),
                 $"the plugin's view to equal the kernel's connections\n{Describe(view, open, joins)}\n{log}");
             Assert.Empty(view.Violations);
+            // The summary line is logged after the resync's events are dispatched: the view can match a moment before.
+            TaskTimeouts.WaitUntil(() => log.Lines.Any(l => l.StartsWith("Information: MPTCP connections re-read", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(15), $"the resync's summary line\n{log}");
             string resyncLine = log.Lines.Single(l => l.StartsWith("Information: MPTCP connections re-read", StringComparison.Ordinal));
             Assert.True(resyncLine.StartsWith("Information: MPTCP connections re-read from the kernel after lost events: 31 open; 1 closed, 30 new, 30 established, 6 subflows established, 1 subflows closed, 0 unchanged", StringComparison.Ordinal), resyncLine);
             Assert.DoesNotContain(view.Calls, c => c.Contains(flood[35].ToString("x8"), StringComparison.Ordinal)); // never seen: nothing to say
