@@ -95,6 +95,34 @@ internal static class FlowsInput
         return group;
     }
 
+    /// <summary>What a command does with each packet of <see cref="ReadAll"/>.</summary>
+    public delegate void PacketHandler(in Packet packet);
+
+    /// <summary>
+    /// Hands every packet of the input to <paramref name="handle"/>, then reports a live capture's kernel counts on
+    /// stderr. Returns the input fault that ended the reading, worded for stderr (printed after the results: everything
+    /// before it was handled), or null.
+    /// </summary>
+    public static string? ReadAll(string? path, string? interfaceName, CancellationToken ct, PacketHandler handle)
+    {
+        string? fault = null;
+        using (PacketSource source = Open(path, interfaceName, ct, out CancellationTokenRegistration stop))
+        using (stop)
+        {
+            try
+            {
+                while (source.TryReadNext(out Packet p))
+                    handle(p);
+            }
+            catch (Exception ex) when (InputFault.Is(ex))
+            {
+                fault = InputFault.Describe(ex, interfaceName);
+            }
+            KernelCounts.Report(interfaceName, Console.Error, source);
+        }
+        return fault;
+    }
+
     public static int Run(string? path, string? interfaceName, CancellationToken ct, Func<IFrameSource, int> body)
     {
         PacketSource packets = Open(path, interfaceName, ct, out CancellationTokenRegistration stop);

@@ -28,23 +28,9 @@ internal static class FlowsMptcpCommand
     private static int Run(string? path, string? interfaceName, bool json, CancellationToken ct)
     {
         var tracker = new MptcpConnectionTracker();
-        int status = 0;
-        string? fault = null;
-        using (PacketSource source = FlowsInput.Open(path, interfaceName, ct, out CancellationTokenRegistration stop))
-        using (stop)
-        {
-            try
-            {
-                while (source.TryReadNext(out Packet p))
-                    tracker.Add(p.Data, p.LinkType, p.OriginalLength, p.TimestampNanoseconds);
-            }
-            catch (Exception ex) when (InputFault.Is(ex))
-            {
-                fault = InputFault.Describe(ex, interfaceName); // everything before the fault is reported, then the error
-                status = CommandRunner.ExitFailure;
-            }
-            KernelCounts.Report(interfaceName, Console.Error, source);
-        }
+        // Everything before an input fault is reported, then the fault.
+        string? fault = FlowsInput.ReadAll(path, interfaceName, ct, (in Packet p) => tracker.Add(p.Data, p.LinkType, p.OriginalLength, p.TimestampNanoseconds));
+        int status = fault is null ? 0 : CommandRunner.ExitFailure;
         using Stream stdout = Console.OpenStandardOutput();
         if (json)
         {

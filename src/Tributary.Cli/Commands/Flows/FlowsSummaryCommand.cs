@@ -32,23 +32,9 @@ internal static class FlowsSummaryCommand
     private static int Run(string? path, string? interfaceName, bool json, bool checksums, IpfixDestination? export, CancellationToken ct)
     {
         var summarizer = new FlowSummarizer(checksums);
-        int status = 0;
-        string? fault = null;
-        using (PacketSource source = FlowsInput.Open(path, interfaceName, ct, out CancellationTokenRegistration stop))
-        using (stop)
-        {
-            try
-            {
-                while (source.TryReadNext(out Packet p))
-                    summarizer.Add(p.Data, p.LinkType, p.OriginalLength, p.TimestampNanoseconds, p.Flags);
-            }
-            catch (Exception ex) when (InputFault.Is(ex))
-            {
-                fault = InputFault.Describe(ex, interfaceName); // everything before the fault is summarised, then the error
-                status = CommandRunner.ExitFailure;
-            }
-            KernelCounts.Report(interfaceName, Console.Error, source);
-        }
+        // Everything before an input fault is reported, then the fault.
+        string? fault = FlowsInput.ReadAll(path, interfaceName, ct, (in Packet p) => summarizer.Add(p.Data, p.LinkType, p.OriginalLength, p.TimestampNanoseconds, p.Flags));
+        int status = fault is null ? 0 : CommandRunner.ExitFailure;
         summarizer.Complete();
         using Stream stdout = Console.OpenStandardOutput();
         if (json)
