@@ -16,7 +16,7 @@ public sealed class FlowExporter
     private readonly long _activeUs;
     private readonly MonitorTimerCallback _onActive;
     // Active timeouts: when each flow's current counts are due (stale entries are skipped), and the earliest armed timer.
-    private readonly PriorityQueue<Tally, long> _due = new();
+    private readonly PriorityQueue<LinkedListNode<Tally>, long> _due = new();
     private long _armedUs = long.MaxValue;
     private const int ActiveTimerId = 0x4950;
 
@@ -68,14 +68,14 @@ public sealed class FlowExporter
         bool fresh = t.Since is null;
         t.Direction(side).Add(p.IpLength, p.TcpFlags, p.TimestampMicroseconds);
         if (fresh && _activeUs > 0)
-            Schedule(context, t, t.Since!.Value + _activeUs);
+            Schedule(context, node, t.Since!.Value + _activeUs);
     }
 
     /// <summary>The flow's counts are due at <paramref name="dueUs"/>: one timer, for the earliest due flow, is armed at a time.</summary>
-    private void Schedule(MonitorContext context, Tally t, long dueUs)
+    private void Schedule(MonitorContext context, LinkedListNode<Tally> node, long dueUs)
     {
-        t.DueUs = dueUs;
-        _due.Enqueue(t, dueUs);
+        node.Value.DueUs = dueUs;
+        _due.Enqueue(node, dueUs);
         if (dueUs < _armedUs)
         {
             _armedUs = dueUs;
@@ -89,11 +89,11 @@ public sealed class FlowExporter
         if (now < _armedUs)
             return; // an earlier timer, superseded
         _armedUs = long.MaxValue;
-        while (_due.TryPeek(out Tally? t, out long due) && due <= now)
+        while (_due.TryPeek(out LinkedListNode<Tally>? node, out long due) && due <= now)
         {
             _due.Dequeue();
-            if (t.Open && t.DueUs == due)
-                Write(t, 2); // what it carried for an active timeout; its next packet starts the next
+            if (node.List is not null && node.Value.DueUs == due) // still open, and not rescheduled since
+                Write(node.Value, 2); // what it carried for an active timeout; its next packet starts the next
         }
         if (_due.TryPeek(out _, out long next))
         {
@@ -123,7 +123,6 @@ public sealed class FlowExporter
     private void Export(LinkedListNode<Tally> node, byte reason)
     {
         Write(node.Value, reason);
-        node.Value.Open = false;
         _open.Remove(node);
         ExportedFlows++;
     }
@@ -152,7 +151,6 @@ public sealed class FlowExporter
         public Counts ToServer { get; } = new();
         public Counts ToClient { get; } = new();
         public bool TimedOut { get; set; }
-        public bool Open { get; set; } = true;
         /// <summary>When the current counts are due for an active-timeout record (µs).</summary>
         public long DueUs { get; set; }
 

@@ -70,16 +70,7 @@ public sealed class MidstatMonitor
             }
             if (Interval > TimeSpan.Zero)
                 new IntervalPrinter(contexts[0], Interval, () => Print(tables)).Start();
-            var threads = new Thread[sources.Count];
-            for (int i = 1; i < threads.Length; i++)
-            {
-                int index = i;
-                threads[i] = new Thread(() => Monitor(index)) { IsBackground = true, Name = $"midstat-{index}" };
-                threads[i].Start();
-            }
-            Monitor(0);
-            for (int i = 1; i < threads.Length; i++)
-                threads[i].Join();
+            ShardThreads.Run(sources.Count, Monitor, "midstat");
         }
         finally
         {

@@ -391,20 +391,8 @@ public sealed partial class FlowStatistics
     /// </summary>
     internal static int RoutingBuckets(int shards) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1024, 4 * shards));
 
-    /// <summary>Runs <paramref name="work"/>(0) on this thread and (1 … n-1) on threads of their own, and waits for them all.</summary>
-    private static void RunOnThreads(int n, Action<int> work)
-    {
-        var workers = new Thread[n];
-        for (int i = 1; i < n; i++)
-        {
-            int index = i;
-            workers[i] = new Thread(() => work(index)) { IsBackground = true, Name = $"flows-shard-{index}" };
-            workers[i].Start();
-        }
-        work(0);
-        for (int i = 1; i < n; i++)
-            workers[i].Join();
-    }
+    /// <summary>Shards on threads of their own, the caller's first (<see cref="ShardThreads"/>).</summary>
+    private static void RunOnThreads(int n, Action<int> work) => ShardThreads.Run(n, work, "flows-shard");
 
     /// <summary>
     /// A fault of the input met while reading it, which ends the run with the totals of everything before it: a corrupt
