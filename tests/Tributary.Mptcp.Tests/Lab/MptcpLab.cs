@@ -46,7 +46,7 @@ internal sealed class MptcpLab : IDisposable
             // Link-local IPv6 appears after link-up: wait until no address is tentative, so that the
             // daemon's initial dump is the final state.
             TaskTimeouts.WaitUntil(() => !Client.Ip("-6", "addr", "show", "tentative").Contains("inet6", StringComparison.Ordinal)
-                && Client.Ip("-6", "addr", "show", "dev", "c2").Contains("fe80", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "IPv6 link-local addresses");
+                && Client.Ip("-6", "addr", "show", "dev", "c2").Contains("fe80", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "IPv6 link-local addresses"); // DAD, slow on a loaded machine
         }
         catch
         {
