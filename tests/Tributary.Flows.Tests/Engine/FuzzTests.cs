@@ -15,52 +15,6 @@ namespace Tributary.Flows.Tests.Engine;
 /// </summary>
 public sealed class FuzzTests
 {
-    private static List<(byte[] Frame, int LinkType)> Seeds()
-    {
-        var seeds = new List<(byte[], int)>();
-        var files = Directory.GetFiles(Path.Combine(SharedPaths.Reference, "mos", "pcaps"), "*.pcap").Order().ToList();
-        foreach (string name in (string[])["pub__ppp__sll2.pcap", "pub__ppp__null_loopback.pcap", "pub__zeek__http_qinq.pcap",
-                     "pub__ppp__one_http_stream_rst.pcap", "pub__mptcp__iperf_mptcp_0_0.pcap", "pub__ppp__raw_ip.pcap",
-                     "pub__zeek__ipv6_atomic_frag.pcap", "pub__ppp__frag_http_req.pcap", "gen__misc_v4.pcap"])
-            files.Add(Path.Combine(SharedPaths.Corpus, name));
-        foreach (string f in files)
-        {
-            using PacketSource s = CaptureFile.Open(f);
-            int n = 0;
-            while (s.TryReadNext(out Packet p) && n++ < 400)
-                seeds.Add((p.Data.ToArray(), (int)p.LinkType));
-        }
-        return seeds;
-    }
-
-    private static byte[] Mutate(Random rng, byte[] frame)
-    {
-        byte[] m = (byte[])frame.Clone();
-        switch (rng.Next(6))
-        {
-            case 0:
-                for (int i = rng.Next(1, 8); i > 0 && m.Length > 0; i--)
-                    m[rng.Next(Math.Min(m.Length, 80))] ^= (byte)(1 << rng.Next(8));
-                return m;
-            case 1:
-                return m[..rng.Next(0, m.Length + 1)];
-            case 2:
-                for (int i = rng.Next(1, 4); i > 0 && m.Length > 0; i--)
-                    m[rng.Next(Math.Min(m.Length, 80))] = (byte)rng.Next(256);
-                return m;
-            case 3:
-                if (m.Length > 40)
-                    m[rng.Next(14, 40)] = 0xFF; // lengths, offsets, flags
-                return m;
-            case 4:
-                var g = new byte[rng.Next(0, 120)];
-                rng.NextBytes(g);
-                return g;
-            default:
-                return m; // unmodified frames keep flows alive
-        }
-    }
-
     public static TheoryData<int> DecoderSeeds() => FuzzSeeds.Of(1);
 
     [Theory]
@@ -68,14 +22,14 @@ public sealed class FuzzTests
     public void Decoder_never_reads_past_the_frame(int seed)
     {
         var rng = new Random(seed);
-        List<(byte[] Frame, int LinkType)> seeds = Seeds();
+        IReadOnlyList<(byte[] Frame, int LinkType)> seeds = HostileFrames.Seeds();
         using var guard = new GuardedBuffer();
         var p = new PacketContext();
         int[] linkTypes = [0, 1, 9, 12, 50, 51, 101, 108, 113, 228, 229, 276];
         for (int i = 0; i < 60_000; i++)
         {
             (byte[] f, int lt) = seeds[rng.Next(seeds.Count)];
-            Span<byte> placed = guard.Place(Mutate(rng, f));
+            Span<byte> placed = guard.Place(HostileFrames.Mutate(rng, f));
             unsafe
             {
                 fixed (byte* b = placed)
@@ -104,7 +58,7 @@ public sealed class FuzzTests
     {
         bool compat = seed % 2 == 0;
         var rng = new Random(seed);
-        List<(byte[] Frame, int LinkType)> seeds = Seeds();
+        IReadOnlyList<(byte[] Frame, int LinkType)> seeds = HostileFrames.Seeds();
         using var guard = new GuardedBuffer();
         var output = new StringWriter();
         var source = new ListFrameSource();
@@ -112,13 +66,13 @@ public sealed class FuzzTests
         for (int i = 0; i < 20_000; i++)
         {
             (byte[] f, int lt) = seeds[rng.Next(seeds.Count)];
-            source.Add(Mutate(rng, f), t += rng.Next(0, 3_000_000), lt);
+            source.Add(HostileFrames.Mutate(rng, f), t += rng.Next(0, 3_000_000), lt);
         }
         // The reference tracer registers every event on every hook, peeks, dumps, defines UDEs and a raw socket.
         var options = new TraceOptions { Ude = 2, RawFilter = "tcp or udp", Dump = true, ShowBuffers = true, DrainOnError = !compat, OverlapLast = true };
         var ctxOptions = new MonitorContextOptions { MosCompat = compat, ReceiveBufferSize = 2048, TcpTimeoutSeconds = 5, TimeWaitSeconds = 1, MaxConcurrency = 4096 };
         var tracer = new ReferenceTracer(options, ctxOptions, output);
-        int rc = tracer.Run(new GuardedSource(source, guard));
+        int rc = tracer.Run(new HostileFrames.GuardedSource(source, guard));
         MonitorContext ctx = tracer.Context;
         MonitorStatistics st = ctx.Statistics;
         Assert.True(rc == 0 || (compat && rc == 1)); // compat may reproduce mOS's exit() in a peek (B1)
@@ -142,36 +96,17 @@ public sealed class FuzzTests
     public void Summary_survives_hostile_streams(int seed)
     {
         var rng = new Random(seed);
-        List<(byte[] Frame, int LinkType)> seeds = Seeds();
+        IReadOnlyList<(byte[] Frame, int LinkType)> seeds = HostileFrames.Seeds();
         using var guard = new GuardedBuffer();
         var s = new FlowSummarizer(verifyChecksums: rng.Next(2) == 0);
         for (int i = 0; i < 30_000; i++)
         {
             (byte[] f, int lt) = seeds[rng.Next(seeds.Count)];
-            Span<byte> placed = guard.Place(Mutate(rng, f));
+            Span<byte> placed = guard.Place(HostileFrames.Mutate(rng, f));
             s.Add(placed, (LinkType)lt, placed.Length + rng.Next(0, 3), i * 1000L);
         }
         s.Complete();
         Assert.True(s.Flows.Sum(f => f.ClientToServer.Packets + f.ServerToClient.Packets) <= s.TcpSegments);
         Assert.All(s.Flows, f => Assert.Equal(64, f.ClientToServer.Sha256.Length));
-    }
-
-    /// <summary>Hands out each frame from the guarded buffer.</summary>
-    private sealed class GuardedSource(ListFrameSource inner, GuardedBuffer guard) : IFrameSource
-    {
-        public bool TryRead(out ReadOnlySpan<byte> frame, out int linkType, out long timestampMicroseconds, out int wireLength)
-        {
-            if (!inner.TryRead(out ReadOnlySpan<byte> f, out linkType, out timestampMicroseconds, out wireLength))
-            {
-                frame = default;
-                return false;
-            }
-            frame = guard.Place(f);
-            return true;
-        }
-
-        public void Dispose()
-        {
-        }
     }
 }
