@@ -119,10 +119,23 @@ public sealed partial class MonitorContext : IDisposable
     public static readonly TimeSpan LiveIdleInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
+    /// How far behind the wall clock a quiet live link moves the clock: a capture hands packets over some time after
+    /// it stamped them (an AF_PACKET ring, when its block retire timer runs, 10–40 ms here), and the clock must not
+    /// pass a packet that is still on its way. Otherwise that packet would be seen at the later clock time (its
+    /// flow's times skewed) and after timers that were due only after it. Timers fire this much late on a quiet link.
+    /// </summary>
+    public static readonly TimeSpan LiveClockLag = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A quiet live link: the clock moves to the wall clock less <see cref="LiveClockLag"/>.</summary>
+    internal void AdvanceToWallClock() =>
+        AdvanceClock((DateTimeOffset.UtcNow - LiveClockLag).ToUnixTimeMilliseconds() * 1000);
+
+    /// <summary>
     /// Feeds every frame of <paramref name="source"/> to the context (<see cref="ProcessPacket(ReadOnlySpan{byte}, int, long, int, PacketFlags)"/>)
     /// until the input ends or <paramref name="cancellationToken"/> is cancelled. A file drives the clock with its
     /// capture times (offline, deterministic). A live source (<see cref="IFrameSource.IsLive"/>) is read with a
-    /// timeout: whenever no frame came for <see cref="LiveIdleInterval"/>, the clock moves to the wall clock, so timers
+    /// timeout: whenever no frame came for <see cref="LiveIdleInterval"/>, the clock moves to the wall clock (less
+    /// <see cref="LiveClockLag"/>), so timers
     /// and idle timeouts fire when they are due, not when the next frame comes (as on mOS's live core). The context is
     /// not finished: call <see cref="Finish"/> for end-of-input semantics. Returns the capture time of the last frame
     /// (µs), or <see cref="long.MinValue"/> if none came. Input faults (a corrupt file, a capture whose interface went
@@ -143,7 +156,7 @@ public sealed partial class MonitorContext : IDisposable
                     last = us;
                     break;
                 case PacketReadResult.Timeout:
-                    AdvanceClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+                    AdvanceToWallClock();
                     break;
                 default:
                     return last;

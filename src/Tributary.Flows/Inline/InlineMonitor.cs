@@ -65,7 +65,7 @@ public sealed class InlineMonitor : IDisposable
             {
                 // Idle: wait a little on A (B is polled right after), and let timers and timeouts run.
                 Poll(_inA, _outB, _outA, 1, aToB: true);
-                _context.AdvanceClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+                _context.AdvanceToWallClock();
             }
         }
     }

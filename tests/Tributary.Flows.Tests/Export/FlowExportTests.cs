@@ -15,20 +15,6 @@ public sealed class FlowExportTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>Packets and octets per "src sport dst dport" over every record.</summary>
-    private static Dictionary<string, (long Octets, long Packets)> Sums(IEnumerable<string> records)
-    {
-        var sums = new Dictionary<string, (long, long)>();
-        foreach (string r in records)
-        {
-            string[] f = r.Split(' ');
-            string key = string.Join(' ', f[..4]);
-            (long o, long p) = sums.GetValueOrDefault(key);
-            sums[key] = (o + long.Parse(f[4], System.Globalization.CultureInfo.InvariantCulture), p + long.Parse(f[5], System.Globalization.CultureInfo.InvariantCulture));
-        }
-        return sums;
-    }
-
     [Theory]
     [InlineData("gen__http_v4.pcap")]
     [InlineData("gen__http_v6_nsec.pcap")]
@@ -48,12 +34,12 @@ public sealed class FlowExportTests : IDisposable
         long orphans = long.Parse(ProcessRunner.Run(Launcher.Path, ["flows", "stats", capture]).EnsureSuccess("flows stats").StandardOutput
             .Split('\n').Single(l => l.StartsWith("orphans ", StringComparison.Ordinal))[8..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(missing.Length, extra.Length);
-        Assert.Equal(orphans, Sums(missing).Values.Sum(v => v.Packets) - Sums(extra).Values.Sum(v => v.Packets));
-        Assert.Equal(Sums(missing).Keys.Order(), Sums(extra).Keys.Order()); // the same directions, fewer packets
+        Assert.Equal(orphans, IpfixTshark.Sums(missing).Values.Sum(v => v.Packets) - IpfixTshark.Sums(extra).Values.Sum(v => v.Packets));
+        Assert.Equal(IpfixTshark.Sums(missing).Keys.Order(), IpfixTshark.Sums(extra).Keys.Order()); // the same directions, fewer packets
         Assert.Equal(name == "gen__http_v4.pcap" ? 8 : 0, orphans); // 8 after one RST: the case above
 
         ProcessRunner.Run(Launcher.Path, ["flows", "export", capture, "--ipfix", file, "--midstream"]).EnsureSuccess("flows export --midstream");
-        Assert.Equal(Sums(expected), Sums(IpfixTshark.DecodedFileList(file)));
+        Assert.Equal(IpfixTshark.Sums(expected), IpfixTshark.Sums(IpfixTshark.DecodedFileList(file)));
     }
 
     [Fact]

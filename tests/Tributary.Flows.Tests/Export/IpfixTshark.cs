@@ -55,6 +55,20 @@ internal static class IpfixTshark
         return records;
     }
 
+    /// <summary>Packets and octets per "src sport dst dport" over every record.</summary>
+    public static Dictionary<string, (long Octets, long Packets)> Sums(IEnumerable<string> records)
+    {
+        var sums = new Dictionary<string, (long, long)>();
+        foreach (string r in records)
+        {
+            string[] f = r.Split(' ');
+            string key = string.Join(' ', f[..4]);
+            (long o, long p) = sums.GetValueOrDefault(key);
+            sums[key] = (o + long.Parse(f[4], CultureInfo.InvariantCulture), p + long.Parse(f[5], CultureInfo.InvariantCulture));
+        }
+        return sums;
+    }
+
     /// <summary>The records tshark decodes from a capture of IPFIX datagrams.</summary>
     public static SortedSet<string> Decoded(string ipfixCapture, out List<(long Sequence, int Flows)> messages) =>
         new(DecodedList(ipfixCapture, out messages), StringComparer.Ordinal);
@@ -79,11 +93,13 @@ internal static class IpfixTshark
             messages.Add((long.Parse(f[0], CultureInfo.InvariantCulture), sports.Length));
             for (int i = 0; i < sports.Length; i++)
             {
-                // tshark prints an absolute time field as "Nov 22, 2026 02:02:03.207000000 UTC".
+                // tshark prints an absolute time field as "Nov 22, 2026 02:02:03.207000000 UTC", and a day below 10
+                // padded with a space: "Dec  3, 2026 …".
                 long Ms(string t)
                 {
                     int dot = t.LastIndexOf('.');
-                    var seconds = DateTime.ParseExact(t[..dot], "MMM d, yyyy HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+                    string date = string.Join(' ', t[..dot].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+                    var seconds = DateTime.ParseExact(date, "MMM d, yyyy HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
                     return new DateTimeOffset(seconds, TimeSpan.Zero).ToUnixTimeMilliseconds() + int.Parse(t[(dot + 1)..(dot + 4)], CultureInfo.InvariantCulture);
                 }
                 records.Add($"{src[i]} {sports[i]} {dst[i]} {dports[i]} {octets[i]} {packets[i]} {Ms(starts[i])} {Ms(ends[i])} {reasons[i]} {dirs[i]}");

@@ -110,7 +110,7 @@ public sealed class ReferenceTracer
                 case Capture.PacketReadResult.EndOfInput:
                     return false;
                 default:
-                    _ctx.AdvanceClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+                    _ctx.AdvanceToWallClock();
                     break;
             }
         }
