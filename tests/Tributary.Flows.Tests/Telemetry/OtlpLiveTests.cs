@@ -32,12 +32,17 @@ public sealed partial class OtlpLiveTests
         Socket listening = Tributary.Netlink.NetworkNamespace.Run(b.Path, OtlpReceiver.Listen);
         await using OtlpReceiver collector = await OtlpReceiver.StartAsync(listening);
 
+        // The server ends when its standard input closes: python3 may run under a wrapper (pyenv's shim) that a kill of
+        // the process tree does not reach.
         using Process server = StartIn(b, "python3", "-c", """
-import socket
+import socket, sys, threading
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("10.213.0.2", 8080)); s.listen(64)
+def serve():
+    while True:
+        c, _ = s.accept(); c.recv(100); c.sendall(b"pong"); c.close()
+threading.Thread(target=serve, daemon=True).start()
 print("ready", flush=True)
-while True:
-    c, _ = s.accept(); c.recv(100); c.sendall(b"pong"); c.close()
+sys.stdin.read()
 """);
         using Process monitor = StartIn(b, Launcher.Path, "flows", "stats", "--interface", "vb", "--threads", "2",
             "--otlp", collector.BaseUrl.ToString(), "--otlp-interval", "1", "--otlp-instance", "live-test");
@@ -91,9 +96,10 @@ for i in range({Connections}):
         }
         finally
         {
+            server.StandardInput.Close();
             foreach (Process p in new[] { monitor, server })
             {
-                if (!p.HasExited)
+                if (!p.WaitForExit(5000))
                     p.Kill(entireProcessTree: true);
                 p.WaitForExit();
             }
@@ -107,6 +113,7 @@ for i in range({Connections}):
     {
         var psi = new ProcessStartInfo("ip", ["netns", "exec", ns.Name, program, .. args])
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
