@@ -15,6 +15,7 @@ public sealed class MonitorStatistics
     internal long DroppedField;
     internal long DestroyedField;
     internal long TimeoutsField;
+    internal long ClosedField;
 
     /// <summary>Frames processed.</summary>
     public long Packets => PacketsField;
@@ -40,4 +41,10 @@ public sealed class MonitorStatistics
     public long Destroyed => DestroyedField;
     /// <summary>Flows destroyed by the idle timeout.</summary>
     public long Timeouts => TimeoutsField;
+    /// <summary>
+    /// Flows destroyed because they closed: both sides done after FIN or RST, the TIME_WAIT hold expired, or a dropped
+    /// first SYN (inline). With <see cref="Timeouts"/> this makes <see cref="Destroyed"/>; counted apart so that a reader
+    /// on another thread (<see cref="Telemetry.FlowMetrics"/>) never sees one end counted under both reasons.
+    /// </summary>
+    public long Closed => ClosedField;
 }

@@ -660,6 +660,8 @@ public sealed partial class MonitorContext
         _stats.DestroyedField++;
         if (reason == DestroyReason.Idle)
             _stats.TimeoutsField++;
+        else
+            _stats.ClosedField++;
         FreeFlow(flow);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Tributary.Cli.Telemetry;
 using Tributary.Flows;
 using Tributary.Flows.Applications.Export;
 
@@ -26,11 +27,13 @@ internal static class FlowsExportCommand
         {
             capture, ipfix, active, idle, checksums, midstream, iface,
         };
+        OtlpOptions otlp = OtlpOptions.AddTo(cmd);
         FlowsInput.Validate(cmd, capture, iface);
         cmd.SetAction((parse, ct) =>
         {
             using IpfixDestination destination = IpfixDestination.Open(parse.GetValue(ipfix)!);
             string? interfaceName = parse.GetValue(iface);
+            using FlowTelemetry? telemetry = otlp.Start(parse, interfaceName, parse.GetValue(capture), Console.Error);
             var options = new MonitorContextOptions
             {
                 Forward = false,
@@ -41,6 +44,7 @@ internal static class FlowsExportCommand
             };
             IpfixWriter writer = destination.CreateWriter();
             using var context = new MonitorContext(options);
+            telemetry?.Metrics.Add(context);
             var exporter = new FlowExporter(context, writer, TimeSpan.FromSeconds(parse.GetValue(active)));
             int status = FlowsInput.Run(parse.GetValue(capture), interfaceName, ct, source =>
             {
@@ -57,7 +61,7 @@ internal static class FlowsExportCommand
                         $"flows {exporter.ExportedFlows}\nrecords {writer.Records}\nmessages {writer.Messages}\n"));
                 }
                 return 0;
-            });
+            }, telemetry?.Metrics);
             return Task.FromResult(status);
         });
         return cmd;

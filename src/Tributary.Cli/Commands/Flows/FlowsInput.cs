@@ -3,6 +3,7 @@ using Tributary.Capture;
 using Tributary.Capture.Files;
 using Tributary.Capture.Live;
 using Tributary.Flows;
+using Tributary.Flows.Telemetry;
 
 namespace Tributary.Cli.Commands.Flows;
 
@@ -123,9 +124,14 @@ internal static class FlowsInput
         return fault;
     }
 
-    public static int Run(string? path, string? interfaceName, CancellationToken ct, Func<IFrameSource, int> body)
+    /// <summary>
+    /// Opens the input and runs <paramref name="body"/> over it, then reports a live capture's kernel counts; a live
+    /// capture also joins <paramref name="metrics"/> (its kernel counts).
+    /// </summary>
+    public static int Run(string? path, string? interfaceName, CancellationToken ct, Func<IFrameSource, int> body, FlowMetrics? metrics = null)
     {
         PacketSource packets = Open(path, interfaceName, ct, out CancellationTokenRegistration stop);
+        metrics?.Add(packets);
         using (stop)
         using (var source = new CaptureFrameSource(packets))
         {

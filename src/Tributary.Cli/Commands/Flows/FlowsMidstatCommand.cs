@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tributary.Capture.Live;
+using Tributary.Cli.Telemetry;
 using Tributary.Flows;
 using Tributary.Flows.Applications.Midstat;
 using Tributary.Flows.Applications.Trace;
@@ -30,6 +31,7 @@ internal static class FlowsMidstatCommand
         {
             capture, interval, checksums, compat, midstream, config, set, threads, iface,
         };
+        OtlpOptions otlp = OtlpOptions.AddTo(cmd);
         FlowsInput.Validate(cmd, capture, iface);
         cmd.Validators.Add(r =>
         {
@@ -61,8 +63,9 @@ internal static class FlowsMidstatCommand
             string? interfaceName = parse.GetValue(iface);
             if (interfaceName is not null)
                 options = options with { OfflineClock = false };
+            using FlowTelemetry? telemetry = otlp.Start(parse, interfaceName, parse.GetValue(capture), Console.Error);
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
-            var monitor = new MidstatMonitor(options, stdout, FlowsInput.Interval(parse, interval));
+            var monitor = new MidstatMonitor(options, stdout, FlowsInput.Interval(parse, interval)) { Metrics = telemetry?.Metrics };
             int n = parse.GetValue(threads);
             if (n > 1)
                 return Task.FromResult(RunGroup(monitor, interfaceName!, n, ct));
@@ -70,7 +73,7 @@ internal static class FlowsMidstatCommand
             {
                 monitor.Run(source);
                 return 0;
-            }));
+            }, telemetry?.Metrics));
         });
         return cmd;
     }
@@ -80,6 +83,8 @@ internal static class FlowsMidstatCommand
     {
         LiveCapture[] group = FlowsInput.OpenGroup(interfaceName, n, ct, out CancellationTokenRegistration stop);
         var sources = group.Select(c => new CaptureFrameSource(c)).ToArray();
+        foreach (LiveCapture c in group)
+            monitor.Metrics?.Add(c);
         try
         {
             using (stop)

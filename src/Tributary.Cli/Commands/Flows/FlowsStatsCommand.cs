@@ -3,13 +3,16 @@ using System.Globalization;
 using System.Text.Json;
 using Tributary.Capture;
 using Tributary.Capture.Live;
+using Tributary.Cli.Telemetry;
 using Tributary.Flows.Applications.Stats;
+using Tributary.Flows.Telemetry;
 
 namespace Tributary.Cli.Commands.Flows;
 
 /// <summary>
-/// <c>tributary flows stats CAPTURE [--buffers] [--checksums] [--threads N] [--midstream] [--json]</c>: the standard monitoring
-/// workload and benchmark (DESIGN.md "Contracts"): totals and the packet rate.
+/// <c>tributary flows stats CAPTURE [--buffers] [--checksums] [--threads N] [--midstream] [--json] [--otlp ENDPOINT]</c>: the
+/// standard monitoring workload and benchmark (DESIGN.md "Contracts"): totals and the packet rate; with <c>--otlp</c>
+/// the counters also go to an OpenTelemetry collector while it runs, and the totals once more at the end.
 /// </summary>
 internal static class FlowsStatsCommand
 {
@@ -26,19 +29,28 @@ internal static class FlowsStatsCommand
         {
             capture, buffers, checksums, threads, midstream, json, iface,
         };
+        OtlpOptions otlp = OtlpOptions.AddTo(cmd);
         FlowsInput.Validate(cmd, capture, iface);
-        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), new FlowStatisticsOptions
+        cmd.SetAction((parse, ct) =>
         {
-            Buffers = parse.GetValue(buffers),
-            Checksums = parse.GetValue(checksums),
-            Threads = parse.GetValue(threads),
-            AdoptMidstream = parse.GetValue(midstream),
-        }, parse.GetValue(json), ct)));
+            string? path = parse.GetValue(capture), interfaceName = parse.GetValue(iface);
+            // Disposed after the totals are printed: the last export carries them.
+            using FlowTelemetry? telemetry = otlp.Start(parse, interfaceName, path, Console.Error);
+            return Task.FromResult(Run(path, interfaceName, new FlowStatisticsOptions
+            {
+                Buffers = parse.GetValue(buffers),
+                Checksums = parse.GetValue(checksums),
+                Threads = parse.GetValue(threads),
+                AdoptMidstream = parse.GetValue(midstream),
+                Metrics = telemetry?.Metrics,
+            }, parse.GetValue(json), ct));
+        });
         return cmd;
     }
 
     private static int Run(string? path, string? interfaceName, FlowStatisticsOptions options, bool json, CancellationToken ct)
     {
+        FlowMetrics? metrics = options.Metrics;
         FlowStatisticsResult r;
         var kernel = new StringWriter(CultureInfo.InvariantCulture); // a live run's kernel counts, printed with the results
         try
@@ -49,6 +61,8 @@ internal static class FlowsStatsCommand
                 LiveCapture[] group = FlowsInput.OpenGroup(interfaceName, options.Threads, ct, out CancellationTokenRegistration stop);
                 try
                 {
+                    foreach (LiveCapture c in group)
+                        metrics?.Add(c);
                     using (stop)
                         r = new FlowStatistics(options).Run(group, CancellationToken.None);
                     KernelCounts.Report(interfaceName, kernel, group);
@@ -63,6 +77,7 @@ internal static class FlowsStatsCommand
             {
                 // Live: one context, stopped by SIGINT/SIGTERM through the source, totals printed at the end.
                 using PacketSource live = FlowsInput.Open(null, interfaceName, ct, out CancellationTokenRegistration stop);
+                metrics?.Add(live);
                 using (stop)
                     r = new FlowStatistics(options).Run(live, CancellationToken.None);
                 KernelCounts.Report(interfaceName, kernel, live);

@@ -31,6 +31,9 @@ public sealed class MidstatMonitor
 
     public TimeSpan Interval { get; }
 
+    /// <summary>Instruments that report the contexts' counters while they run (summed over the contexts); null for none.</summary>
+    public Telemetry.FlowMetrics? Metrics { get; init; }
+
     /// <summary>Tables written so far.</summary>
     public int Tables { get; private set; }
 
@@ -66,6 +69,7 @@ public sealed class MidstatMonitor
             for (int i = 0; i < contexts.Length; i++)
             {
                 contexts[i] = new MonitorContext(options);
+                Metrics?.Add(contexts[i]);
                 tables[i] = new ConnectionTable(contexts[i], cpu: i);
             }
             if (Interval > TimeSpan.Zero)

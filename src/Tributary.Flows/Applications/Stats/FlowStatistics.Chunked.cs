@@ -83,6 +83,8 @@ public sealed partial class FlowStatistics
             case null:
                 break;
             case CaptureFileException or InvalidDataException:
+                foreach (Shard? shard in run.Shards)
+                    shard?.Discard();
                 return null; // a chunk is corrupt or was cut at the wrong place: the single reader redoes the run
             default:
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(run.Failure).Throw();

@@ -22,6 +22,12 @@ public sealed record FlowStatisticsOptions
     /// </summary>
     public bool AdoptMidstream { get; init; }
 
+    /// <summary>
+    /// Instruments that report the run's counters while it runs (every context joins them when it is made, summed over
+    /// the shards); null for none. The run does not dispose them.
+    /// </summary>
+    public Telemetry.FlowMetrics? Metrics { get; init; }
+
     /// <summary>Bytes per chunk of a file read by all threads (tests make it small to cut small files into many chunks).</summary>
     internal long ChunkBytes { get; init; } = FlowStatistics.DefaultChunkBytes;
 }
@@ -422,6 +428,7 @@ public sealed partial class FlowStatistics
     private sealed class Shard
     {
         private readonly MonitorContext _ctx;
+        private readonly Telemetry.FlowMetrics? _metrics;
         private readonly byte[] _peek = new byte[64 * 1024];
         // Per socket id: the states seen by the state-change callbacks (midstat keeps them per connection).
         private byte[] _client = new byte[1024];
@@ -439,6 +446,8 @@ public sealed partial class FlowStatistics
                 TcpTimeoutSeconds = options.TcpTimeoutSeconds,
                 AdoptMidstream = options.AdoptMidstream,
             });
+            _metrics = options.Metrics;
+            _metrics?.Add(_ctx);
             MonitorSocket listener = _ctx.CreateStreamListener();
             if (!options.Buffers)
             {
@@ -468,6 +477,9 @@ public sealed partial class FlowStatistics
         }
 
         public void Finish(long last) => _ctx.Finish(last);
+
+        /// <summary>This shard's work is thrown away (a sharded run redone by one reader): its counts leave the metrics.</summary>
+        public void Discard() => _metrics?.Remove(_ctx);
 
         /// <summary>Moves the clock to <paramref name="clock"/> (long.MinValue: nothing), as a frame stamped then would.</summary>
         public void CatchUp(long clock) => _ctx.CatchUpClock(clock);
