@@ -143,6 +143,7 @@ public sealed class MptcpConnectionTracker
                 case MptcpSubtype.Priority:
                     // §3.3.8: the sender asks its peer to change the priority of the subflow the option is sent on.
                     c.SawPriority(from);
+                    subflow.SawPriority(from);
                     if (fromOpener)
                         subflow.OpenerBackup = o.Backup;
                     else

@@ -8,7 +8,7 @@ namespace Tributary.Flows.Applications.Mptcp;
 /// connection, or a JSON array with every subflow and address option. Tokens are 8 hex digits and keys 16, as the
 /// kernel prints them (<c>ip mptcp monitor</c>); "-" stands for unknown or none in TSV, null in JSON.
 /// </summary>
-public static class MptcpConnectionWriter
+public static partial class MptcpConnectionWriter
 {
     public static readonly string[] Columns =
     [
@@ -61,12 +61,17 @@ public static class MptcpConnectionWriter
     public static void WriteJson(Stream output, IEnumerable<MptcpConnection> connections)
     {
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = false });
+        WriteConnections(w, connections);
+        w.Flush();
+        output.WriteByte((byte)'\n');
+    }
+
+    private static void WriteConnections(Utf8JsonWriter w, IEnumerable<MptcpConnection> connections)
+    {
         w.WriteStartArray();
         foreach (MptcpConnection c in connections)
             WriteConnection(w, c);
         w.WriteEndArray();
-        w.Flush();
-        output.WriteByte((byte)'\n');
     }
 
     private static void WriteConnection(Utf8JsonWriter w, MptcpConnection c)

@@ -13,6 +13,7 @@ public sealed class MptcpSubflow
     private readonly long[] _bytes = new long[2];
     private readonly bool[] _fin = new bool[2];
     private readonly bool[] _rst = new bool[2];
+    private readonly int[] _priority = new int[2];
 
     internal MptcpSubflow(MptcpConnection connection, int stream, bool initial, MptcpPeer openedBy,
         IpAddress openerAddress, ushort openerPort, IpAddress responderAddress, ushort responderPort)
@@ -77,6 +78,9 @@ public sealed class MptcpSubflow
     /// <summary>True when <paramref name="from"/> sent a TCP RST on this subflow.</summary>
     public bool Rst(MptcpPeer from) => _rst[(int)from];
 
+    /// <summary>MP_PRIO options <paramref name="from"/> sent on this subflow (RFC 8684 §3.3.8: each changes the priority of the subflow it is sent on).</summary>
+    public int Priority(MptcpPeer from) => _priority[(int)from];
+
     /// <summary>Which end of the connection sent a segment from this address and port.</summary>
     internal MptcpPeer PeerOf(IpAddress source, ushort port) =>
         source == OpenerAddress && port == OpenerPort ? OpenedBy : Other(OpenedBy);
@@ -90,6 +94,8 @@ public sealed class MptcpSubflow
         _fin[(int)from] |= fin;
         _rst[(int)from] |= rst;
     }
+
+    internal void SawPriority(MptcpPeer from) => _priority[(int)from]++;
 
     internal static MptcpPeer Other(MptcpPeer p) => p == MptcpPeer.Client ? MptcpPeer.Server : MptcpPeer.Client;
 }
