@@ -37,7 +37,7 @@ public sealed class MptcpConnection
     }
 
     /// <summary>Position in order of first packet (0-based).</summary>
-    public int Index { get; }
+    public int Index { get; internal set; }
 
     public MptcpConnectionKind Kind { get; internal set; }
 
@@ -56,7 +56,7 @@ public sealed class MptcpConnection
     public ulong? ClientIdsn { get; private set; }
     public ulong? ServerIdsn { get; private set; }
 
-    public long FirstTimestampNanoseconds { get; }
+    public long FirstTimestampNanoseconds { get; private set; }
     public long LastTimestampNanoseconds { get; internal set; }
 
     /// <summary>Subflows in order of their first packet; the initial one first when it was captured.</summary>
@@ -99,6 +99,53 @@ public sealed class MptcpConnection
     public MptcpSubflow? InitialSubflow => _subflows.Count > 0 && _subflows[0].IsInitial ? _subflows[0] : null;
 
     internal bool CanAddSubflow => _subflows.Count < MaxSubflows;
+
+    /// <summary>
+    /// Takes over the subflows, counts and signals of an orphan group whose token turned out to be one of this
+    /// connection's (its joins were captured before the MP_CAPABLE exchange, as tshark merges them into one
+    /// <c>mptcp.stream</c>). The group's "client" opened its joins; it is this connection's server when the joins carry
+    /// the client's token (<paramref name="swapRoles"/>). Returns the subflows beyond <see cref="MaxSubflows"/>, not kept.
+    /// </summary>
+    internal List<MptcpSubflow> Absorb(MptcpConnection orphan, bool swapRoles)
+    {
+        MptcpPeer Map(MptcpPeer p) => swapRoles ? MptcpSubflow.Other(p) : p;
+        var dropped = new List<MptcpSubflow>();
+        foreach (MptcpSubflow s in orphan._subflows)
+        {
+            if (!CanAddSubflow)
+            {
+                dropped.Add(s);
+                continue;
+            }
+            s.MoveTo(this, swapRoles);
+            _subflows.Add(s);
+        }
+        // The initial subflow first, then the others in order of first packet (tcp.stream numbers are that order).
+        _subflows.Sort((a, b) => a.IsInitial != b.IsInitial ? (a.IsInitial ? -1 : 1) : a.Stream.CompareTo(b.Stream));
+        foreach (MptcpPeer p in new[] { MptcpPeer.Client, MptcpPeer.Server })
+        {
+            int q = (int)Map(p), o = (int)p;
+            _packets[q] += orphan._packets[o];
+            _bytes[q] += orphan._bytes[o];
+            _dataFin[q] |= orphan._dataFin[o];
+            _fastClose[q] += orphan._fastClose[o];
+            _fail[q] += orphan._fail[o];
+            _tcpReset[q] += orphan._tcpReset[o];
+            _priority[q] += orphan._priority[o];
+        }
+        foreach (MptcpAddressAdvertisement a in orphan._added)
+        {
+            for (int i = 0; i < a.Count; i++)
+                SawAddAddress(Map(a.Sender), a.AddressId, a.Address, a.Port, a.Echo);
+        }
+        foreach ((MptcpPeer sender, byte id) in orphan._removed)
+            SawRemoveAddress(Map(sender), id);
+        MalformedOptions += orphan.MalformedOptions;
+        DroppedAddressRecords += orphan.DroppedAddressRecords;
+        FirstTimestampNanoseconds = Math.Min(FirstTimestampNanoseconds, orphan.FirstTimestampNanoseconds);
+        LastTimestampNanoseconds = Math.Max(LastTimestampNanoseconds, orphan.LastTimestampNanoseconds);
+        return dropped;
+    }
 
     internal void AddSubflow(MptcpSubflow subflow) => _subflows.Add(subflow);
 

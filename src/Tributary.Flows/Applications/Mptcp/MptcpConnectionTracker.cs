@@ -305,13 +305,42 @@ public sealed class MptcpConnectionTracker
             RegisterTokens(c);
     }
 
-    /// <summary>A later connection with the same token wins: the kernel keeps tokens unique among live connections only.</summary>
+    /// <summary>
+    /// A later connection with the same token wins: the kernel keeps tokens unique among live connections only. Joins
+    /// to a token captured before the exchange that gave it (the capture started between them, or packets of several
+    /// paths arrived out of order) are an orphan group until then, and merge into the connection now.
+    /// </summary>
     private void RegisterTokens(MptcpConnection c)
     {
         if (c.ClientToken is uint ct)
+        {
             _byToken[ct] = c;
+            MergeOrphans(c, ct);
+        }
         if (c.ServerToken is uint st)
+        {
             _byToken[st] = c;
+            MergeOrphans(c, st);
+        }
+    }
+
+    /// <summary>The orphan group with <paramref name="token"/> joins <paramref name="c"/>, which takes the row of whichever came first.</summary>
+    private void MergeOrphans(MptcpConnection c, uint token)
+    {
+        if (!_orphans.Remove(token, out MptcpConnection? orphan))
+            return;
+        // The group's opener sent joins carrying the token of the other end: the client's token names the server as opener.
+        foreach (MptcpSubflow dropped in c.Absorb(orphan, swapRoles: token == c.ClientToken && token != c.ServerToken))
+        {
+            _subflows.Remove(dropped.Stream);
+            DroppedSubflows++;
+        }
+        int first = Math.Min(c.Index, orphan.Index);
+        _connections.RemoveAt(orphan.Index);
+        _connections.RemoveAt(c.Index < orphan.Index ? c.Index : c.Index - 1);
+        _connections.Insert(first, c);
+        for (int i = first; i < _connections.Count; i++)
+            _connections[i].Index = i;
     }
 
     private void Malformed(MptcpConnection? c)

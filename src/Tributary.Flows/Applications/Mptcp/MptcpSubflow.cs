@@ -30,7 +30,7 @@ public sealed class MptcpSubflow
             OpenerAddressId = ResponderAddressId = 0; // the initial subflow's addresses have id 0 (RFC 8684 §3.4.1)
     }
 
-    public MptcpConnection Connection { get; }
+    public MptcpConnection Connection { get; private set; }
 
     /// <summary>tshark's <c>tcp.stream</c> index.</summary>
     public int Stream { get; }
@@ -39,7 +39,7 @@ public sealed class MptcpSubflow
     public bool IsInitial { get; }
 
     /// <summary>The end that sent the subflow's SYN (for a join, the end whose peer owns the token in it).</summary>
-    public MptcpPeer OpenedBy { get; }
+    public MptcpPeer OpenedBy { get; private set; }
 
     public IpAddress OpenerAddress { get; }
     public ushort OpenerPort { get; }
@@ -96,6 +96,20 @@ public sealed class MptcpSubflow
     }
 
     internal void SawPriority(MptcpPeer from) => _priority[(int)from]++;
+
+    /// <summary>Moves an orphan group's join to the connection its token names; with <paramref name="swapRoles"/> its opener is that connection's server.</summary>
+    internal void MoveTo(MptcpConnection connection, bool swapRoles)
+    {
+        Connection = connection;
+        if (!swapRoles)
+            return;
+        OpenedBy = Other(OpenedBy);
+        (_packets[0], _packets[1]) = (_packets[1], _packets[0]);
+        (_bytes[0], _bytes[1]) = (_bytes[1], _bytes[0]);
+        (_fin[0], _fin[1]) = (_fin[1], _fin[0]);
+        (_rst[0], _rst[1]) = (_rst[1], _rst[0]);
+        (_priority[0], _priority[1]) = (_priority[1], _priority[0]);
+    }
 
     internal static MptcpPeer Other(MptcpPeer p) => p == MptcpPeer.Client ? MptcpPeer.Server : MptcpPeer.Client;
 }
