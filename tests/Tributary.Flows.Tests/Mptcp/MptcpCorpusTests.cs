@@ -34,6 +34,7 @@ public sealed class MptcpCorpusTests
         Assert.Equal(fallbacks, tracker.Connections.Count(c => c.Kind == MptcpConnectionKind.Fallback));
         Assert.Equal(0, tracker.MalformedOptions);
         Assert.Equal(0, tracker.UnattributedSegments);
+        Assert.All(tracker.Connections.Where(c => c.Kind == MptcpConnectionKind.Mptcp), c => Assert.Equal(MptcpFallback.None, c.Fallback)); // real stacks map their first data
     }
 
     internal static MptcpConnectionTracker Track(string path)

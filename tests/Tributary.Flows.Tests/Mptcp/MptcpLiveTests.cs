@@ -53,6 +53,7 @@ public sealed partial class MptcpLiveTests
             Assert.Equal(kernelToken, row["client_token"]);
             Assert.True(long.Parse(row["bytes_c2s"], CultureInfo.InvariantCulture) >= 1024 * 20, output); // ~1 KiB per 50 ms for 2 s
             Assert.Equal("both", row["data_fin"]);
+            Assert.Equal("-", row["fallback"]);
 
             // The same traffic from tcpdump's file: our file run equals tshark, and the live row has tshark's tokens.
             List<TsharkMptcp.Frame> frames = TsharkMptcp.Read(pcap);

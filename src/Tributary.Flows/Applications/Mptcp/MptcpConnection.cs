@@ -71,6 +71,12 @@ public sealed class MptcpConnection
     /// <summary>ADD_ADDR options and REMOVE_ADDR ids not kept beyond <see cref="MaxAddressRecords"/>.</summary>
     public long DroppedAddressRecords { get; private set; }
 
+    /// <summary>How the connection fell back to plain TCP, if it did (the first sign the wire gave).</summary>
+    public MptcpFallback Fallback { get; private set; }
+
+    /// <summary>Capture time of the segment that showed <see cref="Fallback"/>; 0 for none or <see cref="MptcpFallback.Handshake"/>.</summary>
+    public long FallbackTimestampNanoseconds { get; private set; }
+
     /// <summary>MPTCP options of this connection's segments that do not parse (wrong length for their subtype) or option areas cut short.</summary>
     public long MalformedOptions { get; internal set; }
 
@@ -185,6 +191,15 @@ public sealed class MptcpConnection
     {
         _packets[(int)from]++;
         _bytes[(int)from] += payload;
+    }
+
+    /// <summary>Records the first fallback only: later segments of a fallen-back connection say nothing new.</summary>
+    internal void FellBack(MptcpFallback how, long timestamp)
+    {
+        if (Fallback != MptcpFallback.None)
+            return;
+        Fallback = how;
+        FallbackTimestampNanoseconds = how == MptcpFallback.Handshake ? 0 : timestamp;
     }
 
     internal void SawDataFin(MptcpPeer from) => _dataFin[(int)from] = true;

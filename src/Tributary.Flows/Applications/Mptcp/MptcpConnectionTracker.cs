@@ -93,6 +93,7 @@ public sealed class MptcpConnectionTracker
             // A SYN/ACK without MP_CAPABLE answers an MP_CAPABLE SYN: plain TCP from here on (RFC 8684 §3.1).
             initial.Refused = true;
             initial.Connection.Kind = MptcpConnectionKind.Fallback;
+            initial.Connection.FellBack(MptcpFallback.Handshake, timestamp);
         }
         if (subflow is null)
         {
@@ -115,8 +116,10 @@ public sealed class MptcpConnectionTracker
         {
             if (reader.IsMalformed)
                 Malformed(c);
+            CheckFirstData(c, subflow, from, d.PayloadLength, mapped: false, timestamp);
             return;
         }
+        bool mapped = false;
         var options = new TcpOptionReader(d.TcpOptions);
         while (options.MoveNext())
         {
@@ -130,8 +133,19 @@ public sealed class MptcpConnectionTracker
             }
             switch (o.Subtype)
             {
-                case MptcpSubtype.Dss when o.DataFin:
-                    c.SawDataFin(from);
+                case MptcpSubtype.Dss:
+                    if (o.DataFin)
+                        c.SawDataFin(from);
+                    if (o.HasMapping)
+                    {
+                        mapped = true;
+                        // §3.7: a mapping of data-level length 0 is infinite: the sender falls back to plain TCP.
+                        if (o.DataLevelLength == 0 && c.Kind == MptcpConnectionKind.Mptcp)
+                            c.FellBack(MptcpFallback.InfiniteMapping, timestamp);
+                    }
+                    break;
+                case MptcpSubtype.Capable when o.DataLevelLength > 0:
+                    mapped = true; // version 1: the first data may carry MP_CAPABLE with its mapping (RFC 8684 §3.1)
                     break;
                 case MptcpSubtype.AddAddress:
                     c.SawAddAddress(from, o.AddressId, o.Address, o.Port, o.Echo);
@@ -163,6 +177,21 @@ public sealed class MptcpConnectionTracker
         }
         if (options.IsMalformed)
             Malformed(c);
+        CheckFirstData(c, subflow, from, d.PayloadLength, mapped, timestamp);
+    }
+
+    /// <summary>
+    /// RFC 8684 §3.7: once the MP_CAPABLE handshake is done, each end's first data on the initial subflow must be
+    /// mapped (DSS, or MP_CAPABLE with data); without a mapping the connection falls back to plain TCP. Later
+    /// unmapped segments prove nothing: one mapping may cover several segments. A join without mapping is reset, not
+    /// fallen back.
+    /// </summary>
+    private static void CheckFirstData(MptcpConnection c, MptcpSubflow subflow, MptcpPeer from, int payload, bool mapped, long timestamp)
+    {
+        if (payload == 0 || !subflow.IsInitial || !subflow.Established || c.Kind != MptcpConnectionKind.Mptcp || !subflow.FirstData(from))
+            return;
+        if (!mapped)
+            c.FellBack(MptcpFallback.MissingMapping, timestamp);
     }
 
     private MptcpSubflow? OnCapable(in DecodedPacket d, int stream, MptcpSubflow? subflow, in MptcpOption o, bool syn, bool ack, long timestamp)

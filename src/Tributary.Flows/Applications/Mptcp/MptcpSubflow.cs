@@ -14,6 +14,7 @@ public sealed class MptcpSubflow
     private readonly bool[] _fin = new bool[2];
     private readonly bool[] _rst = new bool[2];
     private readonly int[] _priority = new int[2];
+    private readonly bool[] _data = new bool[2];
 
     internal MptcpSubflow(MptcpConnection connection, int stream, bool initial, MptcpPeer openedBy,
         IpAddress openerAddress, ushort openerPort, IpAddress responderAddress, ushort responderPort)
@@ -97,6 +98,15 @@ public sealed class MptcpSubflow
 
     internal void SawPriority(MptcpPeer from) => _priority[(int)from]++;
 
+    /// <summary>True the first time <paramref name="from"/> sends payload on this subflow.</summary>
+    internal bool FirstData(MptcpPeer from)
+    {
+        if (_data[(int)from])
+            return false;
+        _data[(int)from] = true;
+        return true;
+    }
+
     /// <summary>Moves an orphan group's join to the connection its token names; with <paramref name="swapRoles"/> its opener is that connection's server.</summary>
     internal void MoveTo(MptcpConnection connection, bool swapRoles)
     {
@@ -109,6 +119,7 @@ public sealed class MptcpSubflow
         (_fin[0], _fin[1]) = (_fin[1], _fin[0]);
         (_rst[0], _rst[1]) = (_rst[1], _rst[0]);
         (_priority[0], _priority[1]) = (_priority[1], _priority[0]);
+        (_data[0], _data[1]) = (_data[1], _data[0]);
     }
 
     internal static MptcpPeer Other(MptcpPeer p) => p == MptcpPeer.Client ? MptcpPeer.Server : MptcpPeer.Client;
