@@ -56,6 +56,15 @@ public sealed class FlowsMptcpCommandTests
     }
 
     [Fact]
+    public void The_path_manager_check_needs_a_live_interface()
+    {
+        ProcessResult r = ProcessRunner.Run(Launcher.Path, ["flows", "mptcp", "--pm-check", s_capture]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("", r.StandardOutput);
+        Assert.StartsWith("tributary: --pm-check needs --interface IF: ", r.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_truncated_capture_prints_what_came_before_the_fault_then_names_it()
     {
         byte[] full = File.ReadAllBytes(s_capture);

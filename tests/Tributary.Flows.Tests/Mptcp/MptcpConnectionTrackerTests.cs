@@ -41,13 +41,13 @@ public sealed class MptcpConnectionTrackerTests
     public void A_version_1_connection_with_joins_from_both_ends_and_address_signalling()
     {
         Handshake();
-        Send(C1, 40000, S1, 80, Ack, 101, O.DataAck(), payload: 100);
+        Send(C1, 40000, S1, 80, Ack, 101, O.Mapping(1, 1, 100), payload: 100); // first data: mapped, no fallback (§3.7)
         // The client joins from its second address (token of the server) ...
         Send(C2, 40001, S1, 80, Syn, 200, O.JoinSyn(2, ServerTokenV1, backup: true));
         Send(S1, 80, C2, 40001, SynAck, 600, O.JoinSynAck(0));
         Send(C2, 40001, S1, 80, Ack, 201, O.JoinAck());
         // ... the server advertises its second address, the client echoes it ...
-        Send(S1, 80, C1, 40000, Ack, 501, O.AddAddress(5, S2, port: 8080), payload: 10);
+        Send(S1, 80, C1, 40000, Ack, 501, [.. O.AddAddress(5, S2, port: 8080), .. O.Mapping(1, 1, 10)], payload: 10);
         Send(S1, 80, C1, 40000, Ack, 511, O.AddAddress(5, S2, port: 8080)); // retransmitted: counted, not listed twice
         Send(C1, 40000, S1, 80, Ack, 201, O.AddAddress(5, S2, port: 8080, echo: true));
         // ... and opens a subflow from it towards the client (token of the client).
@@ -100,7 +100,7 @@ public sealed class MptcpConnectionTrackerTests
         Assert.Equal(0, c.MalformedOptions);
 
         string row = Row(c);
-        Assert.Equal("0\tmptcp\t1\t10.0.0.1\t40000\t10.0.0.2\t80\t66840dda\tccad45ac\t3\t0,1,2\t10\t7\t130\t17\ts5=10.0.2.2:8080+echo\tc2,c3\t1\t1\tboth\tnone\t0\t0\t0", row);
+        Assert.Equal("0\tmptcp\t1\t10.0.0.1\t40000\t10.0.0.2\t80\t66840dda\tccad45ac\t3\t0,1,2\t10\t7\t130\t17\ts5=10.0.2.2:8080+echo\tc2,c3\t1\t1\tboth\tnone\t0\t0\t0\t-", row);
     }
 
     [Fact]
@@ -134,6 +134,7 @@ public sealed class MptcpConnectionTrackerTests
         MptcpConnection fallback = _tracker.Connections[0], attempt = _tracker.Connections[1];
         Assert.Equal(MptcpConnectionKind.Fallback, fallback.Kind);
         Assert.True(fallback.Subflows[0].Refused);
+        Assert.Equal(MptcpFallback.Handshake, fallback.Fallback);
         Assert.Null(fallback.ServerToken);
         Assert.Equal(5, fallback.Bytes(MptcpPeer.Client));
         Assert.Equal(MptcpConnectionKind.Attempt, attempt.Kind);

@@ -34,6 +34,7 @@ public sealed class MptcpCorpusTests
         Assert.Equal(fallbacks, tracker.Connections.Count(c => c.Kind == MptcpConnectionKind.Fallback));
         Assert.Equal(0, tracker.MalformedOptions);
         Assert.Equal(0, tracker.UnattributedSegments);
+        Assert.All(tracker.Connections.Where(c => c.Kind == MptcpConnectionKind.Mptcp), c => Assert.Equal(MptcpFallback.None, c.Fallback)); // real stacks map their first data
     }
 
     internal static MptcpConnectionTracker Track(string path)
@@ -46,11 +47,11 @@ public sealed class MptcpCorpusTests
     }
 
     /// <summary>Asserts that the tracker's MPTCP connections and fallbacks are tshark's.</summary>
-    internal static void Compare(MptcpConnectionTracker tracker, List<TsharkMptcp.Frame> frames)
+    internal static void Compare(MptcpConnectionTracker tracker, List<TsharkMptcp.Frame> frames, bool allowAttempts = false)
     {
         List<TsharkMptcp.Connection> expected = TsharkMptcp.Connections(frames);
         Assert.NotEmpty(expected);
-        Assert.DoesNotContain(tracker.Connections, c => c.Kind is MptcpConnectionKind.Orphan or MptcpConnectionKind.Attempt);
+        Assert.DoesNotContain(tracker.Connections, c => c.Kind == MptcpConnectionKind.Orphan || (c.Kind == MptcpConnectionKind.Attempt && !allowAttempts));
         List<MptcpConnection> ours = [.. tracker.Connections.Where(c => c.Kind == MptcpConnectionKind.Mptcp)];
         Assert.Equal(
             expected.Select(e => string.Join(',', e.Streams)).Order(),

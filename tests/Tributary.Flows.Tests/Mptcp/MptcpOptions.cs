@@ -15,6 +15,14 @@ internal static class MptcpOptions
 
     public static byte[] CapableAck(ulong clientKey, ulong serverKey, int version = 1) => [30, 20, (byte)version, 0x01, .. Be(clientKey), .. Be(serverKey)];
 
+    /// <summary>Version 1 third ACK carrying the first data and its data-level length (RFC 8684 §3.1, length 22).</summary>
+    public static byte[] CapableAckWithData(ulong clientKey, ulong serverKey, ushort dataLevelLength) =>
+        [30, 22, 0x01, 0x01, .. Be(clientKey), .. Be(serverKey), (byte)(dataLevelLength >> 8), (byte)dataLevelLength];
+
+    /// <summary>DSS with a 4-byte Data ACK and a 4-byte mapping (§3.3); data-level length 0 is the infinite mapping (§3.7).</summary>
+    public static byte[] Mapping(uint dataSequence, uint subflowSequence, ushort dataLevelLength) =>
+        [30, 18, 0x20, 0x05, 0, 0, 0, 1, .. Be32(dataSequence), .. Be32(subflowSequence), (byte)(dataLevelLength >> 8), (byte)dataLevelLength];
+
     public static byte[] JoinSyn(byte addressId, uint token, bool backup = false) =>
         [30, 12, (byte)(0x10 | (backup ? 1 : 0)), addressId, .. Be32(token), 0xA1, 0xA2, 0xA3, 0xA4];
 

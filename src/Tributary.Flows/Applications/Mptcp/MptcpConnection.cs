@@ -37,7 +37,7 @@ public sealed class MptcpConnection
     }
 
     /// <summary>Position in order of first packet (0-based).</summary>
-    public int Index { get; }
+    public int Index { get; internal set; }
 
     public MptcpConnectionKind Kind { get; internal set; }
 
@@ -56,7 +56,7 @@ public sealed class MptcpConnection
     public ulong? ClientIdsn { get; private set; }
     public ulong? ServerIdsn { get; private set; }
 
-    public long FirstTimestampNanoseconds { get; }
+    public long FirstTimestampNanoseconds { get; private set; }
     public long LastTimestampNanoseconds { get; internal set; }
 
     /// <summary>Subflows in order of their first packet; the initial one first when it was captured.</summary>
@@ -70,6 +70,12 @@ public sealed class MptcpConnection
 
     /// <summary>ADD_ADDR options and REMOVE_ADDR ids not kept beyond <see cref="MaxAddressRecords"/>.</summary>
     public long DroppedAddressRecords { get; private set; }
+
+    /// <summary>How the connection fell back to plain TCP, if it did (the first sign the wire gave).</summary>
+    public MptcpFallback Fallback { get; private set; }
+
+    /// <summary>Capture time of the segment that showed <see cref="Fallback"/>; 0 for none or <see cref="MptcpFallback.Handshake"/>.</summary>
+    public long FallbackTimestampNanoseconds { get; private set; }
 
     /// <summary>MPTCP options of this connection's segments that do not parse (wrong length for their subtype) or option areas cut short.</summary>
     public long MalformedOptions { get; internal set; }
@@ -99,6 +105,53 @@ public sealed class MptcpConnection
     public MptcpSubflow? InitialSubflow => _subflows.Count > 0 && _subflows[0].IsInitial ? _subflows[0] : null;
 
     internal bool CanAddSubflow => _subflows.Count < MaxSubflows;
+
+    /// <summary>
+    /// Takes over the subflows, counts and signals of an orphan group whose token turned out to be one of this
+    /// connection's (its joins were captured before the MP_CAPABLE exchange, as tshark merges them into one
+    /// <c>mptcp.stream</c>). The group's "client" opened its joins; it is this connection's server when the joins carry
+    /// the client's token (<paramref name="swapRoles"/>). Returns the subflows beyond <see cref="MaxSubflows"/>, not kept.
+    /// </summary>
+    internal List<MptcpSubflow> Absorb(MptcpConnection orphan, bool swapRoles)
+    {
+        MptcpPeer Map(MptcpPeer p) => swapRoles ? MptcpSubflow.Other(p) : p;
+        var dropped = new List<MptcpSubflow>();
+        foreach (MptcpSubflow s in orphan._subflows)
+        {
+            if (!CanAddSubflow)
+            {
+                dropped.Add(s);
+                continue;
+            }
+            s.MoveTo(this, swapRoles);
+            _subflows.Add(s);
+        }
+        // The initial subflow first, then the others in order of first packet (tcp.stream numbers are that order).
+        _subflows.Sort((a, b) => a.IsInitial != b.IsInitial ? (a.IsInitial ? -1 : 1) : a.Stream.CompareTo(b.Stream));
+        foreach (MptcpPeer p in new[] { MptcpPeer.Client, MptcpPeer.Server })
+        {
+            int q = (int)Map(p), o = (int)p;
+            _packets[q] += orphan._packets[o];
+            _bytes[q] += orphan._bytes[o];
+            _dataFin[q] |= orphan._dataFin[o];
+            _fastClose[q] += orphan._fastClose[o];
+            _fail[q] += orphan._fail[o];
+            _tcpReset[q] += orphan._tcpReset[o];
+            _priority[q] += orphan._priority[o];
+        }
+        foreach (MptcpAddressAdvertisement a in orphan._added)
+        {
+            for (int i = 0; i < a.Count; i++)
+                SawAddAddress(Map(a.Sender), a.AddressId, a.Address, a.Port, a.Echo);
+        }
+        foreach ((MptcpPeer sender, byte id) in orphan._removed)
+            SawRemoveAddress(Map(sender), id);
+        MalformedOptions += orphan.MalformedOptions;
+        DroppedAddressRecords += orphan.DroppedAddressRecords;
+        FirstTimestampNanoseconds = Math.Min(FirstTimestampNanoseconds, orphan.FirstTimestampNanoseconds);
+        LastTimestampNanoseconds = Math.Max(LastTimestampNanoseconds, orphan.LastTimestampNanoseconds);
+        return dropped;
+    }
 
     internal void AddSubflow(MptcpSubflow subflow) => _subflows.Add(subflow);
 
@@ -138,6 +191,15 @@ public sealed class MptcpConnection
     {
         _packets[(int)from]++;
         _bytes[(int)from] += payload;
+    }
+
+    /// <summary>Records the first fallback only: later segments of a fallen-back connection say nothing new.</summary>
+    internal void FellBack(MptcpFallback how, long timestamp)
+    {
+        if (Fallback != MptcpFallback.None)
+            return;
+        Fallback = how;
+        FallbackTimestampNanoseconds = how == MptcpFallback.Handshake ? 0 : timestamp;
     }
 
     internal void SawDataFin(MptcpPeer from) => _dataFin[(int)from] = true;

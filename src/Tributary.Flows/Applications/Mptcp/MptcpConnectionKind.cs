@@ -12,6 +12,9 @@ public enum MptcpConnectionKind
     /// <summary>An MP_CAPABLE SYN answered by a SYN/ACK without it: the connection fell back to plain TCP (RFC 8684 §3.7).</summary>
     Fallback = 2,
 
-    /// <summary>MP_JOINs to a token no captured MP_CAPABLE exchange produced (the initial subflow was not captured), grouped by that token.</summary>
+    /// <summary>
+    /// MP_JOINs to a token no captured MP_CAPABLE exchange produced (the initial subflow was not captured), grouped by
+    /// that token. When the exchange that gives the token comes later in the capture, the group merges into its connection.
+    /// </summary>
     Orphan = 3,
 }

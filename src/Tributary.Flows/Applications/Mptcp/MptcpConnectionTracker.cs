@@ -93,6 +93,7 @@ public sealed class MptcpConnectionTracker
             // A SYN/ACK without MP_CAPABLE answers an MP_CAPABLE SYN: plain TCP from here on (RFC 8684 §3.1).
             initial.Refused = true;
             initial.Connection.Kind = MptcpConnectionKind.Fallback;
+            initial.Connection.FellBack(MptcpFallback.Handshake, timestamp);
         }
         if (subflow is null)
         {
@@ -115,8 +116,10 @@ public sealed class MptcpConnectionTracker
         {
             if (reader.IsMalformed)
                 Malformed(c);
+            CheckFirstData(c, subflow, from, d.PayloadLength, mapped: false, timestamp);
             return;
         }
+        bool mapped = false;
         var options = new TcpOptionReader(d.TcpOptions);
         while (options.MoveNext())
         {
@@ -130,8 +133,19 @@ public sealed class MptcpConnectionTracker
             }
             switch (o.Subtype)
             {
-                case MptcpSubtype.Dss when o.DataFin:
-                    c.SawDataFin(from);
+                case MptcpSubtype.Dss:
+                    if (o.DataFin)
+                        c.SawDataFin(from);
+                    if (o.HasMapping)
+                    {
+                        mapped = true;
+                        // §3.7: a mapping of data-level length 0 is infinite: the sender falls back to plain TCP.
+                        if (o.DataLevelLength == 0 && c.Kind == MptcpConnectionKind.Mptcp)
+                            c.FellBack(MptcpFallback.InfiniteMapping, timestamp);
+                    }
+                    break;
+                case MptcpSubtype.Capable when o.DataLevelLength > 0:
+                    mapped = true; // version 1: the first data may carry MP_CAPABLE with its mapping (RFC 8684 §3.1)
                     break;
                 case MptcpSubtype.AddAddress:
                     c.SawAddAddress(from, o.AddressId, o.Address, o.Port, o.Echo);
@@ -143,6 +157,7 @@ public sealed class MptcpConnectionTracker
                 case MptcpSubtype.Priority:
                     // §3.3.8: the sender asks its peer to change the priority of the subflow the option is sent on.
                     c.SawPriority(from);
+                    subflow.SawPriority(from);
                     if (fromOpener)
                         subflow.OpenerBackup = o.Backup;
                     else
@@ -162,6 +177,21 @@ public sealed class MptcpConnectionTracker
         }
         if (options.IsMalformed)
             Malformed(c);
+        CheckFirstData(c, subflow, from, d.PayloadLength, mapped, timestamp);
+    }
+
+    /// <summary>
+    /// RFC 8684 §3.7: once the MP_CAPABLE handshake is done, each end's first data on the initial subflow must be
+    /// mapped (DSS, or MP_CAPABLE with data); without a mapping the connection falls back to plain TCP. Later
+    /// unmapped segments prove nothing: one mapping may cover several segments. A join without mapping is reset, not
+    /// fallen back.
+    /// </summary>
+    private static void CheckFirstData(MptcpConnection c, MptcpSubflow subflow, MptcpPeer from, int payload, bool mapped, long timestamp)
+    {
+        if (payload == 0 || !subflow.IsInitial || !subflow.Established || c.Kind != MptcpConnectionKind.Mptcp || !subflow.FirstData(from))
+            return;
+        if (!mapped)
+            c.FellBack(MptcpFallback.MissingMapping, timestamp);
     }
 
     private MptcpSubflow? OnCapable(in DecodedPacket d, int stream, MptcpSubflow? subflow, in MptcpOption o, bool syn, bool ack, long timestamp)
@@ -304,13 +334,42 @@ public sealed class MptcpConnectionTracker
             RegisterTokens(c);
     }
 
-    /// <summary>A later connection with the same token wins: the kernel keeps tokens unique among live connections only.</summary>
+    /// <summary>
+    /// A later connection with the same token wins: the kernel keeps tokens unique among live connections only. Joins
+    /// to a token captured before the exchange that gave it (the capture started between them, or packets of several
+    /// paths arrived out of order) are an orphan group until then, and merge into the connection now.
+    /// </summary>
     private void RegisterTokens(MptcpConnection c)
     {
         if (c.ClientToken is uint ct)
+        {
             _byToken[ct] = c;
+            MergeOrphans(c, ct);
+        }
         if (c.ServerToken is uint st)
+        {
             _byToken[st] = c;
+            MergeOrphans(c, st);
+        }
+    }
+
+    /// <summary>The orphan group with <paramref name="token"/> joins <paramref name="c"/>, which takes the row of whichever came first.</summary>
+    private void MergeOrphans(MptcpConnection c, uint token)
+    {
+        if (!_orphans.Remove(token, out MptcpConnection? orphan))
+            return;
+        // The group's opener sent joins carrying the token of the other end: the client's token names the server as opener.
+        foreach (MptcpSubflow dropped in c.Absorb(orphan, swapRoles: token == c.ClientToken && token != c.ServerToken))
+        {
+            _subflows.Remove(dropped.Stream);
+            DroppedSubflows++;
+        }
+        int first = Math.Min(c.Index, orphan.Index);
+        _connections.RemoveAt(orphan.Index);
+        _connections.RemoveAt(c.Index < orphan.Index ? c.Index : c.Index - 1);
+        _connections.Insert(first, c);
+        for (int i = first; i < _connections.Count; i++)
+            _connections[i].Index = i;
     }
 
     private void Malformed(MptcpConnection? c)

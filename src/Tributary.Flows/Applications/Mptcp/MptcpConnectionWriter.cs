@@ -8,13 +8,13 @@ namespace Tributary.Flows.Applications.Mptcp;
 /// connection, or a JSON array with every subflow and address option. Tokens are 8 hex digits and keys 16, as the
 /// kernel prints them (<c>ip mptcp monitor</c>); "-" stands for unknown or none in TSV, null in JSON.
 /// </summary>
-public static class MptcpConnectionWriter
+public static partial class MptcpConnectionWriter
 {
     public static readonly string[] Columns =
     [
         "conn", "kind", "version", "client", "cport", "server", "sport", "client_token", "server_token", "subflows", "tcp_streams",
         "pkts_c2s", "pkts_s2c", "bytes_c2s", "bytes_s2c", "add_addr", "rm_addr", "backup", "prio", "data_fin", "fastclose",
-        "fail", "tcprst", "bad_opts",
+        "fail", "tcprst", "bad_opts", "fallback",
     ];
 
     public static string KindText(MptcpConnectionKind kind) => kind switch
@@ -23,6 +23,15 @@ public static class MptcpConnectionWriter
         MptcpConnectionKind.Fallback => "fallback",
         MptcpConnectionKind.Attempt => "attempt",
         _ => "orphan",
+    };
+
+    /// <summary><c>-</c>, <c>handshake</c>, <c>missing_mapping</c> or <c>infinite_mapping</c>.</summary>
+    public static string FallbackText(MptcpFallback fallback) => fallback switch
+    {
+        MptcpFallback.Handshake => "handshake",
+        MptcpFallback.MissingMapping => "missing_mapping",
+        MptcpFallback.InfiniteMapping => "infinite_mapping",
+        _ => "-",
     };
 
     public static IEnumerable<string> Values(MptcpConnection c)
@@ -43,7 +52,7 @@ public static class MptcpConnectionWriter
             Directions(c.FastClose(MptcpPeer.Client) > 0, c.FastClose(MptcpPeer.Server) > 0),
             Number(c.Fail(MptcpPeer.Client) + c.Fail(MptcpPeer.Server)),
             Number(c.TcpReset(MptcpPeer.Client) + c.TcpReset(MptcpPeer.Server)),
-            Number(c.MalformedOptions),
+            Number(c.MalformedOptions), FallbackText(c.Fallback),
         ];
     }
 
@@ -61,12 +70,17 @@ public static class MptcpConnectionWriter
     public static void WriteJson(Stream output, IEnumerable<MptcpConnection> connections)
     {
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = false });
+        WriteConnections(w, connections);
+        w.Flush();
+        output.WriteByte((byte)'\n');
+    }
+
+    private static void WriteConnections(Utf8JsonWriter w, IEnumerable<MptcpConnection> connections)
+    {
         w.WriteStartArray();
         foreach (MptcpConnection c in connections)
             WriteConnection(w, c);
         w.WriteEndArray();
-        w.Flush();
-        output.WriteByte((byte)'\n');
     }
 
     private static void WriteConnection(Utf8JsonWriter w, MptcpConnection c)
@@ -97,6 +111,11 @@ public static class MptcpConnectionWriter
             w.WriteNumber("prio_" + dir, c.Priority(p));
         }
         w.WriteNumber("bad_opts", c.MalformedOptions);
+        if (c.Fallback == MptcpFallback.None)
+            w.WriteNull("fallback");
+        else
+            w.WriteString("fallback", FallbackText(c.Fallback));
+        w.WriteNumber("fallback_ns", c.FallbackTimestampNanoseconds);
         w.WriteNumber("dropped_addr_records", c.DroppedAddressRecords);
         w.WriteStartArray("subflows");
         foreach (MptcpSubflow s in c.Subflows)

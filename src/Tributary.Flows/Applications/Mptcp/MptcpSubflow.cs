@@ -13,6 +13,8 @@ public sealed class MptcpSubflow
     private readonly long[] _bytes = new long[2];
     private readonly bool[] _fin = new bool[2];
     private readonly bool[] _rst = new bool[2];
+    private readonly int[] _priority = new int[2];
+    private readonly bool[] _data = new bool[2];
 
     internal MptcpSubflow(MptcpConnection connection, int stream, bool initial, MptcpPeer openedBy,
         IpAddress openerAddress, ushort openerPort, IpAddress responderAddress, ushort responderPort)
@@ -29,7 +31,7 @@ public sealed class MptcpSubflow
             OpenerAddressId = ResponderAddressId = 0; // the initial subflow's addresses have id 0 (RFC 8684 §3.4.1)
     }
 
-    public MptcpConnection Connection { get; }
+    public MptcpConnection Connection { get; private set; }
 
     /// <summary>tshark's <c>tcp.stream</c> index.</summary>
     public int Stream { get; }
@@ -38,7 +40,7 @@ public sealed class MptcpSubflow
     public bool IsInitial { get; }
 
     /// <summary>The end that sent the subflow's SYN (for a join, the end whose peer owns the token in it).</summary>
-    public MptcpPeer OpenedBy { get; }
+    public MptcpPeer OpenedBy { get; private set; }
 
     public IpAddress OpenerAddress { get; }
     public ushort OpenerPort { get; }
@@ -77,6 +79,9 @@ public sealed class MptcpSubflow
     /// <summary>True when <paramref name="from"/> sent a TCP RST on this subflow.</summary>
     public bool Rst(MptcpPeer from) => _rst[(int)from];
 
+    /// <summary>MP_PRIO options <paramref name="from"/> sent on this subflow (RFC 8684 §3.3.8: each changes the priority of the subflow it is sent on).</summary>
+    public int Priority(MptcpPeer from) => _priority[(int)from];
+
     /// <summary>Which end of the connection sent a segment from this address and port.</summary>
     internal MptcpPeer PeerOf(IpAddress source, ushort port) =>
         source == OpenerAddress && port == OpenerPort ? OpenedBy : Other(OpenedBy);
@@ -89,6 +94,32 @@ public sealed class MptcpSubflow
         _bytes[(int)from] += payload;
         _fin[(int)from] |= fin;
         _rst[(int)from] |= rst;
+    }
+
+    internal void SawPriority(MptcpPeer from) => _priority[(int)from]++;
+
+    /// <summary>True the first time <paramref name="from"/> sends payload on this subflow.</summary>
+    internal bool FirstData(MptcpPeer from)
+    {
+        if (_data[(int)from])
+            return false;
+        _data[(int)from] = true;
+        return true;
+    }
+
+    /// <summary>Moves an orphan group's join to the connection its token names; with <paramref name="swapRoles"/> its opener is that connection's server.</summary>
+    internal void MoveTo(MptcpConnection connection, bool swapRoles)
+    {
+        Connection = connection;
+        if (!swapRoles)
+            return;
+        OpenedBy = Other(OpenedBy);
+        (_packets[0], _packets[1]) = (_packets[1], _packets[0]);
+        (_bytes[0], _bytes[1]) = (_bytes[1], _bytes[0]);
+        (_fin[0], _fin[1]) = (_fin[1], _fin[0]);
+        (_rst[0], _rst[1]) = (_rst[1], _rst[0]);
+        (_priority[0], _priority[1]) = (_priority[1], _priority[0]);
+        (_data[0], _data[1]) = (_data[1], _data[0]);
     }
 
     internal static MptcpPeer Other(MptcpPeer p) => p == MptcpPeer.Client ? MptcpPeer.Server : MptcpPeer.Client;

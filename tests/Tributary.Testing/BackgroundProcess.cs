@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Tributary.Mptcp.Tests;
+namespace Tributary.Testing;
 
 /// <summary>A program running beside a test (ip mptcp monitor, the daemon), its output collected, stopped by its own pid on dispose.</summary>
-internal sealed class BackgroundProcess : IDisposable
+public sealed class BackgroundProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _out = new();

@@ -1,22 +1,26 @@
 using System.Net;
-using System.Net.Sockets;
 
-namespace Tributary.Mptcp.Tests.Lab;
+namespace Tributary.Testing;
 
 /// <summary>
 /// The two-namespace, two-path lab of tools/mptcp/topology.sh (ORACLE "Topology"), built with this
 /// project's own namespace names: client c1/c2 (10.11.1.1, 10.11.2.1, fd11:1::1, fd11:2::1; ifindex 2
 /// and 3) wired by veth to server s1/s2 (….2), client default routes via both paths, server limits 8/8,
-/// rp_filter off. Nothing can leave the namespaces. Disposing deletes both.
+/// rp_filter off. Nothing can leave the namespaces. Disposing deletes both, after what the test gave it to
+/// <see cref="Own"/> (servers, monitors). Shared by the test projects of every level that runs MPTCP traffic (path
+/// management, flow monitoring); MPTCP sockets come from the projects that have them (Tributary.Mptcp.Tests'
+/// <c>MptcpLabSockets</c>) or from tools/mptcp/mptcp_app.py.
 /// </summary>
-internal sealed class MptcpLab : IDisposable
+public sealed class MptcpLab : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public MptcpLab()
+    /// <param name="clientPrefix">Prefix of the client namespace's name (<see cref="TestNetworkNamespace.Create"/>).</param>
+    /// <param name="serverPrefix">Prefix of the server namespace's name.</param>
+    public MptcpLab(string clientPrefix = "mpc", string serverPrefix = "mps")
     {
-        Client = TestNetworkNamespace.Create("mpc");
-        Server = TestNetworkNamespace.Create("mps");
+        Client = TestNetworkNamespace.Create(clientPrefix);
+        Server = TestNetworkNamespace.Create(serverPrefix);
         try
         {
             foreach (TestNetworkNamespace ns in new[] { Client, Server })
@@ -71,107 +75,19 @@ internal sealed class MptcpLab : IDisposable
 
     public static string Normalize(string s) => string.Join('\n', s.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0));
 
-    /// <summary>An MPTCP server in the server namespace on 0.0.0.0:<paramref name="port"/> (or [::]) that reads and discards.</summary>
-    public MptcpServer StartServer(int port, AddressFamily family = AddressFamily.InterNetwork)
+    /// <summary>Disposed with the lab, before its namespaces are deleted (in the reverse order of ownership).</summary>
+    public T Own<T>(T disposable) where T : IDisposable
     {
-        var s = new MptcpServer(Server.Name, port, family);
-        _owned.Add(s);
-        return s;
-    }
-
-    /// <summary>Connects from the client namespace; the caller disposes the socket.</summary>
-    public async Task<Socket> ConnectAsync(IPAddress server, int port, IPAddress? local = null, string? fromNamespace = null)
-    {
-        Socket c = MptcpSocket.Create(server.AddressFamily, fromNamespace ?? Client.Name);
-        try
-        {
-            if (local is not null)
-                c.Bind(new IPEndPoint(local, 0));
-            await c.ConnectAsync(new IPEndPoint(server, port)).WithTimeout(what: "MPTCP connect");
-            return c;
-        }
-        catch
-        {
-            c.Dispose();
-            throw;
-        }
+        _owned.Add(disposable);
+        return disposable;
     }
 
     public void Dispose()
     {
-        foreach (IDisposable d in _owned)
-            d.Dispose();
+        for (int i = _owned.Count - 1; i >= 0; i--)
+            _owned[i].Dispose();
         Client?.Dispose();
         Server?.Dispose();
     }
 }
 
-/// <summary>An MPTCP listener that accepts and drains connections on a background task.</summary>
-internal sealed class MptcpServer : IDisposable
-{
-    private readonly Socket _listener;
-    private readonly CancellationTokenSource _cts = new();
-    private readonly List<Socket> _accepted = [];
-
-    public MptcpServer(string ns, int port, AddressFamily family)
-    {
-        _listener = MptcpSocket.Create(family, ns);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, port));
-        _listener.Listen();
-        _ = AcceptLoop();
-    }
-
-    public IReadOnlyList<Socket> Accepted
-    {
-        get
-        {
-            lock (_accepted)
-                return [.. _accepted];
-        }
-    }
-
-    private async Task AcceptLoop()
-    {
-        while (!_cts.IsCancellationRequested)
-        {
-            Socket s;
-            try
-            {
-                s = await _listener.AcceptAsync(_cts.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            lock (_accepted)
-                _accepted.Add(s);
-            _ = Drain(s);
-        }
-    }
-
-    private async Task Drain(Socket s)
-    {
-        byte[] buf = new byte[65536];
-        try
-        {
-            while (await s.ReceiveAsync(buf, _cts.Token) > 0)
-            {
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-        }
-    }
-
-    public void Dispose()
-    {
-        _cts.Cancel();
-        _listener.Dispose();
-        lock (_accepted)
-        {
-            foreach (Socket s in _accepted)
-                s.Dispose();
-        }
-    }
-}
