@@ -1,8 +1,12 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Text.Json;
+using Tributary.Capture;
+using Tributary.Capture.Files;
 using Tributary.Flows.Applications.Export;
 using Tributary.Flows.Applications.Firewall;
 using Tributary.Flows.Applications.Midstat;
+using Tributary.Flows.Applications.Mptcp;
 using Tributary.Flows.Applications.Nat;
 using Tributary.Flows.Tests.Support;
 
@@ -14,7 +18,8 @@ namespace Tributary.Flows.Tests.Applications;
 /// end, and each application's own accounting must hold against an independent count: the table's rows against the
 /// engine's live flows, the exported records (read back by an independent IPFIX reader) against a second listener's
 /// count of the same packets, the NAT's ports against its flows, and no SYN that a DROP rule matches in the
-/// forwarded frames. Even seeds run with MosCompat, odd ones without.
+/// forwarded frames; the MPTCP connection tracker's rows, numbering and subflow ownership through merges. Even seeds
+/// run with MosCompat, odd ones without.
 /// </summary>
 public sealed class ApplicationFuzzTests
 {
@@ -169,6 +174,96 @@ public sealed class ApplicationFuzzTests
         Assert.True(hits >= firewall.DroppedSyns);
         context.Finish(last + 60_000_000);
         Assert.Equal(0, context.ActiveFlows);
+    }
+
+    /// <summary>Every frame of the three MPTCP captures of the corpus (SLL, SLL2 and Ethernet), with its link type.</summary>
+    private static readonly Lazy<List<(byte[] Frame, LinkType LinkType)>> s_mptcpFrames = new(() =>
+    {
+        var frames = new List<(byte[], LinkType)>();
+        foreach (string name in (string[])["gen__mptcp_any_sll2.pcap", "pub__mptcp__client_2_sll.pcap", "pub__mptcp__iperf_mptcp_0_0.pcap"])
+        {
+            using PacketSource s = CaptureFile.Open(Path.Combine(SharedPaths.Corpus, name));
+            while (s.TryReadNext(out Packet p))
+                frames.Add((p.Data.ToArray(), p.LinkType));
+        }
+        return frames;
+    });
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void The_MPTCP_tracker_keeps_its_rows_and_subflows_consistent(int seed)
+    {
+        // Real MPTCP subflows in capture order, some frames dropped, repeated or moved (joins before their
+        // handshake: orphan merges), a third with a byte of the TCP option area (from offset 20 of the TCP header)
+        // or of the headers changed, some cut short.
+        var rng = new Random(seed);
+        List<(byte[] Frame, LinkType LinkType)> frames = s_mptcpFrames.Value;
+        using var guard = new GuardedBuffer();
+        var tracker = new MptcpConnectionTracker();
+        int start = rng.Next(frames.Count);
+        for (int i = 0; i < 30_000; i++)
+        {
+            (byte[] f, LinkType lt) = frames[(start + i + (rng.Next(10) == 0 ? rng.Next(-50, 50) : 0) + frames.Count) % frames.Count];
+            byte[] m = (byte[])f.Clone();
+            switch (rng.Next(6))
+            {
+                case 0 or 1:
+                    int tcp = TcpHeaderOffset(m, lt);
+                    if (tcp > 0 && m.Length > tcp + 20)
+                        m[rng.Next(tcp + 20, Math.Min(m.Length, tcp + 60))] = (byte)rng.Next(256);
+                    break;
+                case 2:
+                    m = HostileFrames.Mutate(rng, m);
+                    break;
+                case 3:
+                    m = m[..rng.Next(0, m.Length + 1)];
+                    break;
+            }
+            Span<byte> placed = guard.Place(m);
+            tracker.Add(placed, lt, placed.Length, i * 1_000_000L);
+        }
+
+        IReadOnlyList<MptcpConnection> rows = tracker.Connections;
+        Assert.True(rows.Count > 0);
+        Assert.Equal(Enumerable.Range(0, rows.Count), rows.Select(c => c.Index)); // renumbered after every merge
+        var owners = new Dictionary<MptcpSubflow, MptcpConnection>();
+        foreach (MptcpConnection c in rows)
+        {
+            foreach (MptcpSubflow s in c.Subflows)
+            {
+                Assert.True(owners.TryAdd(s, c), $"subflow {s.Stream} is in connections {owners.GetValueOrDefault(s)?.Index} and {c.Index}");
+                Assert.Same(c, s.Connection);
+            }
+            Assert.True(c.Subflows.Count <= MptcpConnection.MaxSubflows);
+            Assert.True(c.FirstTimestampNanoseconds <= c.LastTimestampNanoseconds);
+        }
+        Assert.Equal(owners.Count, owners.Keys.Select(s => s.Stream).Distinct().Count());
+        Assert.True(rows.Sum(c => c.Packets(MptcpPeer.Client) + c.Packets(MptcpPeer.Server)) <= tracker.TcpSegments);
+        Assert.True(tracker.TcpSegments <= tracker.Packets);
+
+        var tsv = new StringWriter();
+        MptcpConnectionWriter.WriteTsv(tsv, rows);
+        string[] lines = tsv.ToString().TrimEnd('\n').Split('\n');
+        Assert.Equal(rows.Count + 1, lines.Length);
+        Assert.All(lines, l => Assert.Equal(MptcpConnectionWriter.Columns.Length, l.Split('\t').Length));
+        var json = new MemoryStream();
+        MptcpConnectionWriter.WriteJson(json, rows);
+        using JsonDocument doc = JsonDocument.Parse(json.ToArray());
+        Assert.Equal(rows.Count, doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement.GetArrayLength() : doc.RootElement.GetProperty("connections").GetArrayLength());
+    }
+
+    /// <summary>Where the TCP header starts in an SLL, SLL2 or Ethernet frame of IPv4 or IPv6, or -1.</summary>
+    private static int TcpHeaderOffset(byte[] frame, LinkType linkType)
+    {
+        int ip = linkType switch { LinkType.Ethernet => 14, LinkType.LinuxSll => 16, LinkType.LinuxSll2 => 20, _ => -1 };
+        if (ip < 0 || frame.Length < ip + 40)
+            return -1;
+        return (frame[ip] >> 4) switch
+        {
+            4 when frame[ip + 9] == 6 => ip + (frame[ip] & 0x0F) * 4,
+            6 when frame[ip + 6] == 6 => ip + 40,
+            _ => -1,
+        };
     }
 
     /// <summary>
