@@ -33,8 +33,21 @@ public interface INetworkMonitorOps
     {
     }
 
-    /// <summary>A reported address was removed from a tracked interface.</summary>
+    /// <summary>A reported address was removed from a tracked interface, or stopped passing the skip flags (it became deprecated, say).</summary>
     void DeleteAddress(InterfaceInfo info, IPAddress address, object? userData)
     {
     }
+
+    /// <summary>
+    /// <see cref="NewAddress(InterfaceInfo, IPAddress, object?)"/> with the address's <c>IFA_F_*</c> flags; the
+    /// monitor calls this one, and its default calls the three-argument form. Implement it to see the flags.
+    /// </summary>
+    void NewAddress(InterfaceInfo info, IPAddress address, AddressFlags flags, object? userData) => NewAddress(info, address, userData);
+
+    /// <summary>
+    /// <see cref="DeleteAddress(InterfaceInfo, IPAddress, object?)"/> with the address's <c>IFA_F_*</c> flags as
+    /// of its removal (those that made it fail the skip flags, when that was the reason); the monitor calls
+    /// this one, and its default calls the three-argument form.
+    /// </summary>
+    void DeleteAddress(InterfaceInfo info, IPAddress address, AddressFlags flags, object? userData) => DeleteAddress(info, address, userData);
 }

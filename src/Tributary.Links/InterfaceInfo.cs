@@ -38,5 +38,15 @@ public sealed class InterfaceInfo
     /// <summary>The addresses reported (or stored silently at start), in the order they appeared.</summary>
     public IReadOnlyList<IPAddress> Addresses => AddressSet;
 
+    /// <summary>
+    /// The <c>IFA_F_*</c> flags the kernel last reported for one of <see cref="Addresses"/> (they change in
+    /// place: DAD completing, the preferred lifetime running out); false when the address is not one of them.
+    /// </summary>
+    public bool TryGetAddressFlags(IPAddress address, out AddressFlags flags)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return AddressSet.TryGetFlags(Internal.AddressKey.From(address), out flags);
+    }
+
     public override string ToString() => $"{Index}:{Name} flags={InterfaceFlagsText.Format(Flags)} addresses=[{string.Join(", ", AddressSet)}]";
 }

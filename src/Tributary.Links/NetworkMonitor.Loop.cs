@@ -33,10 +33,10 @@ public sealed partial class NetworkMonitor
             // Stored silently: apply while reading, and forget them all if the dump starts over.
             // The dump lists each interface's addresses together: remember the last link looked up.
             TrackedLink? last = null;
-            ReadAddresses(_requests, (int index, AddressKey key, byte scope) =>
+            ReadAddresses(_requests, (int index, AddressKey key, byte scope, AddressFlags flags) =>
             {
                 if (last?.Info.Index == index || _links.TryGetValue(index, out last))
-                    AddAddress(last, key, scope, AddMode.Silent);
+                    AddAddress(last, key, scope, flags, AddMode.Silent);
             }, ForgetAllAddresses);
             return;
         }
@@ -45,7 +45,7 @@ public sealed partial class NetworkMonitor
         {
             // mptcpd ignores addresses of untracked interfaces.
             if (_links.TryGetValue(a.Index, out TrackedLink? link))
-                AddAddress(link, a.Key, a.Scope, AddMode.Report);
+                AddAddress(link, a.Key, a.Scope, a.Flags, AddMode.Report);
         }
     }
 
@@ -57,8 +57,8 @@ public sealed partial class NetworkMonitor
         }
     }
 
-    /// <summary>An address as dumped: interface index, address, scope.</summary>
-    private readonly record struct DumpedAddress(int Index, AddressKey Key, byte Scope);
+    /// <summary>An address as dumped: interface index, address, scope, IFA_F_* flags.</summary>
+    private readonly record struct DumpedAddress(int Index, AddressKey Key, byte Scope, AddressFlags Flags);
 
     /// <summary>
     /// One consistent RTM_GETADDR dump of all interfaces (IPv4 and IPv6), in the kernel's order,
@@ -67,11 +67,11 @@ public sealed partial class NetworkMonitor
     private List<DumpedAddress> ReadAddresses(NetlinkSocket socket)
     {
         var list = new List<DumpedAddress>();
-        ReadAddresses(socket, (int index, AddressKey key, byte scope) => list.Add(new DumpedAddress(index, key, scope)), list.Clear);
+        ReadAddresses(socket, (int index, AddressKey key, byte scope, AddressFlags flags) => list.Add(new DumpedAddress(index, key, scope, flags)), list.Clear);
         return list;
     }
 
-    private delegate void DumpedAddressHandler(int index, AddressKey key, byte scope);
+    private delegate void DumpedAddressHandler(int index, AddressKey key, byte scope, AddressFlags flags);
 
     /// <summary>Streams an RTM_GETADDR dump of all interfaces to <paramref name="onAddress"/>; <paramref name="restart"/> runs if it starts over.</summary>
     private void ReadAddresses(NetlinkSocket socket, DumpedAddressHandler onAddress, Action restart)
@@ -94,7 +94,7 @@ public sealed partial class NetworkMonitor
             {
                 NetlinkAttribute a = attrs.Current;
                 if (a.Type == IfAddr.IFA_ADDRESS && AddressKey.TryCreate(am.Family, a.Payload, out AddressKey key))
-                    onAddress(am.Index, key, am.Scope);
+                    onAddress(am.Index, key, am.Scope, am.Flags);
             }
             if (attrs.Malformed)
                 Malformed("address message with a bad attribute length in a dump");
@@ -261,12 +261,12 @@ public sealed partial class NetworkMonitor
             if (RtnetlinkMessages.TryParseLink(msg, out LinkMessage lm) && lm.Family == Rtnetlink.AF_UNSPEC)
                 links[lm.Index] = new LinkSnapshot(lm.Type, lm.Flags, Encoding.UTF8.GetString(lm.Name));
         }, links.Clear);
-        var addresses = new Dictionary<int, List<(AddressKey Key, byte Scope)>>();
+        var addresses = new Dictionary<int, List<DumpedAddress>>();
         foreach (DumpedAddress a in ReadAddresses(_requests))
         {
             if (!addresses.TryGetValue(a.Index, out var list))
                 addresses[a.Index] = list = [];
-            list.Add((a.Key, a.Scope));
+            list.Add(a);
         }
         lock (_lock)
             ApplySnapshot(links, addresses);
@@ -291,7 +291,7 @@ public sealed partial class NetworkMonitor
     private readonly record struct LinkSnapshot(ushort Type, uint Flags, string Name);
 
     /// <summary>Reports the difference between the known state and a fresh dump.</summary>
-    private void ApplySnapshot(Dictionary<int, LinkSnapshot> links, Dictionary<int, List<(AddressKey Key, byte Scope)>> addresses)
+    private void ApplySnapshot(Dictionary<int, LinkSnapshot> links, Dictionary<int, List<DumpedAddress>> addresses)
     {
         // 1. Tracked links that are gone, no longer ready, or replaced under the same index.
         foreach (TrackedLink link in _links.Values.ToArray())
@@ -314,29 +314,38 @@ public sealed partial class NetworkMonitor
                 link.Info.Flags = (InterfaceFlags)now.Flags;
                 NotifyUpdateInterface(link.Info);
             }
+            // The addresses that pass the skip flags now, with their current flags; known ones that
+            // vanished or now fail the policy (deprecated, say) are removed before anything is added.
+            // (dumped: every address with its flags; current: those that pass.)
+            var dumped = new Dictionary<AddressKey, AddressFlags>();
             var current = new HashSet<AddressKey>();
             if (addresses.TryGetValue(link.Info.Index, out var list))
             {
-                foreach (var (key, scope) in list)
+                foreach (DumpedAddress a in list)
                 {
-                    if (PassesSkipFlags(scope))
-                        current.Add(key);
+                    dumped[a.Key] = a.Flags;
+                    if (PassesSkipFlags(a.Key, a.Scope, a.Flags))
+                        current.Add(a.Key);
                 }
             }
             foreach (AddressKey key in link.Info.AddressSet.KeysSnapshot())
             {
-                if (!current.Contains(key))
-                    RemoveAddress(link, key);
+                if (current.Contains(key))
+                    continue;
+                // Still there but failing the policy: report the flags that made it fail.
+                if (!dumped.TryGetValue(key, out AddressFlags flags))
+                    link.Info.AddressSet.TryGetFlags(key, out flags);
+                RemoveAddress(link, key, flags);
             }
             foreach (AddressKey key in link.Pending.Keys.ToArray())
             {
                 if (!current.Contains(key))
-                    RemoveAddress(link, key);
+                    RemoveAddress(link, key, AddressFlags.None);
             }
             if (list is not null)
             {
-                foreach (var (key, scope) in list)
-                    AddAddress(link, key, scope, AddMode.Report);
+                foreach (DumpedAddress a in list)
+                    AddAddress(link, a.Key, a.Scope, a.Flags, AddMode.Report);
             }
         }
 
@@ -349,8 +358,8 @@ public sealed partial class NetworkMonitor
             NotifyNewInterface(link.Info);
             if (addresses.TryGetValue(index, out var list))
             {
-                foreach (var (key, scope) in list)
-                    AddAddress(link, key, scope, AddMode.Report);
+                foreach (DumpedAddress a in list)
+                    AddAddress(link, a.Key, a.Scope, a.Flags, AddMode.Report);
             }
         }
     }

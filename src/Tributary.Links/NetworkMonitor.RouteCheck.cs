@@ -21,8 +21,11 @@ public sealed partial class NetworkMonitor
     private readonly PriorityQueue<RouteCheck, long> _routeChecks = new();
 
     /// <summary>An address waiting for its default route.</summary>
-    private sealed class RouteCheck(TrackedLink link, AddressKey key, IPAddress address)
+    private sealed class RouteCheck(TrackedLink link, AddressKey key, IPAddress address, AddressFlags flags)
     {
+        /// <summary>The address's latest flags (a repeated RTM_NEWADDR updates them while the check waits).</summary>
+        public AddressFlags Flags { get; set; } = flags;
+
         public TrackedLink Link { get; } = link;
         public AddressKey Key { get; } = key;
         public IPAddress Address { get; } = address;
@@ -30,9 +33,9 @@ public sealed partial class NetworkMonitor
         public bool Cancelled { get; set; }
     }
 
-    private void StartRouteCheck(TrackedLink link, AddressKey key, IPAddress ip)
+    private void StartRouteCheck(TrackedLink link, AddressKey key, IPAddress ip, AddressFlags flags)
     {
-        var rc = new RouteCheck(link, key, ip);
+        var rc = new RouteCheck(link, key, ip, flags);
         link.Pending.Add(key, rc);
         RunRouteCheck(rc);
     }
@@ -47,8 +50,8 @@ public sealed partial class NetworkMonitor
             _log.LogDebug("found default route for address {Address} on interface {Index}", rc.Address, rc.Link.Info.Index);
             rc.Link.Pending.Remove(rc.Key);
             // The link may have gone while the check was pending (then the check was cancelled).
-            rc.Link.Info.AddressSet.Add(rc.Key);
-            NotifyNewAddress(rc.Link.Info, rc.Address);
+            rc.Link.Info.AddressSet.Add(rc.Key, rc.Flags);
+            NotifyNewAddress(rc.Link.Info, rc.Address, rc.Flags);
             return;
         }
         _log.LogDebug("{Failure}", failure);

@@ -99,36 +99,57 @@ public sealed partial class NetworkMonitor
                 continue;
             }
             if (m.Deleted)
-                RemoveAddress(link, key);
+                RemoveAddress(link, key, m.Flags);
             else
-                AddAddress(link, key, m.Scope, mode);
+                AddAddress(link, key, m.Scope, m.Flags, mode);
         }
         if (attrs.Malformed)
             Malformed("address message with a bad attribute length");
     }
 
-    private void AddAddress(TrackedLink link, AddressKey key, byte scope, AddMode mode)
+    /// <summary>
+    /// Applies what an RTM_NEWADDR (or a dump) says about an address: its identity is family + IP, so a
+    /// repeated message (new flags, lifetimes, prefix) adds nothing; but the flags are re-checked against the
+    /// skip flags, because they change in place: a known address that now fails them (deprecated, say) is
+    /// reported deleted, and one that was skipped and now passes (DAD completed) is new.
+    /// </summary>
+    private void AddAddress(TrackedLink link, AddressKey key, byte scope, AddressFlags flags, AddMode mode)
     {
-        // Identity is family + IP: a repeated RTM_NEWADDR (flags, lifetimes, prefix) is a no-op.
-        if (link.Info.AddressSet.Contains(key) || link.Pending.ContainsKey(key))
+        bool passes = PassesSkipFlags(key, scope, flags);
+        if (link.Info.AddressSet.Contains(key))
+        {
+            if (passes)
+                link.Info.AddressSet.SetFlags(key, flags);
+            else
+                RemoveAddress(link, key, flags);
             return;
-        if (!PassesSkipFlags(scope))
+        }
+        if (link.Pending.TryGetValue(key, out RouteCheck? pending))
+        {
+            if (passes)
+                pending.Flags = flags;
+            else
+                RemoveAddress(link, key, flags); // never reported: the check just stops
+            return;
+        }
+        if (!passes)
             return;
         if (mode == AddMode.Report && (Flags & NotifyFlags.CheckRoute) != 0)
         {
-            StartRouteCheck(link, key, key.ToIPAddress());
+            StartRouteCheck(link, key, key.ToIPAddress(), flags);
             return;
         }
-        link.Info.AddressSet.Add(key);
+        link.Info.AddressSet.Add(key, flags);
         if (mode == AddMode.Report)
-            NotifyNewAddress(link.Info, key.ToIPAddress());
+            NotifyNewAddress(link.Info, key.ToIPAddress(), flags);
     }
 
-    private void RemoveAddress(TrackedLink link, AddressKey key)
+    /// <summary>Removes an address from the known state; <paramref name="flags"/> are its flags as of the removal (reported with delete_address).</summary>
+    private void RemoveAddress(TrackedLink link, AddressKey key, AddressFlags flags)
     {
         if (link.Info.AddressSet.Remove(key))
         {
-            NotifyDeleteAddress(link.Info, key.ToIPAddress());
+            NotifyDeleteAddress(link.Info, key.ToIPAddress(), flags);
         }
         else if (link.Pending.Remove(key, out RouteCheck? rc))
         {

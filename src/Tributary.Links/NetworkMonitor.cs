@@ -118,7 +118,7 @@ public sealed partial class NetworkMonitor : IDisposable
     /// <exception cref="NetlinkException">A socket could not be opened (or the namespace entered).</exception>
     public static NetworkMonitor Create(NotifyFlags flags, NetworkMonitorOptions? options = null)
     {
-        if (((int)flags & ~0xF) != 0)
+        if (((int)flags & ~0xFF) != 0)
             throw new ArgumentOutOfRangeException(nameof(flags), flags, "unknown notify flags");
         return new NetworkMonitor(flags, options ?? new NetworkMonitorOptions());
     }
@@ -226,10 +226,8 @@ public sealed partial class NetworkMonitor : IDisposable
         return (flags & upRunning) == upRunning && ((flags & (uint)InterfaceFlags.Loopback) == 0 || _monitorLoopback);
     }
 
-    /// <summary>Whether an address of this scope passes the skip flags (a.3).</summary>
-    private bool PassesSkipFlags(byte scope) =>
-        !((Flags & NotifyFlags.SkipLinkLocal) != 0 && scope == Interop.Rtnetlink.RT_SCOPE_LINK)
-        && !((Flags & NotifyFlags.SkipLoopback) != 0 && scope == Interop.Rtnetlink.RT_SCOPE_HOST);
+    /// <summary>Whether an address passes the skip flags (a.3, and the address-selection extensions).</summary>
+    private bool PassesSkipFlags(in AddressKey key, byte scope, AddressFlags flags) => AddressPolicy.Passes(Flags, key, scope, flags);
 
     private void Notify(Action<INetworkMonitorOps, object?> call, string what)
     {
@@ -256,9 +254,9 @@ public sealed partial class NetworkMonitor : IDisposable
 
     private void NotifyDeleteInterface(InterfaceInfo i) => Notify((o, u) => o.DeleteInterface(i, u), "delete_interface");
 
-    private void NotifyNewAddress(InterfaceInfo i, IPAddress a) => Notify((o, u) => o.NewAddress(i, a, u), "new_address");
+    private void NotifyNewAddress(InterfaceInfo i, IPAddress a, AddressFlags f) => Notify((o, u) => o.NewAddress(i, a, f, u), "new_address");
 
-    private void NotifyDeleteAddress(InterfaceInfo i, IPAddress a) => Notify((o, u) => o.DeleteAddress(i, a, u), "delete_address");
+    private void NotifyDeleteAddress(InterfaceInfo i, IPAddress a, AddressFlags f) => Notify((o, u) => o.DeleteAddress(i, a, f, u), "delete_address");
 
     private void Unregister(Subscriber sub)
     {

@@ -38,6 +38,9 @@ public sealed record AddressAdded(int Index, string Name, InterfaceFlags Flags, 
     : NetworkMonitorEvent(Index, Name, Flags, Type)
 {
     public override string EventName => "new_address";
+
+    /// <summary>The address's <c>IFA_F_*</c> flags when it was reported.</summary>
+    public AddressFlags AddressFlags { get; init; }
 }
 
 /// <summary><see cref="INetworkMonitorOps.DeleteAddress"/>.</summary>
@@ -45,4 +48,7 @@ public sealed record AddressRemoved(int Index, string Name, InterfaceFlags Flags
     : NetworkMonitorEvent(Index, Name, Flags, Type)
 {
     public override string EventName => "delete_address";
+
+    /// <summary>The address's <c>IFA_F_*</c> flags when it was removed.</summary>
+    public AddressFlags AddressFlags { get; init; }
 }

@@ -47,14 +47,34 @@ public class LinksCommandTests
         Assert.Equal(
             """{"event":"new_interface","index":1,"name":"lo","flags":65609}""", lines[0]);
         Assert.Equal(
-            """{"event":"new_address","index":1,"name":"lo","flags":65609,"family":"inet","address":"127.0.0.1"}""", lines[1]);
+            """{"event":"new_address","index":1,"name":"lo","flags":65609,"family":"inet","address":"127.0.0.1","address_flags":128}""", lines[1]);
         Assert.Equal(
-            """{"event":"new_address","index":1,"name":"lo","flags":65609,"family":"inet6","address":"::1"}""", lines[2]);
+            """{"event":"new_address","index":1,"name":"lo","flags":65609,"family":"inet6","address":"::1","address_flags":128}""", lines[2]);
         Assert.Equal(
             """{"event":"new_interface","index":2,"name":"br0","flags":69699}""", lines[3]);
         Assert.Equal(
-            """{"event":"new_address","index":2,"name":"br0","flags":69699,"family":"inet","address":"10.0.0.1"}""", lines[4]);
+            """{"event":"new_address","index":2,"name":"br0","flags":69699,"family":"inet","address":"10.0.0.1","address_flags":128}""", lines[4]);
         Assert.Equal(7, lines.Length);
+    }
+
+    [KernelFact]
+    public void The_address_selection_options_filter_and_json_carries_the_address_flags()
+    {
+        using TestNetworkNamespace ns = Lab();
+        ns.Ip("addr", "add", "2001:db8::1/64", "dev", "br0", "nodad", "preferred_lft", "0");
+        ns.Ip("addr", "add", "169.254.1.1/16", "dev", "br0");
+        ProcessResult r = TributaryCli.Run("links", "--once", "--json", "--netns", ns.Name);
+        Assert.Equal(0, r.ExitCode);
+        // IFA_F_DEPRECATED (0x20) | IFA_F_PERMANENT (0x80) | IFA_F_NODAD (0x02)
+        Assert.Contains("""{"event":"new_address","index":2,"name":"br0","flags":69699,"family":"inet6","address":"2001:db8::1","address_flags":162}""",
+            r.StandardOutput.Split('\n'));
+
+        r = TributaryCli.Run("links", "--once", "--netns", ns.Name, "--skip-ula", "--skip-deprecated", "--skip-link-local",
+            "--skip-temporary", "--skip-tentative");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(
+            "new_interface index=2 name=br0 flags=UP,BROADCAST,RUNNING,MULTICAST,LOWER_UP\n" +
+            "new_address index=2 name=br0 family=inet address=10.0.0.1\n", r.StandardOutput);
     }
 
     [KernelTheory]

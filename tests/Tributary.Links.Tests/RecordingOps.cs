@@ -7,6 +7,7 @@ namespace Tributary.Links.Tests;
 internal sealed class RecordingOps(object? expectedUserData = null) : INetworkMonitorOps
 {
     private readonly List<string> _lines = [];
+    private readonly Dictionary<string, AddressFlags> _addressFlags = [];
 
     public List<string> Lines
     {
@@ -25,17 +26,28 @@ internal sealed class RecordingOps(object? expectedUserData = null) : INetworkMo
 
     public void DeleteInterface(InterfaceInfo info, object? userData) => Add(userData, $"delete_interface {info.Name}");
 
-    public void NewAddress(InterfaceInfo info, IPAddress address, object? userData) => Add(userData, $"new_address {info.Name} {address}");
+    public void NewAddress(InterfaceInfo info, IPAddress address, AddressFlags flags, object? userData) =>
+        Add(userData, $"new_address {info.Name} {address}", flags);
 
-    public void DeleteAddress(InterfaceInfo info, IPAddress address, object? userData) => Add(userData, $"delete_address {info.Name} {address}");
+    public void DeleteAddress(InterfaceInfo info, IPAddress address, AddressFlags flags, object? userData) =>
+        Add(userData, $"delete_address {info.Name} {address}", flags);
 
-    private void Add(object? userData, string line)
+    /// <summary>The IFA_F_* flags the last callback with this line carried.</summary>
+    public AddressFlags FlagsOf(string line)
+    {
+        lock (_lines)
+            return _addressFlags[line];
+    }
+
+    private void Add(object? userData, string line, AddressFlags? flags = null)
     {
         if (!ReferenceEquals(userData, expectedUserData))
             WrongUserData++;
         lock (_lines)
         {
             _lines.Add(line);
+            if (flags is { } f)
+                _addressFlags[line] = f;
             Monitor.PulseAll(_lines);
         }
     }
@@ -72,5 +84,6 @@ internal sealed class RecordingOps(object? expectedUserData = null) : INetworkMo
     {
         lock (_lines)
             _lines.Clear();
+            _addressFlags.Clear();
     }
 }

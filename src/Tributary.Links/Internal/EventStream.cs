@@ -39,9 +39,9 @@ internal sealed class EventStream : INetworkMonitorOps
     void INetworkMonitorOps.DeleteInterface(InterfaceInfo i, object? userData) =>
         _channel.Writer.TryWrite(new InterfaceRemoved(i.Index, i.Name, i.Flags, i.Type));
 
-    void INetworkMonitorOps.NewAddress(InterfaceInfo i, IPAddress address, object? userData) =>
-        _channel.Writer.TryWrite(new AddressAdded(i.Index, i.Name, i.Flags, i.Type, address));
+    void INetworkMonitorOps.NewAddress(InterfaceInfo i, IPAddress address, AddressFlags flags, object? userData) =>
+        _channel.Writer.TryWrite(new AddressAdded(i.Index, i.Name, i.Flags, i.Type, address) { AddressFlags = flags });
 
-    void INetworkMonitorOps.DeleteAddress(InterfaceInfo i, IPAddress address, object? userData) =>
-        _channel.Writer.TryWrite(new AddressRemoved(i.Index, i.Name, i.Flags, i.Type, address));
+    void INetworkMonitorOps.DeleteAddress(InterfaceInfo i, IPAddress address, AddressFlags flags, object? userData) =>
+        _channel.Writer.TryWrite(new AddressRemoved(i.Index, i.Name, i.Flags, i.Type, address) { AddressFlags = flags });
 }

@@ -27,18 +27,22 @@ internal readonly ref struct LinkMessage
     public ReadOnlySpan<byte> Name { get; }
 }
 
-/// <summary>An RTM_NEWADDR / RTM_DELADDR message's header and its attribute run (for the IFA_ADDRESS attributes).</summary>
+/// <summary>An RTM_NEWADDR / RTM_DELADDR message's header, its flags and its attribute run (for the IFA_ADDRESS attributes).</summary>
 internal readonly ref struct AddressMessage
 {
-    public AddressMessage(bool deleted, byte family, byte prefixLength, byte scope, int index, ReadOnlySpan<byte> attributes)
+    public AddressMessage(bool deleted, byte family, byte prefixLength, byte scope, int index, AddressFlags flags, ReadOnlySpan<byte> attributes)
     {
         Deleted = deleted;
         Family = family;
         PrefixLength = prefixLength;
         Scope = scope;
         Index = index;
+        Flags = flags;
         Attributes = attributes;
     }
+
+    /// <summary>IFA_FLAGS when present (all 32 bits), else ifa_flags (the first eight).</summary>
+    public AddressFlags Flags { get; }
 
     public bool Deleted { get; }
     public byte Family { get; }
@@ -87,8 +91,18 @@ internal static class RtnetlinkMessages
             return false;
         ifaddrmsg ifa = MemoryMarshal.Read<ifaddrmsg>(m.Payload);
         int start = (IfAddrMsgSize + 3) & ~3; // NLMSG_ALIGN
+        ReadOnlySpan<byte> attributes = m.Payload[Math.Min(start, m.Payload.Length)..];
+        // The kernel puts IFA_FLAGS after the addresses; read it first so each address gets it.
+        uint flags = ifa.ifa_flags;
+        var attrs = new NetlinkAttributeReader(attributes);
+        while (attrs.MoveNext())
+        {
+            NetlinkAttribute a = attrs.Current;
+            if (a.Type == IfAddr.IFA_FLAGS && a.TryGetU32(out uint all))
+                flags = all;
+        }
         address = new AddressMessage(m.Type == Rtnetlink.RTM_DELADDR, ifa.ifa_family, ifa.ifa_prefixlen, ifa.ifa_scope,
-            (int)ifa.ifa_index, m.Payload[Math.Min(start, m.Payload.Length)..]);
+            (int)ifa.ifa_index, (AddressFlags)flags, attributes);
         return true;
     }
 }

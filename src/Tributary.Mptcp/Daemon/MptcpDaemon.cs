@@ -56,6 +56,12 @@ public static class MptcpDaemon
             log.LogDebug("notify flags: {Flags}", MptcpdFlags.Format(nf));
         if (s.LoadPlugins is not null)
             log.LogDebug("plugins to load: {Plugins}", string.Join(',', s.LoadPlugins));
+        if (s.Interfaces is not null)
+            log.LogDebug("interfaces: {Interfaces}", string.Join(',', s.Interfaces));
+        if (s.ExcludeInterfaces is not null)
+            log.LogDebug("excluded interfaces: {Interfaces}", string.Join(',', s.ExcludeInterfaces));
+        if (s.InterfaceFlags is not null)
+            log.LogDebug("interface flags: {Flags}", string.Join(',', s.InterfaceFlags));
 
         var options = new PathManagerOptions
         {
@@ -64,6 +70,9 @@ public static class MptcpDaemon
             PluginDirectory = s.PluginDirectory,
             DefaultPlugin = s.PathManager,
             LoadPlugins = s.LoadPlugins,
+            Interfaces = s.Interfaces,
+            ExcludeInterfaces = s.ExcludeInterfaces ?? [],
+            InterfaceFlags = s.InterfaceFlags ?? [],
             RemoveEndpointsOnExit = s.RemoveEndpointsOnExit ?? false,
             Logger = log,
         };

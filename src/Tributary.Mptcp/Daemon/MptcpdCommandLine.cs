@@ -14,7 +14,8 @@ public sealed record MptcpdParseResult(MptcpdSettings? Settings, int ExitCode, s
 /// abbreviations, <c>--opt=value</c> and <c>--opt value</c>, clustered short options, <c>--</c>; usage errors
 /// print "PROGRAM: message" then "Try `PROGRAM --help' or `PROGRAM --usage' for more information." and
 /// exit 64 (EX_USAGE). <c>--help</c>, <c>--usage</c> and <c>--version</c> print to standard output and exit 0
-/// when they are reached, as argp does. Extensions: <c>--config=FILE</c> and <c>--remove-endpoints-on-exit</c>.
+/// when they are reached, as argp does. Extensions: <c>--config=FILE</c>, <c>--remove-endpoints-on-exit</c>,
+/// <c>--interfaces</c>, <c>--exclude-interfaces</c> and <c>--interface-flags</c> (<see cref="MptcpdInterfaceOptions"/>).
 /// </summary>
 public static class MptcpdCommandLine
 {
@@ -37,6 +38,9 @@ public static class MptcpdCommandLine
         new("addr-flags", '\0', Arg.Required, "FLAGS", "Set flags for announced address, e.g. --addr-flags=subflow"),
         new("config", '\0', Arg.Required, "FILE", $"Read settings from FILE instead of {DefaultConfigFile}"),
         new("debug", 'd', Arg.None, null, "Enable debug log messages"),
+        new("exclude-interfaces", '\0', Arg.Required, "LIST", "Never make endpoints of the addresses of these interfaces (names or globs), e.g. --exclude-interfaces=docker*,wwan1"),
+        new("interface-flags", '\0', Arg.Required, "LIST", "Endpoint flags per interface instead of --addr-flags, e.g. --interface-flags=wwan*:subflow+backup,eth1:signal"),
+        new("interfaces", '\0', Arg.Required, "LIST", "Make endpoints only of the addresses of these interfaces (names or globs), e.g. --interfaces=eth0,wwan*"),
         new("load-plugins", '\0', Arg.Required, "PLUGINS", "Specify which plugins to load, e.g. --load-plugins=addr_adv,sspi"),
         new("log", 'l', Arg.Required, "DEST", "Log to DEST (stderr, syslog or journal), e.g. --log=journal"),
         new("notify-flags", '\0', Arg.Required, "FLAGS", "Address notification flags, e.g. --notify-flags=existing,skip_link_local,skip_loopback"),
@@ -171,6 +175,21 @@ public static class MptcpdCommandLine
                     return UsageError("Empty configuration file command line option.");
                 s.ConfigFile = value;
                 return null;
+            case "interfaces":
+                if (value!.Length == 0)
+                    return UsageError("Empty interfaces command line option.");
+                s.Interfaces = MptcpdInterfaceOptions.ParseInterfaceList(value, out string? ie);
+                return s.Interfaces is null ? UsageError($"Invalid interfaces command line option \"{value}\": {ie}") : null;
+            case "exclude-interfaces":
+                if (value!.Length == 0)
+                    return UsageError("Empty exclude interfaces command line option.");
+                s.ExcludeInterfaces = MptcpdInterfaceOptions.ParseInterfaceList(value, out string? ee);
+                return s.ExcludeInterfaces is null ? UsageError($"Invalid exclude interfaces command line option \"{value}\": {ee}") : null;
+            case "interface-flags":
+                if (value!.Length == 0)
+                    return UsageError("Empty interface flags command line option.");
+                s.InterfaceFlags = MptcpdInterfaceOptions.ParseInterfaceFlags(value, out string? fe);
+                return s.InterfaceFlags is null ? UsageError($"Invalid interface flags command line option \"{value}\": {fe}") : null;
             case "remove-endpoints-on-exit":
                 s.RemoveEndpointsOnExit = true;
                 return null;
@@ -273,6 +292,9 @@ public static class MptcpdCommandLine
         public MptcpEndpointFlags? AddressFlags;
         public Links.NotifyFlags? NotifyFlags;
         public IReadOnlyList<string>? LoadPlugins;
+        public IReadOnlyList<InterfacePattern>? Interfaces;
+        public IReadOnlyList<InterfacePattern>? ExcludeInterfaces;
+        public IReadOnlyList<InterfaceEndpointFlags>? InterfaceFlags;
         public string? ConfigFile;
         public bool? RemoveEndpointsOnExit;
         public List<string> Warnings = [];
@@ -286,6 +308,9 @@ public static class MptcpdCommandLine
             AddressFlags = AddressFlags,
             NotifyFlags = NotifyFlags,
             LoadPlugins = LoadPlugins,
+            Interfaces = Interfaces,
+            ExcludeInterfaces = ExcludeInterfaces,
+            InterfaceFlags = InterfaceFlags,
             ConfigFile = ConfigFile,
             RemoveEndpointsOnExit = RemoveEndpointsOnExit,
             Warnings = Warnings,

@@ -5,7 +5,8 @@ namespace Tributary.Mptcp.Daemon;
 /// <summary>
 /// mptcpd's configuration file (INVENTORY f.2): an ELL l_settings INI file whose <c>[core]</c> group holds
 /// log, plugin-dir, path-manager, addr-flags, notify-flags and load-plugins (plus this daemon's
-/// remove-endpoints-on-exit). Unknown keys and groups are ignored; a file that does not parse is ignored
+/// remove-endpoints-on-exit, interfaces, exclude-interfaces and interface-flags, whose values are as on
+/// the command line, <see cref="MptcpdInterfaceOptions"/>; a bad one is ignored with a warning). Unknown keys and groups are ignored; a file that does not parse is ignored
 /// as a whole (with a debug message), as in mptcpd. Two corrections: an empty value means "not set"
 /// (mptcpd used an empty plugin-dir verbatim and failed, contrary to its NEWS), and an unknown log
 /// target is reported as a warning instead of being ignored silently.
@@ -75,6 +76,27 @@ public static class MptcpdConfigFile
             if (w is not null)
                 warnings.Add(w);
         }
+        IReadOnlyList<InterfacePattern>? interfaces = null;
+        if (Value(core, "interfaces") is { } ifs)
+        {
+            interfaces = MptcpdInterfaceOptions.ParseInterfaceList(ifs, out string? e);
+            if (interfaces is null)
+                warnings.Add($"interfaces: {e} (ignored)");
+        }
+        IReadOnlyList<InterfacePattern>? exclude = null;
+        if (Value(core, "exclude-interfaces") is { } xs)
+        {
+            exclude = MptcpdInterfaceOptions.ParseInterfaceList(xs, out string? e);
+            if (exclude is null)
+                warnings.Add($"exclude-interfaces: {e} (ignored)");
+        }
+        IReadOnlyList<InterfaceEndpointFlags>? interfaceFlags = null;
+        if (Value(core, "interface-flags") is { } iff)
+        {
+            interfaceFlags = MptcpdInterfaceOptions.ParseInterfaceFlags(iff, out string? e);
+            if (interfaceFlags is null)
+                warnings.Add($"interface-flags: {e} (ignored)");
+        }
         bool? remove = null;
         if (Value(core, "remove-endpoints-on-exit") is { } r)
         {
@@ -91,6 +113,9 @@ public static class MptcpdConfigFile
             NotifyFlags = notify,
             LoadPlugins = Value(core, "load-plugins") is { } lp ? MptcpdCommandLine.SplitList(lp) : null,
             RemoveEndpointsOnExit = remove,
+            Interfaces = interfaces,
+            ExcludeInterfaces = exclude,
+            InterfaceFlags = interfaceFlags,
             Warnings = warnings,
         };
     }

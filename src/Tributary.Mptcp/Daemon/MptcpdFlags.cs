@@ -5,8 +5,9 @@ namespace Tributary.Mptcp.Daemon;
 /// <summary>
 /// mptcpd's flag lists (INVENTORY f.1): comma-separated tokens that must match exactly; parsing stops at
 /// the first unknown token with the warning "unknown flag REST" (REST is the rest of the string, so
-/// "existing, skip_link_local" warns about " skip_link_local" and keeps "existing"). Extension: "laminar"
-/// (Linux 6.18) in address flags.
+/// "existing, skip_link_local" warns about " skip_link_local" and keeps "existing"). Extensions: "laminar"
+/// (Linux 6.18) in address flags; "skip_ula", "skip_temporary", "skip_deprecated" and "skip_tentative"
+/// (Tributary's address-selection policy, <see cref="NotifyFlags"/>) in notify flags.
 /// </summary>
 public static class MptcpdFlags
 {
@@ -25,6 +26,10 @@ public static class MptcpdFlags
         ("skip_link_local", NotifyFlags.SkipLinkLocal),
         ("skip_loopback", NotifyFlags.SkipLoopback),
         ("check_route", NotifyFlags.CheckRoute),
+        ("skip_ula", NotifyFlags.SkipUla),
+        ("skip_temporary", NotifyFlags.SkipTemporary),
+        ("skip_deprecated", NotifyFlags.SkipDeprecated),
+        ("skip_tentative", NotifyFlags.SkipTentative),
     ];
 
     public static MptcpEndpointFlags ParseAddressFlags(string text, out string? warning) =>

@@ -32,6 +32,15 @@ public sealed record MptcpdSettings
 
     public IReadOnlyList<string>? LoadPlugins { get; init; }
 
+    /// <summary>Extension: the interfaces whose addresses may become endpoints (names or globs); null: all.</summary>
+    public IReadOnlyList<InterfacePattern>? Interfaces { get; init; }
+
+    /// <summary>Extension: the interfaces whose addresses never become endpoints.</summary>
+    public IReadOnlyList<InterfacePattern>? ExcludeInterfaces { get; init; }
+
+    /// <summary>Extension: endpoint flags per interface, instead of <see cref="AddressFlags"/>.</summary>
+    public IReadOnlyList<InterfaceEndpointFlags>? InterfaceFlags { get; init; }
+
     /// <summary>Extension: the config file (default <see cref="MptcpdCommandLine.DefaultConfigFile"/>).</summary>
     public string? ConfigFile { get; init; }
 
@@ -54,6 +63,9 @@ public sealed record MptcpdSettings
             AddressFlags = AddressFlags is { } a && a != 0 ? a : fallback.AddressFlags,
             NotifyFlags = NotifyFlags is { } n && n != 0 ? n : fallback.NotifyFlags,
             LoadPlugins = LoadPlugins ?? fallback.LoadPlugins,
+            Interfaces = Interfaces ?? fallback.Interfaces,
+            ExcludeInterfaces = ExcludeInterfaces ?? fallback.ExcludeInterfaces,
+            InterfaceFlags = InterfaceFlags ?? fallback.InterfaceFlags,
             ConfigFile = ConfigFile ?? fallback.ConfigFile,
             RemoveEndpointsOnExit = RemoveEndpointsOnExit ?? fallback.RemoveEndpointsOnExit,
             Warnings = [.. Warnings, .. fallback.Warnings],

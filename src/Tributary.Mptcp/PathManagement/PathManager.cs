@@ -129,6 +129,31 @@ public sealed partial class PathManager : IDisposable
 
     public NotifyFlags NotifyFlags => _options.NotifyFlags;
 
+    /// <summary>
+    /// Whether the addresses of the interface named <paramref name="interfaceName"/> may become endpoints: it
+    /// matches <see cref="PathManagerOptions.Interfaces"/> (when set) and none of
+    /// <see cref="PathManagerOptions.ExcludeInterfaces"/>. addr_adv ignores the addresses of other interfaces.
+    /// </summary>
+    public bool UsesInterface(string interfaceName)
+    {
+        ArgumentNullException.ThrowIfNull(interfaceName);
+        if (_options.Interfaces is { } allowed && !allowed.Any(p => p.Matches(interfaceName)))
+            return false;
+        return !_options.ExcludeInterfaces.Any(p => p.Matches(interfaceName));
+    }
+
+    /// <summary>The endpoint flags for an address of this interface: the first matching <see cref="PathManagerOptions.InterfaceFlags"/> entry, else addr-flags.</summary>
+    public MptcpEndpointFlags EndpointFlagsFor(string interfaceName)
+    {
+        ArgumentNullException.ThrowIfNull(interfaceName);
+        foreach (InterfaceEndpointFlags f in _options.InterfaceFlags)
+        {
+            if (f.Interface.Matches(interfaceName))
+                return f.Flags;
+        }
+        return _options.AddressFlags;
+    }
+
     public string? NetworkNamespace => _options.NetworkNamespace;
 
     public ILogger Logger => _log;

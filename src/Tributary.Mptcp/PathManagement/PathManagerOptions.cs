@@ -18,6 +18,21 @@ public sealed class PathManagerOptions
     /// <summary>mptcpd's addr-flags: the flags of the endpoints addr_adv creates.</summary>
     public MptcpEndpointFlags AddressFlags { get; init; }
 
+    /// <summary>
+    /// Extension (mptcpd#292): the interfaces whose addresses may become endpoints, by name or glob; null
+    /// means every interface. See <see cref="PathManager.UsesInterface"/>.
+    /// </summary>
+    public IReadOnlyList<InterfacePattern>? Interfaces { get; init; }
+
+    /// <summary>Extension: interfaces whose addresses never become endpoints, whatever <see cref="Interfaces"/> says.</summary>
+    public IReadOnlyList<InterfacePattern> ExcludeInterfaces { get; init; } = [];
+
+    /// <summary>
+    /// Extension (mptcpd#280): endpoint flags per interface, used instead of <see cref="AddressFlags"/> for the
+    /// addresses of a matching interface; the first matching entry wins.
+    /// </summary>
+    public IReadOnlyList<InterfaceEndpointFlags> InterfaceFlags { get; init; } = [];
+
     /// <summary>Where plugin assemblies are loaded from; null means <see cref="DefaultPluginDirectory"/>.</summary>
     public string? PluginDirectory { get; init; }
 

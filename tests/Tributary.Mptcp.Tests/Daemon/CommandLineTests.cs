@@ -30,6 +30,19 @@ public class CommandLineTests
     [InlineData("extra", "Too many arguments")]
     [InlineData("-d|--|-d", "Too many arguments")]
     [InlineData("--config=", "Empty configuration file command line option.")]
+    [InlineData("--interfaces=", "Empty interfaces command line option.")]
+    [InlineData("--interfaces=,", "Invalid interfaces command line option \",\": no interface named")]
+    [InlineData("--interfaces=eth0,eth 1", "Invalid interfaces command line option \"eth0,eth 1\": invalid interface name \"eth 1\"")]
+    [InlineData("--exclude-interfaces=", "Empty exclude interfaces command line option.")]
+    [InlineData("--exclude-interfaces=a/b", "Invalid exclude interfaces command line option \"a/b\": invalid interface name \"a/b\"")]
+    [InlineData("--interface-flags=", "Empty interface flags command line option.")]
+    [InlineData("--interface-flags=wwan0", "Invalid interface flags command line option \"wwan0\": \"wwan0\" is not INTERFACE:FLAG[+FLAG...]")]
+    [InlineData("--interface-flags=wwan0:", "Invalid interface flags command line option \"wwan0:\": no flags for wwan0 in \"wwan0:\"")]
+    [InlineData("--interface-flags=:backup", "Invalid interface flags command line option \":backup\": empty interface name")]
+    [InlineData("--interface-flags=eth0:signal,wwan0:bkup", "Invalid interface flags command line option \"eth0:signal,wwan0:bkup\": unknown flag bkup in \"wwan0:bkup\"")]
+    [InlineData("--interface-flags=wwan0:backup++subflow", "Invalid interface flags command line option \"wwan0:backup++subflow\": unknown flag +subflow in \"wwan0:backup++subflow\"")]
+    [InlineData("--interface-flags=wwan0:backup:subflow", "Invalid interface flags command line option \"wwan0:backup:subflow\": unknown flag backup:subflow in \"wwan0:backup:subflow\"")]
+    [InlineData("--interface=eth0", "option '--interface' is ambiguous; possibilities: '--interface-flags' '--interfaces'")]
     public void Usage_errors_exit_64_with_argp_messages(string args, string message)
     {
         MptcpdParseResult r = MptcpdCommandLine.Parse(args.Split('|'));
@@ -62,7 +75,8 @@ public class CommandLineTests
         Assert.Contains("Supported Linux kernel: upstream\n", help, StringComparison.Ordinal);
         Assert.Equal(
             "Usage: tributary mptcpd [-d?V] [-l DEST] [--addr-flags=FLAGS] [--config=FILE]\n" +
-            "            [--debug] [--load-plugins=PLUGINS] [--log=DEST]\n" +
+            "            [--debug] [--exclude-interfaces=LIST] [--interface-flags=LIST]\n" +
+            "            [--interfaces=LIST] [--load-plugins=PLUGINS] [--log=DEST]\n" +
             "            [--notify-flags=FLAGS] [--path-manager=PLUGIN] [--plugin-dir=DIR]\n" +
             "            [--remove-endpoints-on-exit] [--help] [--usage] [--version]\n",
             MptcpdCommandLine.Parse(["--usage"]).StandardOutput);
@@ -135,13 +149,43 @@ public class CommandLineTests
         Assert.Equal(["unknown flag  skip_link_local"], s.Warnings); // two spaces, as mptcpd logs it
     }
 
+    [Fact]
+    public void Interface_options_parse_to_patterns_and_flags_and_the_last_repeated_one_wins()
+    {
+        MptcpdParseResult r = MptcpdCommandLine.Parse(["--interfaces=eth9", "--interfaces=eth0,,wwan*", "--exclude-interfaces", "docker*,veth?",
+            "--interface-flags=wwan*:subflow+backup,eth1:signal,eth2:subflow+fullmesh+backup"]);
+        Assert.False(r.ShouldExit);
+        MptcpdSettings s = r.Settings!;
+        Assert.Equal(["eth0", "wwan*"], s.Interfaces!.Select(p => p.Text));
+        Assert.Equal(["docker*", "veth?"], s.ExcludeInterfaces!.Select(p => p.Text));
+        Assert.Equal(["wwan*:subflow+backup", "eth1:signal", "eth2:subflow+backup+fullmesh"], s.InterfaceFlags!.Select(f => f.ToString()));
+        Assert.Equal(MptcpEndpointFlags.Subflow | MptcpEndpointFlags.Backup, s.InterfaceFlags![0].Flags);
+        Assert.Empty(s.Warnings);
+        Assert.Null(MptcpdCommandLine.Parse(["-d"]).Settings!.Interfaces);
+    }
+
+    [Fact]
+    public void The_address_selection_notify_flags_are_accepted()
+    {
+        MptcpdSettings s = MptcpdCommandLine.Parse(["--notify-flags=existing,skip_ula,skip_temporary,skip_deprecated,skip_tentative"]).Settings!;
+        Assert.Equal(NotifyFlags.Existing | NotifyFlags.SkipUla | NotifyFlags.SkipTemporary | NotifyFlags.SkipDeprecated | NotifyFlags.SkipTentative,
+            s.NotifyFlags);
+        Assert.Empty(s.Warnings);
+        Assert.Equal("skip_ula,skip_temporary,skip_deprecated,skip_tentative",
+            MptcpdFlags.Format(NotifyFlags.SkipUla | NotifyFlags.SkipTemporary | NotifyFlags.SkipDeprecated | NotifyFlags.SkipTentative));
+        s = MptcpdCommandLine.Parse(["--notify-flags=skip_ula,skip_privacy"]).Settings!;
+        Assert.Equal(NotifyFlags.SkipUla, s.NotifyFlags);
+        Assert.Equal(["unknown flag skip_privacy"], s.Warnings);
+    }
+
     public static TheoryData<int> FuzzedCommandLinesSeeds() => FuzzSeeds.Of(5);
 
     [Theory]
     [MemberData(nameof(FuzzedCommandLinesSeeds))]
     public void Fuzzed_command_lines_never_throw(int seed)
     {
-        string[] pieces = ["-", "--", "-d", "-l", "--log", "=", "stderr", "--plugin-dir", "--addr-flags=", "subflow", ",", "-?", "--p", "x", "-V", "--usage", "--help=1", "--config"];
+        string[] pieces = ["-", "--", "-d", "-l", "--log", "=", "stderr", "--plugin-dir", "--addr-flags=", "subflow", ",", "-?", "--p", "x", "-V", "--usage", "--help=1", "--config",
+            "--interfaces=", "--interface-flags=", "--exclude-interfaces", ":", "+", "*", "backup"];
         var rng = new Random(seed);
         for (int i = 0; i < 20_000; i++)
         {

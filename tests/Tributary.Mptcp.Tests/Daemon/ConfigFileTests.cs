@@ -49,6 +49,42 @@ public class ConfigFileTests
         Assert.Equal(MptcpEndpointFlags.Signal, bogus.AddressFlags);
     }
 
+    [Fact]
+    public void Interface_keys_parse_bad_ones_are_ignored_with_a_warning_and_the_command_line_wins()
+    {
+        MptcpdSettings file = MptcpdConfigFile.Parse("""
+            [core]
+            interfaces=eth*,wwan0
+            exclude-interfaces=eth9
+            interface-flags=wwan0:subflow+backup
+            """, out _)!;
+        Assert.Equal(["eth*", "wwan0"], file.Interfaces!.Select(p => p.Text));
+        Assert.Equal(["eth9"], file.ExcludeInterfaces!.Select(p => p.Text));
+        Assert.Equal(["wwan0:subflow+backup"], file.InterfaceFlags!.Select(f => f.ToString()));
+        Assert.Empty(file.Warnings);
+
+        MptcpdSettings merged = MptcpdCommandLine.Parse(["--interfaces=eth1", "--interface-flags=eth1:signal"]).Settings!.Over(file);
+        Assert.Equal(["eth1"], merged.Interfaces!.Select(p => p.Text));
+        Assert.Equal(["eth9"], merged.ExcludeInterfaces!.Select(p => p.Text)); // per key: the file's stays
+        Assert.Equal(["eth1:signal"], merged.InterfaceFlags!.Select(f => f.ToString()));
+
+        MptcpdSettings bad = MptcpdConfigFile.Parse("""
+            [core]
+            interfaces=eth 0
+            exclude-interfaces=,
+            interface-flags=wwan0:backup,eth1:sigal
+            addr-flags=subflow
+            """, out string? error)!;
+        Assert.Null(error);
+        Assert.Null(bad.Interfaces);
+        Assert.Null(bad.ExcludeInterfaces);
+        Assert.Null(bad.InterfaceFlags);
+        Assert.Equal(MptcpEndpointFlags.Subflow, bad.AddressFlags);
+        Assert.Equal(["interfaces: invalid interface name \"eth 0\" (ignored)", "exclude-interfaces: no interface named (ignored)",
+            "interface-flags: unknown flag sigal in \"eth1:sigal\" (ignored)"], bad.Warnings);
+        Assert.Null(MptcpdConfigFile.Parse("[core]\ninterfaces=\n", out _)!.Interfaces); // empty: not set
+    }
+
     [Theory]
     [InlineData("this is not an ini file\n[[[\n")]
     [InlineData("plugin-dir=/x\n")]

@@ -15,7 +15,7 @@ namespace Tributary.Cli.Commands.Links;
 /// and a lone event is shown at once:
 /// <c>new_interface index=3 name=eth0 flags=UP,BROADCAST,RUNNING,MULTICAST</c>,
 /// <c>new_address index=3 name=eth0 family=inet address=10.0.0.1</c>, or with --json
-/// <c>{"event":…,"index":…,"name":…,"flags":&lt;IFF mask&gt;[,"family":"inet"|"inet6","address":…]}</c>.
+/// <c>{"event":…,"index":…,"name":…,"flags":&lt;IFF mask&gt;[,"family":"inet"|"inet6","address":…,"address_flags":&lt;IFA_F mask&gt;]}</c>.
 /// </summary>
 internal sealed class LinkEventPrinter(Stream output, bool json) : INetworkMonitorOps
 {
@@ -23,15 +23,15 @@ internal sealed class LinkEventPrinter(Stream output, bool json) : INetworkMonit
     private readonly ArrayBufferWriter<byte> _line = new(256);
     private Utf8JsonWriter? _json;
 
-    public void NewInterface(InterfaceInfo info, object? userData) => Print("new_interface", info, null);
+    public void NewInterface(InterfaceInfo info, object? userData) => Print("new_interface", info, null, default);
 
-    public void UpdateInterface(InterfaceInfo info, object? userData) => Print("update_interface", info, null);
+    public void UpdateInterface(InterfaceInfo info, object? userData) => Print("update_interface", info, null, default);
 
-    public void DeleteInterface(InterfaceInfo info, object? userData) => Print("delete_interface", info, null);
+    public void DeleteInterface(InterfaceInfo info, object? userData) => Print("delete_interface", info, null, default);
 
-    public void NewAddress(InterfaceInfo info, IPAddress address, object? userData) => Print("new_address", info, address);
+    public void NewAddress(InterfaceInfo info, IPAddress address, AddressFlags flags, object? userData) => Print("new_address", info, address, flags);
 
-    public void DeleteAddress(InterfaceInfo info, IPAddress address, object? userData) => Print("delete_address", info, address);
+    public void DeleteAddress(InterfaceInfo info, IPAddress address, AddressFlags flags, object? userData) => Print("delete_address", info, address, flags);
 
     /// <summary>Writes out what is buffered.</summary>
     public void Flush()
@@ -40,13 +40,13 @@ internal sealed class LinkEventPrinter(Stream output, bool json) : INetworkMonit
             output.Flush();
     }
 
-    private void Print(string evt, InterfaceInfo info, IPAddress? address)
+    private void Print(string evt, InterfaceInfo info, IPAddress? address, AddressFlags addressFlags)
     {
         lock (_lock)
         {
             _line.ResetWrittenCount();
             if (json)
-                WriteJson(evt, info, address);
+                WriteJson(evt, info, address, addressFlags);
             else
                 WriteText(evt, info, address);
             _line.GetSpan(1)[0] = (byte)'\n';
@@ -55,7 +55,7 @@ internal sealed class LinkEventPrinter(Stream output, bool json) : INetworkMonit
         }
     }
 
-    private void WriteJson(string evt, InterfaceInfo info, IPAddress? address)
+    private void WriteJson(string evt, InterfaceInfo info, IPAddress? address, AddressFlags addressFlags)
     {
         Utf8JsonWriter w = _json ??= new Utf8JsonWriter(_line);
         w.Reset(_line);
@@ -70,6 +70,7 @@ internal sealed class LinkEventPrinter(Stream output, bool json) : INetworkMonit
             Span<char> text = stackalloc char[64];
             address.TryFormat(text, out int n);
             w.WriteString("address"u8, text[..n]);
+            w.WriteNumber("address_flags"u8, (uint)addressFlags);
         }
         w.WriteEndObject();
         w.Flush();

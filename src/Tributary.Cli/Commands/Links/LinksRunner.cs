@@ -40,7 +40,10 @@ internal static class LinksRunner
                 {
                     printer.NewInterface(i, null);
                     foreach (IPAddress a in i.Addresses)
-                        printer.NewAddress(i, a, null);
+                    {
+                        i.TryGetAddressFlags(a, out AddressFlags flags);
+                        printer.NewAddress(i, a, flags, null);
+                    }
                 });
                 printer.Flush();
                 return CommandRunner.ExitOk;

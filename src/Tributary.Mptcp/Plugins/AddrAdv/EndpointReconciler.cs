@@ -89,8 +89,11 @@ internal sealed class EndpointReconciler : IDisposable
         }
     }
 
-    /// <summary>An address appeared (or moved to another interface, keeping its place).</summary>
-    public void AddressAppeared(int interfaceIndex, IPAddress address)
+    /// <summary>
+    /// An address appeared (or moved to another interface, keeping its place). <paramref name="flags"/> are
+    /// its interface's endpoint flags; null means the global addr-flags.
+    /// </summary>
+    public void AddressAppeared(int interfaceIndex, IPAddress address, MptcpEndpointFlags? flags = null)
     {
         var key = new MptcpAddress(address);
         lock (_lock)
@@ -98,13 +101,13 @@ internal sealed class EndpointReconciler : IDisposable
             int i = IndexOf(key);
             if (i >= 0)
             {
-                if (_order[i].InterfaceIndex == interfaceIndex)
+                if (_order[i].InterfaceIndex == interfaceIndex && _order[i].Flags == flags)
                     return;
-                _order[i] = _order[i] with { InterfaceIndex = interfaceIndex };
+                _order[i] = _order[i] with { InterfaceIndex = interfaceIndex, Flags = flags };
             }
             else
             {
-                _order.Add(new Candidate(address, key, interfaceIndex));
+                _order.Add(new Candidate(address, key, interfaceIndex, flags));
             }
             _version++;
         }
@@ -142,8 +145,10 @@ internal sealed class EndpointReconciler : IDisposable
     /// Reads the kernel's endpoints and limits (the administrator's baseline), adopts the endpoints whose
     /// address is still present (<paramref name="present"/>: address → interface) ahead of the addresses
     /// reported so far, and starts the worker. Endpoints of vanished addresses will be removed.
+    /// <paramref name="interfaceFlags"/> gives the endpoint flags of interfaces that do not use the global ones.
     /// </summary>
-    public void Start(IReadOnlyDictionary<MptcpAddress, int> present, bool startWorker = true)
+    public void Start(IReadOnlyDictionary<MptcpAddress, int> present, bool startWorker = true,
+        IReadOnlyDictionary<int, MptcpEndpointFlags>? interfaceFlags = null)
     {
         RefreshKernel();
         _baseline = _table.GetLimits();
@@ -155,7 +160,8 @@ internal sealed class EndpointReconciler : IDisposable
                 var key = new MptcpAddress(e.Address);
                 if ((e.Flags & MptcpEndpointFlags.Implicit) != 0 || IndexOf(key) >= 0 || !present.TryGetValue(key, out int ifIndex))
                     continue;
-                adopted.Add(new Candidate(e.Address, key, ifIndex));
+                adopted.Add(new Candidate(e.Address, key, ifIndex,
+                    interfaceFlags is not null && interfaceFlags.TryGetValue(ifIndex, out MptcpEndpointFlags f) ? f : null));
             }
             _order.InsertRange(0, adopted);
             _version++;
@@ -310,7 +316,11 @@ internal sealed class EndpointReconciler : IDisposable
                 if (!Add(c, flags))
                     ok = false;
             }
-            if (!UpdateLimits(desired.Count, flags))
+            // add_addr_accepted follows the subflow flag of any endpoint (per-interface flags included).
+            MptcpEndpointFlags all = flags;
+            foreach (Candidate c in desired)
+                all |= c.Flags ?? flags;
+            if (!UpdateLimits(desired.Count, all))
                 ok = false;
             Interlocked.Increment(ref _passes);
             if (Changed(version))
@@ -332,7 +342,7 @@ internal sealed class EndpointReconciler : IDisposable
     }
 
     private static bool Matches(MptcpEndpoint e, Candidate c, MptcpEndpointFlags flags) =>
-        e.Port == 0 && e.InterfaceIndex == c.InterfaceIndex && (e.Flags & ~MptcpEndpointFlags.Implicit) == flags
+        e.Port == 0 && e.InterfaceIndex == c.InterfaceIndex && (e.Flags & ~MptcpEndpointFlags.Implicit) == (c.Flags ?? flags)
         && (e.Flags & MptcpEndpointFlags.Implicit) == 0;
 
     private bool Remove(MptcpEndpoint e, bool keepId)
@@ -366,7 +376,7 @@ internal sealed class EndpointReconciler : IDisposable
             Failure("add_addr", "Unable to map addr to ID.");
             return false;
         }
-        var e = new MptcpEndpoint(id, c.Address, flags, c.InterfaceIndex);
+        var e = new MptcpEndpoint(id, c.Address, c.Flags ?? flags, c.InterfaceIndex);
         try
         {
             _table.Add(e);
@@ -499,5 +509,6 @@ internal sealed class EndpointReconciler : IDisposable
         _wake.Dispose();
     }
 
-    private sealed record Candidate(IPAddress Address, MptcpAddress Key, int InterfaceIndex);
+    /// <summary>An eligible address; <see cref="Flags"/> null means the global addr-flags.</summary>
+    private sealed record Candidate(IPAddress Address, MptcpAddress Key, int InterfaceIndex, MptcpEndpointFlags? Flags);
 }
