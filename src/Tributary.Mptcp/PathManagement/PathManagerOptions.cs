@@ -19,12 +19,12 @@ public sealed class PathManagerOptions
     public MptcpEndpointFlags AddressFlags { get; init; }
 
     /// <summary>
-    /// Extension (mptcpd#292): the interfaces whose addresses may become endpoints, by name or glob; null
-    /// means every interface. See <see cref="PathManager.UsesInterface"/>.
+    /// Extension (mptcpd#292): the interfaces whose addresses may become endpoints (addr_adv) or carry subflows and
+    /// announcements (sspi), by name or glob; null means every interface. See <see cref="PathManager.UsesInterface"/>.
     /// </summary>
     public IReadOnlyList<InterfacePattern>? Interfaces { get; init; }
 
-    /// <summary>Extension: interfaces whose addresses never become endpoints, whatever <see cref="Interfaces"/> says.</summary>
+    /// <summary>Extension: interfaces whose addresses never become endpoints or paths, whatever <see cref="Interfaces"/> says.</summary>
     public IReadOnlyList<InterfacePattern> ExcludeInterfaces { get; init; } = [];
 
     /// <summary>

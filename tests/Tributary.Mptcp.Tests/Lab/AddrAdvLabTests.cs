@@ -14,7 +14,8 @@ public class AddrAdvLabTests
     private const string S02Endpoints = "10.11.1.1 id 1 subflow dev c1\n10.11.2.1 id 2 subflow dev c2\nfd11:1::1 id 3 subflow dev c1\nfd11:2::1 id 4 subflow dev c2";
 
     internal static PathManager StartDaemon(MptcpLab lab, ListLogger log, NotifyFlags notify, MptcpEndpointFlags flags,
-        bool removeOnExit = false, string plugins = "addr_adv", string? defaultPlugin = null, int monitorBuffer = 0, string? ns = null)
+        bool removeOnExit = false, string plugins = "addr_adv", string? defaultPlugin = null, int monitorBuffer = 0, string? ns = null,
+        IReadOnlyList<InterfacePattern>? excludeInterfaces = null)
     {
         var pm = PathManager.Create(new PathManagerOptions
         {
@@ -26,6 +27,7 @@ public class AddrAdvLabTests
             PluginDirectory = EmptyPluginDirectory(),
             RemoveEndpointsOnExit = removeOnExit,
             MonitorReceiveBufferSize = monitorBuffer,
+            ExcludeInterfaces = excludeInterfaces ?? [],
             Logger = log,
         });
         try

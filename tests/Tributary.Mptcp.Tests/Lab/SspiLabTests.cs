@@ -114,4 +114,32 @@ public class SspiLabTests
         Assert.Equal(1, pm.Listeners.Count); // the listener behind the announced address
         Assert.Empty(log.Errors);
     }
+
+    [KernelFact]
+    public async Task An_excluded_interface_gets_no_subflow_and_no_announcement()
+    {
+        // The two tests above, with c2 (client) and s2 (server) excluded: the connection stays on its first path.
+        // Without the exclusion the same set-up gets a subflow from c2 and an announcement of s2 within a second.
+        using var lab = new MptcpLab();
+        lab.Client.Sysctl("net.mptcp.pm_type", "1");
+        lab.Server.Sysctl("net.mptcp.pm_type", "1");
+        lab.Client.Ip("mptcp", "limits", "set", "subflows", "2", "add_addr_accepted", "2");
+        var log = new ListLogger();
+        using PathManager client = AddrAdvLabTests.StartDaemon(lab, log, NotifyFlags.Existing | NotifyFlags.SkipLinkLocal, MptcpEndpointFlags.None,
+            plugins: "sspi", defaultPlugin: "sspi", excludeInterfaces: [InterfacePattern.Parse("c2")]);
+        using PathManager server = AddrAdvLabTests.StartDaemon(lab, log, NotifyFlags.Existing | NotifyFlags.SkipLinkLocal, MptcpEndpointFlags.None,
+            plugins: "sspi", defaultPlugin: "sspi", ns: lab.Server.Name, excludeInterfaces: [InterfacePattern.Parse("s*2")]);
+        using var events = MptcpEventListener.Open(lab.Client.Name);
+        lab.StartServer(5201);
+        using Socket c = await lab.ConnectAsync(MptcpLab.S1, 5201, MptcpLab.C1);
+        await c.SendAsync(new byte[1000]);
+        await Collect(events, l => l.Any(e => e.Type == MptcpEventType.Established));
+        await Assert.ThrowsAsync<TimeoutException>(() => Collect(events,
+            l => l.Any(e => e.Type is MptcpEventType.SubflowEstablished or MptcpEventType.Announced), seconds: 3));
+        await c.SendAsync(new byte[1000]);
+        MptcpInfo info = MptcpSocket.GetInfo(c)!;
+        Assert.Equal((0, 0), (info.Subflows, info.AddAddrAccepted));
+        Assert.Equal(0, server.Listeners.Count); // nothing announced, so no listener behind an announcement
+        Assert.Empty(log.Errors);
+    }
 }

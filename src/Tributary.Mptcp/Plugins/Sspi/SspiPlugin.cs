@@ -16,6 +16,8 @@ namespace Tributary.Mptcp;
 /// new interfaces and addresses extend live connections; subflows and announcements of an address that
 /// goes away are withdrawn; a second subflow on an interface is still closed. Bookkeeping is per subflow
 /// (addresses and ports), so closing a rejected duplicate no longer forgets the legitimate subflow.
+/// Interfaces that <see cref="PathManager.UsesInterface"/> refuses (the interface allow and deny lists) get no
+/// subflow and no announcement.
 /// </summary>
 public sealed class SspiPlugin : MptcpPlugin, IMptcpPluginOps
 {
@@ -167,6 +169,8 @@ public sealed class SspiPlugin : MptcpPlugin, IMptcpPluginOps
         AddressFamily family = c.Local.Family;
         foreach (LocalInterface i in pm.Interfaces)
         {
+            if (!pm.UsesInterface(i.Name))
+                continue; // --interfaces / --exclude-interfaces: no path over this interface
             IPAddress? address = PickAddress(i, family);
             if (address is null)
                 continue;
