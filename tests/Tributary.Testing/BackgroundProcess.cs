@@ -51,6 +51,19 @@ public sealed class BackgroundProcess : IDisposable
     /// <summary>Sends a signal to this process only (kill(2) on its pid).</summary>
     public void Signal(int signal) => ProcessRunner.Run("kill", $"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>Sends SIGINT and waits for the exit (tcpdump then writes its statistics); kills it after <paramref name="timeout"/> (10 s).</summary>
+    public void Interrupt(TimeSpan? timeout = null)
+    {
+        if (_process.HasExited)
+            return;
+        Signal(2);
+        if (!WaitForExit(timeout ?? TimeSpan.FromSeconds(10)))
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+    }
+
     public bool WaitForExit(TimeSpan timeout)
     {
         if (!_process.WaitForExit(timeout))

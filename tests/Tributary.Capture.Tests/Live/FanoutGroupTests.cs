@@ -108,7 +108,7 @@ for i in range({{Connections}}):
     c.sendall(data); c.close()
 """;
         using var listener = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "python3", "-c", server);
-        TaskTimeouts.WaitUntil(() => listener.StandardOutput.Contains("ready", StringComparison.Ordinal), what: "the python server");
+        TaskTimeouts.WaitUntil(() => listener.Output.Contains("ready", StringComparison.Ordinal), what: "the python server");
         string client = $$"""
 import socket
 for i in range({{Connections}}):

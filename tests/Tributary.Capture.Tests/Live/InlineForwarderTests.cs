@@ -61,7 +61,7 @@ public sealed class InlineForwarderTests(ITestOutputHelper output)
                 "    if not d: break\n" +
                 "    h.update(d); n += len(d)\n" +
                 "c.sendall(f'{n} {h.hexdigest()}'.encode()); c.close()\n");
-            TaskTimeouts.WaitUntil(() => server.StandardOutput.Contains("ready", StringComparison.Ordinal), what: "the TCP server");
+            TaskTimeouts.WaitUntil(() => server.Output.Contains("ready", StringComparison.Ordinal), what: "the TCP server");
             ProcessResult client = a.Exec("python3", "-c",
                 "import socket, hashlib, os\n" +
                 "data = os.urandom(2_000_000)\n" +

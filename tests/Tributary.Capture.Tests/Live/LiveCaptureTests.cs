@@ -24,7 +24,7 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         using LiveCapture capture = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb"));
         Assert.Equal(LinkType.Ethernet, capture.LinkType);
         using var tcpdump = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "tcpdump", "-i", "vb", "-Z", "root", "-U", "-n", "-B", "65536", "-w", pcap);
-        TaskTimeouts.WaitUntil(() => tcpdump.StandardError.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
+        TaskTimeouts.WaitUntil(() => tcpdump.Error.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
 
         var ours = new List<Captured>();
         Exception? readError = null;
@@ -63,7 +63,7 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
     {
         using (var server = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "iperf3", "-s", "-1", "--forceflush", "-B", "10.211.0.2"))
         {
-            TaskTimeouts.WaitUntil(() => server.StandardOutput.Contains("listening", StringComparison.OrdinalIgnoreCase), what: "iperf3 server");
+            TaskTimeouts.WaitUntil(() => server.Output.Contains("listening", StringComparison.OrdinalIgnoreCase), what: "iperf3 server");
             pair.A.Exec("iperf3", "-c", "10.211.0.2", "-t", "1", "-b", "200M").EnsureSuccess("iperf3 client");
         }
         pair.A.Exec("python3", "-c",
@@ -96,11 +96,11 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
                 theirs.Add(new Captured(p.Data.ToArray(), p.OriginalLength, p.TimestampNanoseconds));
         }
         output.WriteLine($"ours {ours.Count}, tcpdump {theirs.Count}, kernel received {stats.Received}, dropped {stats.Dropped}, " +
-            $"largest frame {ours.Max(c => c.Length)}; tcpdump: {tcpdump.StandardError.Trim()}");
+            $"largest frame {ours.Max(c => c.Length)}; tcpdump: {tcpdump.Error.Trim()}");
         // tcpdump's own socket can overflow on a loaded machine (seen: 35 frames of the iperf3 burst, with a 2 MiB
         // buffer, while ours dropped none): the frames it lost are missing from the reference, and at most that many.
-        System.Text.RegularExpressions.Match droppedLine = System.Text.RegularExpressions.Regex.Match(tcpdump.StandardError, @"(\d+) packets? dropped by kernel");
-        Assert.True(droppedLine.Success, $"tcpdump's statistics: {tcpdump.StandardError}");
+        System.Text.RegularExpressions.Match droppedLine = System.Text.RegularExpressions.Regex.Match(tcpdump.Error, @"(\d+) packets? dropped by kernel");
+        Assert.True(droppedLine.Success, $"tcpdump's statistics: {tcpdump.Error}");
         int theirDrops = int.Parse(droppedLine.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(0, stats.Dropped);
         Assert.True(stats.Received >= ours.Count);
@@ -228,7 +228,7 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
         string pcap = dir.File("lo.pcap");
         using LiveCapture capture = NetworkNamespace.Run(ns.Path, () => LiveCapture.Open("lo"));
         using var tcpdump = new BackgroundProcess("ip", "netns", "exec", ns.Name, "tcpdump", "-i", "lo", "-Z", "root", "-U", "-n", "-w", pcap);
-        TaskTimeouts.WaitUntil(() => tcpdump.StandardError.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
+        TaskTimeouts.WaitUntil(() => tcpdump.Error.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
         ns.Exec("python3", "-c", """
 import socket
 s = socket.socket(); s.bind(("127.0.0.1", 9000)); s.listen(1)
@@ -273,13 +273,13 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"TRIBUTARY-END-MARKER",
         using LiveCapture filtered = NetworkNamespace.Run(pair.B.Path, () =>
             LiveCapture.Open(LiveCapture.AnyDevice, new LiveCaptureOptions { Filter = "udp port 9 or (tcp[tcpflags] & tcp-syn != 0 and port 9001)" }));
         using var tcpdump = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "tcpdump", "-i", "any", "-Z", "root", "-U", "-n", "-w", pcap);
-        TaskTimeouts.WaitUntil(() => tcpdump.StandardError.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
+        TaskTimeouts.WaitUntil(() => tcpdump.Error.Contains("listening on", StringComparison.Ordinal), what: "tcpdump to start");
         const string serve = "import socket\n" +
             "s = socket.socket(); s.bind(('10.211.0.2', 9000)); s.listen(1); print('ready', flush=True)\n" +
             "a, _ = s.accept(); a.sendall(a.recv(100).upper()); a.close()\n";
         using (var server = new BackgroundProcess("ip", "netns", "exec", pair.B.Name, "python3", "-u", "-c", serve))
         {
-            TaskTimeouts.WaitUntil(() => server.StandardOutput.Contains("ready", StringComparison.Ordinal), what: "the server");
+            TaskTimeouts.WaitUntil(() => server.Output.Contains("ready", StringComparison.Ordinal), what: "the server");
             pair.A.Exec("python3", "-c", "import socket\n" +
                 "c = socket.create_connection(('10.211.0.2', 9000)); c.sendall(b'over veth'); c.recv(100); c.close()\n").EnsureSuccess("veth exchange");
         }

@@ -15,7 +15,8 @@ public class AddrAdvLabTests
 
     internal static PathManager StartDaemon(MptcpLab lab, ListLogger log, NotifyFlags notify, MptcpEndpointFlags flags,
         bool removeOnExit = false, string plugins = "addr_adv", string? defaultPlugin = null, int monitorBuffer = 0, string? ns = null,
-        IReadOnlyList<InterfacePattern>? excludeInterfaces = null)
+        IReadOnlyList<InterfacePattern>? excludeInterfaces = null, IReadOnlyList<InterfacePattern>? interfaces = null,
+        IReadOnlyList<InterfaceEndpointFlags>? interfaceFlags = null)
     {
         var pm = PathManager.Create(new PathManagerOptions
         {
@@ -27,7 +28,9 @@ public class AddrAdvLabTests
             PluginDirectory = EmptyPluginDirectory(),
             RemoveEndpointsOnExit = removeOnExit,
             MonitorReceiveBufferSize = monitorBuffer,
+            Interfaces = interfaces,
             ExcludeInterfaces = excludeInterfaces ?? [],
+            InterfaceFlags = interfaceFlags ?? [],
             Logger = log,
         });
         try

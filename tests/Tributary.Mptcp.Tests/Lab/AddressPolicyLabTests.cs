@@ -27,31 +27,11 @@ public class AddressPolicyLabTests
     }
 
     private static PathManager Start(MptcpLab lab, ListLogger log, NotifyFlags notify, MptcpEndpointFlags flags,
-        string? interfaces = null, string? exclude = null, string? interfaceFlags = null)
-    {
-        var pm = PathManager.Create(new PathManagerOptions
-        {
-            NetworkNamespace = lab.Client.Name,
-            NotifyFlags = notify,
-            AddressFlags = flags,
-            LoadPlugins = ["addr_adv"],
-            PluginDirectory = AddrAdvLabTests.EmptyPluginDirectory(),
-            Interfaces = interfaces is null ? null : MptcpdInterfaceOptions.ParseInterfaceList(interfaces, out _),
-            ExcludeInterfaces = exclude is null ? [] : MptcpdInterfaceOptions.ParseInterfaceList(exclude, out _)!,
-            InterfaceFlags = interfaceFlags is null ? [] : MptcpdInterfaceOptions.ParseInterfaceFlags(interfaceFlags, out _)!,
-            Logger = log,
-        });
-        try
-        {
-            pm.Start();
-            return pm;
-        }
-        catch
-        {
-            pm.Dispose();
-            throw;
-        }
-    }
+        string? interfaces = null, string? exclude = null, string? interfaceFlags = null) =>
+        AddrAdvLabTests.StartDaemon(lab, log, notify, flags,
+            interfaces: interfaces is null ? null : MptcpdInterfaceOptions.ParseInterfaceList(interfaces, out _),
+            excludeInterfaces: exclude is null ? null : MptcpdInterfaceOptions.ParseInterfaceList(exclude, out _),
+            interfaceFlags: interfaceFlags is null ? null : MptcpdInterfaceOptions.ParseInterfaceFlags(interfaceFlags, out _));
 
     /// <summary>The client's endpoints as sorted "address dev flag flag" lines, from <c>ip -j mptcp endpoint show</c>.</summary>
     private static List<string> Endpoints(MptcpLab lab)
