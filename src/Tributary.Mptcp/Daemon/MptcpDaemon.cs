@@ -169,7 +169,7 @@ public static class MptcpDaemon
     {
         try
         {
-            string? target = File.ResolveLinkTarget("/proc/self/ns/net", returnFinalTarget: false)?.LinkTarget; // "net:[4026531840]"
+            string? target = new FileInfo("/proc/self/ns/net").LinkTarget; // "net:[4026531840]"
             if (target is not null && target.StartsWith("net:[", StringComparison.Ordinal) && target.EndsWith(']')
                 && long.TryParse(target.AsSpan(5, target.Length - 6), NumberStyles.None, CultureInfo.InvariantCulture, out long inode))
             {
