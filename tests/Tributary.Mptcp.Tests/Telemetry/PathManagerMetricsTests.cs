@@ -116,6 +116,18 @@ public sealed class PathManagerMetricsTests
     }
 
     [Fact]
+    public void The_readme_table_lists_every_instrument_with_its_unit()
+    {
+        string readme = File.ReadAllText(Path.Combine(SharedPaths.Repository, "README.md"));
+        using var pm = new PathManager(new PathManagerOptions { PluginDirectory = Lab.AddrAdvLabTests.EmptyPluginDirectory() }, client: null);
+        using var metrics = new PathManagerMetrics(pm);
+        MetricReadings m = MetricReadings.Collect(metrics.Meter);
+        Assert.Equal(Instruments.Count, m.Instruments.Count);
+        foreach ((string name, (string unit, _)) in m.Instruments)
+            Assert.Contains($"| `{name}` | `{unit}` |", readme, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Endpoint_waiting_and_command_error_counts_equal_the_advertisers_table()
     {
         using var pm = new PathManager(new PathManagerOptions { PluginDirectory = Lab.AddrAdvLabTests.EmptyPluginDirectory() }, client: null);
