@@ -57,6 +57,11 @@ for i in range({Connections}):
     c = socket.create_connection(("10.213.0.2", 8080)); c.sendall(b"ping"); c.recv(100); c.close(); time.sleep(0.1)
 """).EnsureSuccess("client");
             TaskTimeouts.WaitUntil(() => collector.Requests.Count >= 3, TimeSpan.FromSeconds(20), "three exports while running");
+            // Interrupt right after a periodic export arrived, so that the next periodic one is an interval away: the
+            // only export collected after the signal is then the shutdown's (a periodic collection between the
+            // timestamp and the signal made this test flaky).
+            int periodic = collector.Requests.Count;
+            TaskTimeouts.WaitUntil(() => collector.Requests.Count > periodic, TimeSpan.FromSeconds(10), "a periodic export");
             ulong interrupted = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
             ProcessRunner.Run("kill", "-INT", monitor.Id.ToString(CultureInfo.InvariantCulture)).EnsureSuccess("kill -INT");
             Assert.True(monitor.WaitForExit(30_000), "the monitor did not end after SIGINT");

@@ -85,6 +85,10 @@ public sealed partial class MptcpdOtlpTests
         TaskTimeouts.WaitUntil(() => Decoded(collector).Skip(closing).Any(r => Value(r, "tributary.mptcp.connections") == 0),
             TimeSpan.FromSeconds(20), "an export after the close");
         Thread.Sleep(1500); // at least one more interval, without events
+        // Signal right after a periodic export arrived, so that the next periodic one is an interval away: the only
+        // export collected after the signal is then the shutdown's.
+        int periodic = collector.Requests.Count;
+        TaskTimeouts.WaitUntil(() => collector.Requests.Count > periodic, TimeSpan.FromSeconds(10), "a periodic export");
 
         ulong terminated = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         daemon.Signal(TributaryCli.SIGTERM);
