@@ -21,6 +21,9 @@ public static class MptcpDaemon
 {
     public const int ExitFailure = 1;
 
+    /// <summary>Resource attribute of the exported metrics: the inode of the daemon's network namespace.</summary>
+    public const string NetworkNamespaceAttribute = "tributary.netns.inode";
+
     /// <summary>How long the daemon waits for the mptcp_pm family before it warns (mptcpd's timeout).</summary>
     private static readonly TimeSpan FamilyWarningDelay = TimeSpan.FromSeconds(10);
 
@@ -181,9 +184,6 @@ public static class MptcpDaemon
         }
         return [];
     }
-
-    /// <summary>Resource attribute: the inode of the daemon's network namespace.</summary>
-    public const string NetworkNamespaceAttribute = "tributary.netns.inode";
 
     /// <summary>
     /// As the command-line entry point: SIGTERM and SIGINT stop the daemon with exit 0. A SIGINT that

@@ -94,8 +94,17 @@ public sealed class PathManagerMetricsTests
         Assert.Equal(pm.TrackedSubflows, m.Value("tributary.mptcp.subflows"));
         var expected = new Dictionary<string, long>
         {
-            ["created"] = 3, ["established"] = 1, ["closed"] = 1, ["sub_established"] = 3, ["sub_priority"] = 1,
-            ["announced"] = 0, ["removed"] = 0, ["sub_closed"] = 0, ["listener_created"] = 0, ["listener_closed"] = 0, ["other"] = 0,
+            ["created"] = 3,
+            ["established"] = 1,
+            ["closed"] = 1,
+            ["sub_established"] = 3,
+            ["sub_priority"] = 1,
+            ["announced"] = 0,
+            ["removed"] = 0,
+            ["sub_closed"] = 0,
+            ["listener_created"] = 0,
+            ["listener_closed"] = 0,
+            ["other"] = 0,
         };
         foreach ((string type, long count) in expected)
             Assert.Equal((type, count), (type, m.Value("tributary.mptcp.events", PathManagerMetrics.EventAttribute, type)));
