@@ -7,9 +7,9 @@ namespace Tributary.Cli.Telemetry;
 /// The OTLP exporter's HTTP pipeline stage that tells the user when exports fail: one stderr line per kind of failure
 /// (connection refused, name not resolved, timeout, an HTTP status …) for the whole run, so that an absent collector
 /// is noticed without a line every interval. The request and its outcome pass through unchanged: the SDK drops the
-/// batch and the next interval tries again, while the monitor goes on.
+/// batch and the next interval tries again, while the work (<paramref name="activity"/>: monitoring, path management) goes on.
 /// </summary>
-internal sealed class OtlpFailureReporter(Uri metricsUrl, TimeSpan timeout, TextWriter error) : DelegatingHandler
+internal sealed class OtlpFailureReporter(Uri metricsUrl, TimeSpan timeout, string activity, TextWriter error) : DelegatingHandler
 {
     private readonly ConcurrentDictionary<string, bool> _reported = new(StringComparer.Ordinal);
 
@@ -70,6 +70,6 @@ internal sealed class OtlpFailureReporter(Uri metricsUrl, TimeSpan timeout, Text
     private void Report(string kind, string text)
     {
         if (_reported.TryAdd(kind, true))
-            error.WriteLine($"tributary: OTLP export to {metricsUrl} failed: {text}; monitoring goes on (reported once per kind of failure)");
+            error.WriteLine($"tributary: OTLP export to {metricsUrl} failed: {text}; {activity} goes on (reported once per kind of failure)");
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Runtime.CompilerServices;
 using Tributary.Flows.Telemetry;
+using Tributary.Telemetry;
 
 namespace Tributary.Cli.Telemetry;
 
@@ -9,16 +10,11 @@ namespace Tributary.Cli.Telemetry;
 /// <c>--otlp ENDPOINT [--otlp-interval SECONDS] [--otlp-instance ID]</c> of the long-running flow commands: their
 /// counters (<see cref="FlowMetrics"/>) exported to an OpenTelemetry collector over OTLP/HTTP with protobuf bodies.
 /// The OpenTelemetry SDK is loaded only when <c>--otlp</c> is given (<see cref="OtlpMetricsExporter"/> is reached
-/// through a method that is compiled only then), so the start-up of every other run is unchanged.
+/// through a method that is compiled only then), so the start-up of every other run is unchanged. The values are
+/// parsed by <see cref="OtlpValues"/>, as the mptcpd daemon's options of the same names are.
 /// </summary>
 internal sealed class OtlpOptions
 {
-    /// <summary>The signal path of OTLP/HTTP metrics, appended to a base endpoint (OTLP exporter specification).</summary>
-    public const string MetricsPath = "v1/metrics";
-
-    /// <summary>Export interval when <c>--otlp-interval</c> is not given (the OpenTelemetry SDK's default is 60 s).</summary>
-    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
-
     private OtlpOptions()
     {
     }
@@ -34,7 +30,7 @@ internal sealed class OtlpOptions
     {
         Description = "Seconds between OTLP exports (default 10; decimals allowed); the totals are exported once more at the end.",
         HelpName = "SECONDS",
-        CustomParser = NumberOption.Seconds(TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), "must be between 0.1 and 86400 seconds"),
+        CustomParser = ParseInterval,
     };
 
     public Option<string?> Instance { get; } = new("--otlp-instance")
@@ -61,7 +57,7 @@ internal sealed class OtlpOptions
         });
         o.Instance.Validators.Add(r =>
         {
-            if (r.Tokens.Count == 1 && string.IsNullOrWhiteSpace(r.Tokens[0].Value))
+            if (r.Tokens.Count == 1 && !OtlpValues.IsValidInstance(r.Tokens[0].Value))
                 r.AddError("--otlp-instance must not be empty");
         });
         return o;
@@ -76,15 +72,15 @@ internal sealed class OtlpOptions
     {
         if (parse.GetValue(Endpoint) is not Uri endpoint)
             return null;
-        TimeSpan interval = parse.GetResult(Interval) is null ? DefaultInterval : parse.GetValue(Interval);
-        string instance = parse.GetValue(Instance) ?? $"{Environment.MachineName}:{Environment.ProcessId}";
+        TimeSpan interval = parse.GetResult(Interval) is null ? OtlpValues.DefaultInterval : parse.GetValue(Interval);
+        string instance = parse.GetValue(Instance) ?? OtlpValues.DefaultInstance();
         KeyValuePair<string, object?> what = interfaceName is not null
             ? new(FlowMetrics.InterfaceAttribute, interfaceName)
             : new(FlowMetrics.CaptureFileAttribute, captureFile);
         var metrics = new FlowMetrics([what]);
         try
         {
-            return new FlowTelemetry(metrics, StartExporter(endpoint, interval, instance, error));
+            return new FlowTelemetry(metrics, StartExporter(new OtlpExport(endpoint, interval, instance, [FlowMetrics.MeterName], "monitoring"), error));
         }
         catch
         {
@@ -95,43 +91,28 @@ internal sealed class OtlpOptions
 
     /// <summary>The only way to the OpenTelemetry SDK: compiled, and the SDK's assemblies loaded, when first called.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static IDisposable StartExporter(Uri endpoint, TimeSpan interval, string instance, TextWriter error) =>
-        OtlpMetricsExporter.Start(endpoint, interval, instance, error);
-
-    /// <summary>
-    /// The metrics URL for <paramref name="text"/>: an absolute http or https URL whose path ends in <c>/v1/metrics</c>
-    /// is taken as it is; any other path is a base, to which <c>v1/metrics</c> is appended (after a <c>/</c>), as the OTLP
-    /// exporter specification says for <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>. Null with <paramref name="problem"/> otherwise.
-    /// </summary>
-    public static Uri? MetricsUrl(string text, out string? problem)
-    {
-        problem = null;
-        if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-            || string.IsNullOrEmpty(uri.Host) || text.Any(char.IsWhiteSpace))
-        {
-            problem = "is not an http:// or https:// URL (e.g. http://127.0.0.1:4318)";
-            return null;
-        }
-        if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
-        {
-            problem = "must not carry user information, a query or a fragment";
-            return null;
-        }
-        string path = uri.AbsolutePath;
-        if (path.EndsWith("/" + MetricsPath, StringComparison.Ordinal))
-            return uri;
-        var builder = new UriBuilder(uri) { Path = path.TrimEnd('/') + "/" + MetricsPath };
-        return builder.Uri;
-    }
+    internal static IDisposable StartExporter(OtlpExport export, TextWriter error) => OtlpMetricsExporter.Start(export, error);
 
     private static Uri? ParseEndpoint(ArgumentResult r)
     {
         if (r.Tokens.Count == 0)
             return null;
         string text = r.Tokens[0].Value;
-        Uri? url = MetricsUrl(text, out string? problem);
+        Uri? url = OtlpValues.MetricsUrl(text, out string? problem);
         if (url is null)
             r.AddError($"--otlp: '{text}' {problem}");
         return url;
+    }
+
+    private static TimeSpan ParseInterval(ArgumentResult r)
+    {
+        if (r.Tokens.Count == 0)
+            return TimeSpan.Zero;
+        const string name = "--otlp-interval";
+        string text = r.Tokens[0].Value;
+        if (OtlpValues.TryParseInterval(text, out TimeSpan interval, out bool isNumber))
+            return interval;
+        r.AddError(isNumber ? $"{name} {OtlpValues.IntervalRequirement}" : $"{name}: '{text}' is not a number of seconds ({name} {OtlpValues.IntervalRequirement})");
+        return TimeSpan.Zero;
     }
 }

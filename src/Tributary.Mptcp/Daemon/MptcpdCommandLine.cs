@@ -1,4 +1,5 @@
 using System.Text;
+using Tributary.Telemetry;
 
 namespace Tributary.Mptcp.Daemon;
 
@@ -15,7 +16,8 @@ public sealed record MptcpdParseResult(MptcpdSettings? Settings, int ExitCode, s
 /// print "PROGRAM: message" then "Try `PROGRAM --help' or `PROGRAM --usage' for more information." and
 /// exit 64 (EX_USAGE). <c>--help</c>, <c>--usage</c> and <c>--version</c> print to standard output and exit 0
 /// when they are reached, as argp does. Extensions: <c>--config=FILE</c>, <c>--remove-endpoints-on-exit</c>,
-/// <c>--interfaces</c>, <c>--exclude-interfaces</c> and <c>--interface-flags</c> (<see cref="MptcpdInterfaceOptions"/>).
+/// <c>--interfaces</c>, <c>--exclude-interfaces</c> and <c>--interface-flags</c> (<see cref="MptcpdInterfaceOptions"/>),
+/// <c>--otlp</c>, <c>--otlp-interval</c> and <c>--otlp-instance</c> (OpenTelemetry metrics, values as <see cref="OtlpValues"/> parses them).
 /// </summary>
 public static class MptcpdCommandLine
 {
@@ -44,6 +46,9 @@ public static class MptcpdCommandLine
         new("load-plugins", '\0', Arg.Required, "PLUGINS", "Specify which plugins to load, e.g. --load-plugins=addr_adv,sspi"),
         new("log", 'l', Arg.Required, "DEST", "Log to DEST (stderr, syslog or journal), e.g. --log=journal"),
         new("notify-flags", '\0', Arg.Required, "FLAGS", "Address notification flags, e.g. --notify-flags=existing,skip_link_local,skip_loopback"),
+        new("otlp", '\0', Arg.Required, "URL", "Export the daemon's metrics to this OpenTelemetry collector (OTLP over HTTP/protobuf), e.g. --otlp=http://127.0.0.1:4318"),
+        new("otlp-instance", '\0', Arg.Required, "NAME", "The service.instance.id of the exported metrics (default HOST:PID)"),
+        new("otlp-interval", '\0', Arg.Required, "SECONDS", "Seconds between OTLP exports (default 10; decimals allowed)"),
         new("path-manager", '\0', Arg.Required, "PLUGIN", "Set default path manager to PLUGIN, e.g. --path-manager=sspi, overriding plugin priorities"),
         new("plugin-dir", '\0', Arg.Required, "DIR", "Set plugin directory to DIR"),
         new("remove-endpoints-on-exit", '\0', Arg.None, null, "Remove the endpoints the daemon added, and restore the limits it raised, when it exits"),
@@ -193,6 +198,23 @@ public static class MptcpdCommandLine
             case "remove-endpoints-on-exit":
                 s.RemoveEndpointsOnExit = true;
                 return null;
+            case "otlp":
+                if (value!.Length == 0)
+                    return UsageError("Empty OTLP collector command line option.");
+                s.Otlp = OtlpValues.MetricsUrl(value, out string? oe);
+                return s.Otlp is null ? UsageError($"Invalid OTLP collector command line option \"{value}\": {oe}") : null;
+            case "otlp-interval":
+                if (value!.Length == 0)
+                    return UsageError("Empty OTLP interval command line option.");
+                if (!OtlpValues.TryParseInterval(value, out TimeSpan interval, out bool isNumber))
+                    return UsageError($"Invalid OTLP interval command line option \"{value}\": {(isNumber ? OtlpValues.IntervalRequirement : "not a number of seconds")}");
+                s.OtlpInterval = interval;
+                return null;
+            case "otlp-instance":
+                if (!OtlpValues.IsValidInstance(value!))
+                    return UsageError("Empty OTLP instance command line option.");
+                s.OtlpInstance = value;
+                return null;
             default:
                 throw new InvalidOperationException(o.Long);
         }
@@ -297,6 +319,9 @@ public static class MptcpdCommandLine
         public IReadOnlyList<InterfaceEndpointFlags>? InterfaceFlags;
         public string? ConfigFile;
         public bool? RemoveEndpointsOnExit;
+        public Uri? Otlp;
+        public TimeSpan? OtlpInterval;
+        public string? OtlpInstance;
         public List<string> Warnings = [];
 
         public MptcpdSettings Build() => new()
@@ -313,6 +338,9 @@ public static class MptcpdCommandLine
             InterfaceFlags = InterfaceFlags,
             ConfigFile = ConfigFile,
             RemoveEndpointsOnExit = RemoveEndpointsOnExit,
+            Otlp = Otlp,
+            OtlpInterval = OtlpInterval,
+            OtlpInstance = OtlpInstance,
             Warnings = Warnings,
         };
     }

@@ -1,11 +1,12 @@
 using Tributary.Links;
+using Tributary.Telemetry;
 
 namespace Tributary.Mptcp.Daemon;
 
 /// <summary>
 /// mptcpd's configuration file (INVENTORY f.2): an ELL l_settings INI file whose <c>[core]</c> group holds
 /// log, plugin-dir, path-manager, addr-flags, notify-flags and load-plugins (plus this daemon's
-/// remove-endpoints-on-exit, interfaces, exclude-interfaces and interface-flags, whose values are as on
+/// remove-endpoints-on-exit, interfaces, exclude-interfaces, interface-flags, otlp, otlp-interval and otlp-instance, whose values are as on
 /// the command line, <see cref="MptcpdInterfaceOptions"/>; a bad one is ignored with a warning). Unknown keys and groups are ignored; a file that does not parse is ignored
 /// as a whole (with a debug message), as in mptcpd. Two corrections: an empty value means "not set"
 /// (mptcpd used an empty plugin-dir verbatim and failed, contrary to its NEWS), and an unknown log
@@ -104,8 +105,27 @@ public static class MptcpdConfigFile
             if (remove is null)
                 warnings.Add($"remove-endpoints-on-exit: expected true or false, not \"{r}\" (ignored)");
         }
+        Uri? otlp = null;
+        if (Value(core, "otlp") is { } o)
+        {
+            otlp = OtlpValues.MetricsUrl(o, out string? e);
+            if (otlp is null)
+                warnings.Add($"otlp: \"{o}\" {e} (ignored)");
+        }
+        TimeSpan? otlpInterval = null;
+        if (Value(core, "otlp-interval") is { } oi)
+        {
+            if (OtlpValues.TryParseInterval(oi, out TimeSpan interval, out bool isNumber))
+                otlpInterval = interval;
+            else
+                warnings.Add($"otlp-interval: \"{oi}\" {(isNumber ? OtlpValues.IntervalRequirement : "is not a number of seconds")} (ignored)");
+        }
+        string? otlpInstance = Value(core, "otlp-instance") is { } on && OtlpValues.IsValidInstance(on) ? on : null;
         return new MptcpdSettings
         {
+            Otlp = otlp,
+            OtlpInterval = otlpInterval,
+            OtlpInstance = otlpInstance,
             Log = log,
             PluginDirectory = Value(core, "plugin-dir"),
             PathManager = Value(core, "path-manager"),

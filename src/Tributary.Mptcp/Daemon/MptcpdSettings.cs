@@ -47,6 +47,15 @@ public sealed record MptcpdSettings
     /// <summary>Extension: remove the endpoints addr_adv added (and restore the limits) on exit.</summary>
     public bool? RemoveEndpointsOnExit { get; init; }
 
+    /// <summary>Extension: the OTLP metrics URL (…/v1/metrics) the daemon exports to; null: no export.</summary>
+    public Uri? Otlp { get; init; }
+
+    /// <summary>Extension: seconds between OTLP exports (default <see cref="Tributary.Telemetry.OtlpValues.DefaultInterval"/>).</summary>
+    public TimeSpan? OtlpInterval { get; init; }
+
+    /// <summary>Extension: the exported metrics' service.instance.id (default HOST:PID).</summary>
+    public string? OtlpInstance { get; init; }
+
     /// <summary>Warnings found while parsing (unknown flag tokens), logged once the log target is known.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
@@ -68,6 +77,9 @@ public sealed record MptcpdSettings
             InterfaceFlags = InterfaceFlags ?? fallback.InterfaceFlags,
             ConfigFile = ConfigFile ?? fallback.ConfigFile,
             RemoveEndpointsOnExit = RemoveEndpointsOnExit ?? fallback.RemoveEndpointsOnExit,
+            Otlp = Otlp ?? fallback.Otlp,
+            OtlpInterval = OtlpInterval ?? fallback.OtlpInterval,
+            OtlpInstance = OtlpInstance ?? fallback.OtlpInstance,
             Warnings = [.. Warnings, .. fallback.Warnings],
         };
     }

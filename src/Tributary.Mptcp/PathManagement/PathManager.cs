@@ -46,6 +46,10 @@ public sealed partial class PathManager : IDisposable
     private long _unmatchedTokens;
     private long _suppressedEvents;
     private long _resyncs;
+    /// <summary>Kernel events received, by <see cref="MptcpEventType"/> value (index 0: any value outside the array).</summary>
+    private readonly long[] _eventsReceived = new long[(int)MptcpEventType.ListenerClosed + 1];
+    /// <summary>Plugin operations that threw, by plugin name (written under the dispatch lock).</summary>
+    private readonly Dictionary<string, long> _pluginFailures = new(StringComparer.Ordinal);
     private MptcpDiagClient? _diag;
     private readonly ManualResetEventSlim _eventGate = new(true);
     private readonly ManualResetEventSlim _eventLoopParked = new(false);
@@ -207,6 +211,40 @@ public sealed partial class PathManager : IDisposable
 
     /// <summary>How many times the event socket overflowed and the connections were re-read from the kernel.</summary>
     public long Resyncs => Interlocked.Read(ref _resyncs);
+
+    /// <summary>
+    /// MPTCP events of type <paramref name="type"/> received from the kernel (resync-derived transitions are not
+    /// counted), including those dropped afterwards. Types the daemon does not know are counted under
+    /// <see cref="MptcpEventType.Unspecified"/>.
+    /// </summary>
+    public long EventsReceived(MptcpEventType type) => Interlocked.Read(ref _eventsReceived[EventIndex(type)]);
+
+    private int EventIndex(MptcpEventType type) => type > 0 && (int)type < _eventsReceived.Length ? (int)type : 0;
+
+    /// <summary>Plugin operations that threw (the daemon logged the exception and went on), by plugin name.</summary>
+    public IReadOnlyDictionary<string, long> PluginFailures
+    {
+        get
+        {
+            lock (_dispatch)
+                return new Dictionary<string, long>(_pluginFailures, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Live subflows of the connections mapped to a plugin: each connection's initial one and those joined since.</summary>
+    public int TrackedSubflows
+    {
+        get
+        {
+            lock (_dispatch)
+            {
+                int n = 0;
+                foreach (TrackedConnection c in _tokens.Values)
+                    n += c.Subflows.Count;
+                return n;
+            }
+        }
+    }
 
     /// <summary>Connections currently mapped to a plugin.</summary>
     public int TrackedConnections
@@ -375,6 +413,8 @@ public sealed partial class PathManager : IDisposable
     /// </summary>
     internal void Dispatch(in MptcpEventAttributes e, string? pluginName = null, bool fromResync = false)
     {
+        if (!fromResync)
+            Interlocked.Increment(ref _eventsReceived[EventIndex(e.Type)]);
         lock (_dispatch)
         {
             if (e.MissingRequired != MptcpEventAttribute.None)
@@ -534,9 +574,14 @@ public sealed partial class PathManager : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            CountPluginFailure(r);
             _log.LogError(ex, "Plugin \"{Plugin}\" failed in {Operation}", r.Name, op);
         }
     }
+
+    /// <summary>Counts a plugin operation that threw; under the dispatch lock.</summary>
+    private void CountPluginFailure(Registration r) =>
+        _pluginFailures[r.Name] = _pluginFailures.GetValueOrDefault(r.Name) + 1;
 
     private static string EventName(MptcpEventType t) => t switch
     {
@@ -599,6 +644,7 @@ public sealed partial class PathManager : IDisposable
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    CountPluginFailure(r);
                     _log.LogError(ex, "Plugin \"{Plugin}\" failed in {Operation}", r.Name, kind);
                 }
             }

@@ -55,7 +55,7 @@ public sealed class FlowMetricsTests
         Assert.Equal(threads, r.ShardPackets.Count);
         if (threads > 1)
             Assert.Equal("chunked", r.Strategy);
-        MetricReadings m = MetricReadings.Collect(metrics);
+        MetricReadings m = MetricReadings.Collect(metrics.Meter);
 
         Assert.Equal(Instruments.Keys.Order(StringComparer.Ordinal), m.Instruments.Keys.Order(StringComparer.Ordinal));
         foreach ((string name, (string unit, string kind)) in Instruments)
@@ -93,7 +93,7 @@ public sealed class FlowMetricsTests
             string path = Path.Combine(SharedPaths.Corpus, file);
             using var metrics = new FlowMetrics();
             new FlowStatistics(new FlowStatisticsOptions { Threads = threads, Checksums = checksums, Metrics = metrics, ChunkBytes = 64 << 10 }).Run(path);
-            MetricReadings m = MetricReadings.Collect(metrics);
+            MetricReadings m = MetricReadings.Collect(metrics.Meter);
             Assert.Equal(TsharkFrames(path, null), m.Value("tributary.flows.packets"));
             Assert.Equal(TsharkFrames(path, "tcp"), m.Value("tributary.flows.tcp_packets"));
             int synRows = File.ReadLines(path + ".oracle.tsv").Where(l => !l.StartsWith('#')).Skip(1)
@@ -117,14 +117,14 @@ public sealed class FlowMetricsTests
         long packets = 0, flows = 0;
         while (!run.IsCompleted)
         {
-            MetricReadings m = MetricReadings.Collect(metrics);
+            MetricReadings m = MetricReadings.Collect(metrics.Meter);
             Assert.True(m.Value("tributary.flows.packets") >= packets);
             Assert.True(m.Value("tributary.flows.started") >= flows);
             packets = m.Value("tributary.flows.packets");
             flows = m.Value("tributary.flows.started");
         }
         FlowStatisticsResult r = await run.WithTimeout(what: "the run");
-        MetricReadings last = MetricReadings.Collect(metrics);
+        MetricReadings last = MetricReadings.Collect(metrics.Meter);
         Assert.Equal(r.Packets, last.Value("tributary.flows.packets"));
         Assert.Equal(r.Flows, last.Value("tributary.flows.started"));
     }
@@ -137,15 +137,15 @@ public sealed class FlowMetricsTests
         using var first = new MonitorContext();
         Feed(first, 100);
         metrics.Add(first);
-        Assert.Equal(100, MetricReadings.Collect(metrics).Value("tributary.flows.packets"));
+        Assert.Equal(100, MetricReadings.Collect(metrics.Meter).Value("tributary.flows.packets"));
         metrics.Remove(first);
         using var redo = new MonitorContext();
         metrics.Add(redo);
         Feed(redo, 60);
-        Assert.Equal(100, MetricReadings.Collect(metrics).Value("tributary.flows.packets"));
+        Assert.Equal(100, MetricReadings.Collect(metrics.Meter).Value("tributary.flows.packets"));
         Feed(redo, 90); // 150 frames in all
-        Assert.Equal(150, MetricReadings.Collect(metrics).Value("tributary.flows.packets"));
-        Assert.Equal(0, MetricReadings.Collect(metrics).Value("tributary.flows.active") - redo.ActiveFlows);
+        Assert.Equal(150, MetricReadings.Collect(metrics.Meter).Value("tributary.flows.packets"));
+        Assert.Equal(0, MetricReadings.Collect(metrics.Meter).Value("tributary.flows.active") - redo.ActiveFlows);
     }
 
     private static void Feed(MonitorContext context, int frames)

@@ -60,6 +60,10 @@ for i in range({Connections}):
             // may all come before the first connection, so their number proves nothing).
             TaskTimeouts.WaitUntil(() => collector.Requests.Any(q => OtlpExportTests.Value(q.Decode(), "tributary.flows.started") == Connections),
                 TimeSpan.FromSeconds(20), "an export with every connection while running");
+            // Interrupt right after a periodic export arrived, so that the next periodic one is an interval away and the
+            // export after the signal is nearly always the shutdown's alone.
+            int periodic = collector.Requests.Count;
+            TaskTimeouts.WaitUntil(() => collector.Requests.Count > periodic, TimeSpan.FromSeconds(10), "a periodic export");
             ulong interrupted = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
             ProcessRunner.Run("kill", "-INT", monitor.Id.ToString(CultureInfo.InvariantCulture)).EnsureSuccess("kill -INT");
             Assert.True(monitor.WaitForExit(30_000), "the monitor did not end after SIGINT");

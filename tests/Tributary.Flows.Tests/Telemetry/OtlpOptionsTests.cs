@@ -1,8 +1,8 @@
-using Tributary.Cli.Telemetry;
+using Tributary.Telemetry;
 
 namespace Tributary.Flows.Tests.Telemetry;
 
-/// <summary>Where <c>--otlp ENDPOINT</c> sends: a base URL gets the signal path, a full metrics URL is kept (OTLP exporter specification).</summary>
+/// <summary>Where <c>--otlp ENDPOINT</c> sends (flow commands and mptcpd alike): a base URL gets the signal path, a full metrics URL is kept (OTLP exporter specification).</summary>
 public sealed class OtlpOptionsTests
 {
     [Theory]
@@ -14,7 +14,7 @@ public sealed class OtlpOptionsTests
     [InlineData("http://127.0.0.1:4318/custom/v1/metrics", "http://127.0.0.1:4318/custom/v1/metrics")]
     public void A_base_gets_v1_metrics_and_a_metrics_url_is_kept(string text, string expected)
     {
-        Uri? url = OtlpOptions.MetricsUrl(text, out string? problem);
+        Uri? url = OtlpValues.MetricsUrl(text, out string? problem);
         Assert.Null(problem);
         Assert.Equal(expected, url!.AbsoluteUri);
     }
@@ -29,7 +29,7 @@ public sealed class OtlpOptionsTests
     [InlineData("http://127.0.0.1:4318 /v1/metrics")]
     public void Anything_else_is_refused_with_a_reason(string text)
     {
-        Assert.Null(OtlpOptions.MetricsUrl(text, out string? problem));
+        Assert.Null(OtlpValues.MetricsUrl(text, out string? problem));
         Assert.NotNull(problem);
     }
 }

@@ -43,6 +43,18 @@ public class CommandLineTests
     [InlineData("--interface-flags=wwan0:backup++subflow", "Invalid interface flags command line option \"wwan0:backup++subflow\": unknown flag +subflow in \"wwan0:backup++subflow\"")]
     [InlineData("--interface-flags=wwan0:backup:subflow", "Invalid interface flags command line option \"wwan0:backup:subflow\": unknown flag backup:subflow in \"wwan0:backup:subflow\"")]
     [InlineData("--interface=eth0", "option '--interface' is ambiguous; possibilities: '--interface-flags' '--interfaces'")]
+    [InlineData("--otlp=", "Empty OTLP collector command line option.")]
+    [InlineData("--otlp=localhost:4318", "Invalid OTLP collector command line option \"localhost:4318\": is not an http:// or https:// URL (e.g. http://127.0.0.1:4318)")]
+    [InlineData("--otlp|grpc://127.0.0.1:4317", "Invalid OTLP collector command line option \"grpc://127.0.0.1:4317\": is not an http:// or https:// URL (e.g. http://127.0.0.1:4318)")]
+    [InlineData("--otlp=http://u:p@127.0.0.1:4318", "Invalid OTLP collector command line option \"http://u:p@127.0.0.1:4318\": must not carry user information, a query or a fragment")]
+    [InlineData("--otlp-interval=", "Empty OTLP interval command line option.")]
+    [InlineData("--otlp-interval=ten", "Invalid OTLP interval command line option \"ten\": not a number of seconds")]
+    [InlineData("--otlp-interval=0.05", "Invalid OTLP interval command line option \"0.05\": must be between 0.1 and 86400 seconds")]
+    [InlineData("--otlp-interval|86401", "Invalid OTLP interval command line option \"86401\": must be between 0.1 and 86400 seconds")]
+    [InlineData("--otlp-instance=", "Empty OTLP instance command line option.")]
+    [InlineData("--otlp-instance=  ", "Empty OTLP instance command line option.")]
+    [InlineData("--otl=x", "option '--otl' is ambiguous; possibilities: '--otlp' '--otlp-instance' '--otlp-interval'")]
+    [InlineData("--otlp-in=x", "option '--otlp-in' is ambiguous; possibilities: '--otlp-instance' '--otlp-interval'")]
     public void Usage_errors_exit_64_with_argp_messages(string args, string message)
     {
         MptcpdParseResult r = MptcpdCommandLine.Parse(args.Split('|'));
@@ -73,12 +85,25 @@ public class CommandLineTests
         foreach (string line in mptcpdOptionLines)
             Assert.Contains(line + "\n", help, StringComparison.Ordinal);
         Assert.Contains("Supported Linux kernel: upstream\n", help, StringComparison.Ordinal);
+        // The OTLP extension, in argp's alphabetical place (after --notify-flags) and layout.
+        Assert.Contains(
+            "      --otlp=URL             Export the daemon's metrics to this OpenTelemetry\n" +
+            "                             collector (OTLP over HTTP/protobuf), e.g.\n" +
+            "                             --otlp=http://127.0.0.1:4318\n" +
+            "      --otlp-instance=NAME   The service.instance.id of the exported metrics\n" +
+            "                             (default HOST:PID)\n" +
+            "      --otlp-interval=SECONDS\n" +
+            "                             Seconds between OTLP exports (default 10; decimals\n" +
+            "                             allowed)\n" +
+            "      --path-manager=PLUGIN ", help, StringComparison.Ordinal);
         Assert.Equal(
             "Usage: tributary mptcpd [-d?V] [-l DEST] [--addr-flags=FLAGS] [--config=FILE]\n" +
             "            [--debug] [--exclude-interfaces=LIST] [--interface-flags=LIST]\n" +
             "            [--interfaces=LIST] [--load-plugins=PLUGINS] [--log=DEST]\n" +
-            "            [--notify-flags=FLAGS] [--path-manager=PLUGIN] [--plugin-dir=DIR]\n" +
-            "            [--remove-endpoints-on-exit] [--help] [--usage] [--version]\n",
+            "            [--notify-flags=FLAGS] [--otlp=URL] [--otlp-instance=NAME]\n" +
+            "            [--otlp-interval=SECONDS] [--path-manager=PLUGIN]\n" +
+            "            [--plugin-dir=DIR] [--remove-endpoints-on-exit] [--help] [--usage]\n" +
+            "            [--version]\n",
             MptcpdCommandLine.Parse(["--usage"]).StandardOutput);
         Assert.Equal("tributary mptcpd 0.12\n", MptcpdCommandLine.Parse(["-V"]).StandardOutput);
         Assert.Equal("tributary mptcpd 0.12\n", MptcpdCommandLine.Parse(["--vers"]).StandardOutput);
@@ -123,6 +148,19 @@ public class CommandLineTests
         Assert.Empty(s.Warnings);
         Assert.Equal(["one", "two"], MptcpdCommandLine.Parse(["--load-plugins=one,,two"]).Settings!.LoadPlugins);
         Assert.Equal("0123456789abcdef", MptcpdCommandLine.Parse(["--path-manager=0123456789abcdefXYZ"]).Settings!.PathManager);
+    }
+
+    [Fact]
+    public void Otlp_options_parse_as_the_flow_commands_do_and_the_last_repeated_one_wins()
+    {
+        MptcpdSettings s = MptcpdCommandLine.Parse(["--otlp=http://x:1", "--otlp", "http://127.0.0.1:4318", "--otlp-interval=0.5",
+            "--otlp-inst", "edge-7"]).Settings!;
+        Assert.Equal("http://127.0.0.1:4318/v1/metrics", s.Otlp!.AbsoluteUri); // a base gets the signal path
+        Assert.Equal(TimeSpan.FromMilliseconds(500), s.OtlpInterval);
+        Assert.Equal("edge-7", s.OtlpInstance);
+        Assert.Equal("https://c.example/otlp/v1/metrics", MptcpdCommandLine.Parse(["--otlp=https://c.example/otlp/v1/metrics"]).Settings!.Otlp!.AbsoluteUri);
+        MptcpdSettings none = MptcpdCommandLine.Parse(["-d"]).Settings!;
+        Assert.Equal((null, null, null), (none.Otlp, none.OtlpInterval, none.OtlpInstance));
     }
 
     [Theory]

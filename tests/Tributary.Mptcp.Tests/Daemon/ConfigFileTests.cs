@@ -85,6 +85,43 @@ public class ConfigFileTests
         Assert.Null(MptcpdConfigFile.Parse("[core]\ninterfaces=\n", out _)!.Interfaces); // empty: not set
     }
 
+    [Fact]
+    public void Otlp_keys_parse_bad_ones_are_ignored_with_a_warning_and_the_command_line_wins()
+    {
+        MptcpdSettings file = MptcpdConfigFile.Parse("""
+            [core]
+            otlp=http://collector:4318
+            otlp-interval=30
+            otlp-instance=rack4-edge
+            """, out _)!;
+        Assert.Equal("http://collector:4318/v1/metrics", file.Otlp!.AbsoluteUri);
+        Assert.Equal(TimeSpan.FromSeconds(30), file.OtlpInterval);
+        Assert.Equal("rack4-edge", file.OtlpInstance);
+        Assert.Empty(file.Warnings);
+
+        MptcpdSettings merged = MptcpdCommandLine.Parse(["--otlp-interval=2"]).Settings!.Over(file);
+        Assert.Equal("http://collector:4318/v1/metrics", merged.Otlp!.AbsoluteUri); // per key: the file's stays
+        Assert.Equal(TimeSpan.FromSeconds(2), merged.OtlpInterval);
+        Assert.Equal("rack4-edge", merged.OtlpInstance);
+        merged = MptcpdCommandLine.Parse(["--otlp=http://10.0.0.1:4318/", "--otlp-instance=x"]).Settings!.Over(file);
+        Assert.Equal(("http://10.0.0.1:4318/v1/metrics", "x"), (merged.Otlp!.AbsoluteUri, merged.OtlpInstance));
+
+        MptcpdSettings bad = MptcpdConfigFile.Parse("""
+            [core]
+            otlp=collector:4318
+            otlp-interval=0
+            addr-flags=subflow
+            """, out string? error)!;
+        Assert.Null(error);
+        Assert.Null(bad.Otlp);
+        Assert.Null(bad.OtlpInterval);
+        Assert.Equal(MptcpEndpointFlags.Subflow, bad.AddressFlags);
+        Assert.Equal(["otlp: \"collector:4318\" is not an http:// or https:// URL (e.g. http://127.0.0.1:4318) (ignored)",
+            "otlp-interval: \"0\" must be between 0.1 and 86400 seconds (ignored)"], bad.Warnings);
+        Assert.Equal(["otlp-interval: \"soon\" is not a number of seconds (ignored)"], MptcpdConfigFile.Parse("[core]\notlp-interval=soon\n", out _)!.Warnings);
+        Assert.Null(MptcpdConfigFile.Parse("[core]\notlp=\n", out _)!.Otlp); // empty: not set
+    }
+
     [Theory]
     [InlineData("this is not an ini file\n[[[\n")]
     [InlineData("plugin-dir=/x\n")]

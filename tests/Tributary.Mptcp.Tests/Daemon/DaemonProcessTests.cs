@@ -29,7 +29,7 @@ public class DaemonProcessTests
             : ProcessRunner.Run("ip", ["netns", "exec", ns, Binary, "mptcpd", .. args], timeout: TimeSpan.FromSeconds(30));
 
     /// <summary>An empty config file, so that a machine's /etc/tributary/mptcpd.conf cannot change the test.</summary>
-    private static string NoConfig
+    internal static string NoConfig
     {
         get
         {
@@ -48,6 +48,9 @@ public class DaemonProcessTests
             ("--foo", "unrecognized option '--foo'"),
             ("--log=foo", "Unknown logging option: \"foo\""),
             ("--plugin-dir=", "Empty plugin directory command line option."),
+            ("--otlp=127.0.0.1:4318", "Invalid OTLP collector command line option \"127.0.0.1:4318\": is not an http:// or https:// URL (e.g. http://127.0.0.1:4318)"),
+            ("--otlp-interval=0", "Invalid OTLP interval command line option \"0\": must be between 0.1 and 86400 seconds"),
+            ("--otlp-instance=", "Empty OTLP instance command line option."),
         })
         {
             ProcessResult r = Run(null, arg);

@@ -47,6 +47,10 @@ internal sealed class EndpointReconciler : IDisposable
     private long _passes;
     private string? _lastFailure;
     private long _failures;
+    /// <summary>Refused commands by (command, error): written by the passes, read by metrics (under <see cref="_lock"/>).</summary>
+    private readonly Dictionary<(string Command, string Error), long> _failureKinds = [];
+    /// <summary>The kernel's table as the last pass read or changed it, for readers on other threads.</summary>
+    private volatile MptcpEndpoint[] _endpointSnapshot = [];
 
     public EndpointReconciler(IEndpointTable table, MptcpIdManager ids, MptcpEndpointFlags flags, ILogger log, Func<long>? resyncCount = null)
     {
@@ -65,6 +69,32 @@ internal sealed class EndpointReconciler : IDisposable
 
     /// <summary>Kernel commands that failed.</summary>
     public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Refused kernel commands by command (add_addr, remove_addr, set_limits) and error (errno name, or no_id).</summary>
+    public IReadOnlyList<(string Command, string Error, long Count)> FailureKinds
+    {
+        get
+        {
+            lock (_lock)
+                return _failureKinds.Select(kv => (kv.Key.Command, kv.Key.Error, kv.Value)).ToList();
+        }
+    }
+
+    /// <summary>
+    /// The kernel's endpoint table as the advertiser last read or changed it (its own endpoints and any others).
+    /// Any thread.
+    /// </summary>
+    public IReadOnlyList<MptcpEndpoint> Endpoints => _endpointSnapshot;
+
+    /// <summary>Eligible addresses beyond the first <see cref="MaxEndpoints"/>: waiting for a slot.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+                return Math.Max(0, _order.Count - MaxEndpoints);
+        }
+    }
 
     /// <summary>Raised (on the worker thread) after each pass that left the kernel equal to the desired set.</summary>
     public event Action? Converged;
@@ -357,11 +387,12 @@ internal sealed class EndpointReconciler : IDisposable
         }
         catch (NetlinkException ex)
         {
-            Failure("remove_addr", ex.Message);
+            Failure("remove_addr", ex.ErrnoName, ex.Message);
             MarkStale();
             return false;
         }
         _kernel.Remove(e.Id);
+        PublishEndpoints();
         _added.Remove(e.Id);
         if (!keepId)
             _ids.RemoveId(e.Address);
@@ -373,7 +404,7 @@ internal sealed class EndpointReconciler : IDisposable
         byte id = _ids.GetId(c.Address);
         if (id == 0)
         {
-            Failure("add_addr", "Unable to map addr to ID.");
+            Failure("add_addr", "no_id", "Unable to map addr to ID.");
             return false;
         }
         var e = new MptcpEndpoint(id, c.Address, c.Flags ?? flags, c.InterfaceIndex);
@@ -385,11 +416,12 @@ internal sealed class EndpointReconciler : IDisposable
         {
             // EBUSY (id taken), EEXIST (address taken), ERANGE (table full): the table is not what we
             // believed; re-read it and retry on the next pass instead of repeating the same request.
-            Failure("add_addr", ex.Message);
+            Failure("add_addr", ex.ErrnoName, ex.Message);
             MarkStale();
             return false;
         }
         _kernel[id] = e;
+        PublishEndpoints();
         _added.Add(id);
         return true;
     }
@@ -398,9 +430,11 @@ internal sealed class EndpointReconciler : IDisposable
     /// Counts and logs a refused command; the same refusal again (a retry every second while, say,
     /// CAP_NET_ADMIN is missing or someone else's endpoints fill the table) is logged at debug level only.
     /// </summary>
-    private void Failure(string operation, string message)
+    private void Failure(string operation, string error, string message)
     {
         Interlocked.Increment(ref _failures);
+        lock (_lock)
+            _failureKinds[(operation, error)] = _failureKinds.GetValueOrDefault((operation, error)) + 1;
         string text = message.StartsWith(operation, StringComparison.Ordinal) ? message : $"{operation}: {message}";
         if (text == _lastFailure)
         {
@@ -433,7 +467,10 @@ internal sealed class EndpointReconciler : IDisposable
                 _ids.MapId(e.Address, e.Id);
             }
         }
+        PublishEndpoints();
     }
+
+    private void PublishEndpoints() => _endpointSnapshot = [.. _kernel.Values.OrderBy(e => e.Id)];
 
     /// <summary>
     /// mptcpd's limits (subflows = 2 + endpoints, at most 8; add_addr_accepted = subflows with
@@ -463,7 +500,7 @@ internal sealed class EndpointReconciler : IDisposable
         }
         catch (NetlinkException ex)
         {
-            Failure("set_limits", ex.Message);
+            Failure("set_limits", ex.ErrnoName, ex.Message);
             return false;
         }
     }

@@ -1,4 +1,4 @@
-namespace Tributary.Flows.Tests.Telemetry;
+namespace Tributary.Testing;
 
 /// <summary>
 /// An OTLP <c>ExportMetricsServiceRequest</c> decoded with <see cref="ProtobufReader"/>, by the field numbers of
@@ -10,7 +10,7 @@ namespace Tributary.Flows.Tests.Telemetry;
 /// as_int = 6 (sfixed64), attributes = 7; KeyValue.key = 1, value = 2; AnyValue.string_value = 1, bool_value = 2,
 /// int_value = 3, double_value = 4. Other fields are skipped.
 /// </summary>
-internal sealed record OtlpMetricsRequest(IReadOnlyList<OtlpResourceMetrics> Resources)
+public sealed record OtlpMetricsRequest(IReadOnlyList<OtlpResourceMetrics> Resources)
 {
     public static OtlpMetricsRequest Decode(ReadOnlyMemory<byte> body)
     {
@@ -198,12 +198,3 @@ internal sealed record OtlpMetricsRequest(IReadOnlyList<OtlpResourceMetrics> Res
         return null;
     }
 }
-
-internal sealed record OtlpResourceMetrics(IReadOnlyDictionary<string, object?> Attributes, IReadOnlyList<OtlpScopeMetrics> Scopes);
-
-internal sealed record OtlpScopeMetrics(string Name, IReadOnlyList<OtlpMetric> Metrics);
-
-/// <summary>A metric: <see cref="Kind"/> "sum" or "gauge"; <see cref="Temporality"/> 1 delta, 2 cumulative (sums only).</summary>
-internal sealed record OtlpMetric(string Name, string Unit, string Kind, int Temporality, bool IsMonotonic, IReadOnlyList<OtlpDataPoint> Points);
-
-internal sealed record OtlpDataPoint(IReadOnlyDictionary<string, object?> Attributes, ulong StartTimeUnixNano, ulong TimeUnixNano, long? AsInt, double? AsDouble);

@@ -1,22 +1,22 @@
 using System.Diagnostics.Metrics;
-using Tributary.Flows.Telemetry;
+using Xunit;
 
-namespace Tributary.Flows.Tests.Telemetry;
+namespace Tributary.Testing;
 
-/// <summary>One collection of a <see cref="FlowMetrics"/>'s instruments through a <see cref="MeterListener"/>, as an exporter makes it.</summary>
-internal sealed class MetricReadings
+/// <summary>One collection of a meter's instruments through a <see cref="MeterListener"/>, as an exporter makes it.</summary>
+public sealed class MetricReadings
 {
     private readonly Dictionary<string, (string Unit, string Kind)> _instruments = new(StringComparer.Ordinal);
     private readonly List<(string Name, long Value, Dictionary<string, object?> Attributes)> _points = [];
 
-    public static MetricReadings Collect(FlowMetrics metrics)
+    public static MetricReadings Collect(Meter meter)
     {
         var readings = new MetricReadings();
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter == metrics.Meter)
+                if (instrument.Meter == meter)
                 {
                     readings._instruments[instrument.Name] = (instrument.Unit ?? "", instrument.GetType().Name);
                     l.EnableMeasurementEvents(instrument);

@@ -1,15 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Tributary.Flows.Tests.Telemetry;
-
-/// <summary>Protocol Buffers wire types (encoding guide: varint, I64, LEN, I32; groups are not used by OTLP).</summary>
-internal enum WireType
-{
-    Varint = 0,
-    Fixed64 = 1,
-    LengthDelimited = 2,
-    Fixed32 = 5,
-}
+namespace Tributary.Testing;
 
 /// <summary>
 /// A minimal reader of the Protocol Buffers wire format, for the OTLP bodies the test collector receives: field keys,
@@ -17,7 +8,7 @@ internal enum WireType
 /// so that they decode what the exporter sent without the generated OTLP classes (no such package is at hand). Anything
 /// malformed throws <see cref="InvalidDataException"/>.
 /// </summary>
-internal struct ProtobufReader(ReadOnlyMemory<byte> data)
+public struct ProtobufReader(ReadOnlyMemory<byte> data)
 {
     private readonly ReadOnlyMemory<byte> _data = data;
     private int _position;

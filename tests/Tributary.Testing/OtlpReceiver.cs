@@ -5,14 +5,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Tributary.Flows.Tests.Telemetry;
+namespace Tributary.Testing;
 
 /// <summary>
 /// A test OpenTelemetry collector: Kestrel on 127.0.0.1 (a random port) answering every POST with 200 and recording
 /// its path, content type and body, as an OTLP/HTTP receiver does. Started on a listening socket made elsewhere (inside
 /// a test's network namespace) it serves that namespace's loopback.
 /// </summary>
-internal sealed class OtlpReceiver : IAsyncDisposable
+public sealed class OtlpReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<Request> _requests = [];
