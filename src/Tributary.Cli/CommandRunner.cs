@@ -15,6 +15,9 @@ internal static class CommandRunner
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
 
+    /// <summary>A check ran and found what it was asked to fail on (<c>flows mptcp --pm-check --fail-on-discrepancy</c>).</summary>
+    public const int ExitCheckFailed = 3;
+
     /// <summary>EX_SOFTWARE (sysexits.h): an internal error.</summary>
     public const int ExitInternalError = 70;
 

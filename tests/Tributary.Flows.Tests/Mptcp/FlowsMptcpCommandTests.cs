@@ -65,6 +65,15 @@ public sealed class FlowsMptcpCommandTests
     }
 
     [Fact]
+    public void Failing_on_discrepancies_needs_the_check()
+    {
+        ProcessResult r = ProcessRunner.Run(Launcher.Path, ["flows", "mptcp", "--fail-on-discrepancy", s_capture]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("", r.StandardOutput);
+        Assert.StartsWith("tributary: --fail-on-discrepancy needs --pm-check", r.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_truncated_capture_prints_what_came_before_the_fault_then_names_it()
     {
         byte[] full = File.ReadAllBytes(s_capture);

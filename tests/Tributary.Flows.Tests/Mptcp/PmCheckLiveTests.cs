@@ -26,7 +26,7 @@ public sealed partial class PmCheckLiveTests
         lab.Client.Ip("mptcp", "endpoint", "add", "10.11.1.11", "dev", "c1", "id", "2", "signal");
         lab.Server.Ip("mptcp", "endpoint", "add", "10.11.2.2", "dev", "s2", "id", "1", "signal");
         BackgroundProcess events = MptcpLabTraffic.Events(lab, lab.Client);
-        BackgroundProcess monitor = MptcpLabTraffic.Monitor(lab, "--interface", "any", "--pm-check", "--format", "json");
+        BackgroundProcess monitor = MptcpLabTraffic.Monitor(lab, "--interface", "any", "--pm-check", "--fail-on-discrepancy", "--format", "json");
         MptcpLabTraffic.Server(lab, Port);
         BackgroundProcess client = MptcpLabTraffic.Client(lab, "10.11.1.2", Port, 4);
 
@@ -94,7 +94,7 @@ public sealed partial class PmCheckLiveTests
         lab.Client.Ip("mptcp", "limits", "set", "subflows", "4", "add_addr_accepted", "4");
         lab.Client.Ip("mptcp", "endpoint", "add", "10.11.2.1", "dev", "c2", "id", "1", "subflow");
         BackgroundProcess events = MptcpLabTraffic.Events(lab, lab.Client);
-        BackgroundProcess monitor = MptcpLabTraffic.Monitor(lab, "--interface", "c1", "--pm-check");
+        BackgroundProcess monitor = MptcpLabTraffic.Monitor(lab, "--interface", "c1", "--pm-check", "--fail-on-discrepancy");
         MptcpLabTraffic.Server(lab, Port);
         BackgroundProcess client = MptcpLabTraffic.Client(lab, "10.11.1.2", Port, 2);
         MptcpLabTraffic.WaitForExit(client, "the MPTCP client");
@@ -102,7 +102,7 @@ public sealed partial class PmCheckLiveTests
         Thread.Sleep(500);
         MptcpLabTraffic.Interrupt(monitor);
 
-        Assert.Equal(0, monitor.ExitCode);
+        Assert.Equal(3, monitor.ExitCode); // --fail-on-discrepancy
         Assert.Contains("tributary: pm check: 1 kernel connections, 1 discrepancies\n", monitor.Error, StringComparison.Ordinal);
         // The join leaves through c2 (its endpoint is bound to it): ip mptcp monitor names its port.
         Match join = Assert.Single(SubflowLine().Matches(events.Output), m => m.Value.StartsWith("[SF_ESTABLISHED]", StringComparison.Ordinal));

@@ -5,7 +5,7 @@ using Tributary.Flows.Applications.Mptcp;
 namespace Tributary.Cli.Commands.Flows;
 
 /// <summary>
-/// <c>tributary flows mptcp (CAPTURE | --interface IF [--pm-check]) [--format tsv|json]</c>: one row per MPTCP
+/// <c>tributary flows mptcp (CAPTURE | --interface IF [--pm-check [--fail-on-discrepancy]]) [--format tsv|json]</c>: one row per MPTCP
 /// connection seen on the wire, its subflows named by tshark's <c>tcp.stream</c> index; with <c>--pm-check</c>, the
 /// wire compared with this namespace's path-manager events (README.md "flows mptcp").
 /// </summary>
@@ -21,9 +21,13 @@ internal static class FlowsMptcpCommand
         {
             Description = "With --interface: also watch this network namespace's MPTCP path manager (mptcp_pm events, endpoints) and report, per connection, where it and the wire agree or differ.",
         };
+        var failOnDiscrepancy = new Option<bool>("--fail-on-discrepancy")
+        {
+            Description = "With --pm-check: exit 3 when the check found a discrepancy (for scripts and health checks).",
+        };
         var cmd = new Command("mptcp", "One row per MPTCP connection: subflows grouped by MP_CAPABLE keys and MP_JOIN tokens, ADD_ADDR/REMOVE_ADDR, DATA_FIN, fast close, bytes per direction; fallbacks and orphan joins too.")
         {
-            capture, format, iface, pmCheck,
+            capture, format, iface, pmCheck, failOnDiscrepancy,
         };
         FlowsInput.Validate(cmd, capture, iface);
         cmd.Validators.Add(r =>
@@ -31,12 +35,15 @@ internal static class FlowsMptcpCommand
             // A capture file has no kernel view: the events are those of the moment, of this host.
             if (r.GetValue(pmCheck) && r.GetValue(iface) is null)
                 r.AddError("--pm-check needs --interface IF: it compares live traffic with this host's path manager");
+            if (r.GetValue(failOnDiscrepancy) && !r.GetValue(pmCheck))
+                r.AddError("--fail-on-discrepancy needs --pm-check");
         });
-        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), parse.GetValue(format) == "json", parse.GetValue(pmCheck), ct)));
+        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse.GetValue(capture), parse.GetValue(iface), parse.GetValue(format) == "json", parse.GetValue(pmCheck),
+            parse.GetValue(failOnDiscrepancy), ct)));
         return cmd;
     }
 
-    private static int Run(string? path, string? interfaceName, bool json, bool pmCheck, CancellationToken ct)
+    private static int Run(string? path, string? interfaceName, bool json, bool pmCheck, bool failOnDiscrepancy, CancellationToken ct)
     {
         var tracker = new MptcpConnectionTracker();
         // The events are watched before the capture opens: every captured connection's events are then seen.
@@ -70,6 +77,9 @@ internal static class FlowsMptcpCommand
         }
         if (fault is not null)
             Console.Error.WriteLine($"tributary: {fault}");
+        // An input fault (exit 1) says more than the check: the wire side is incomplete.
+        if (status == CommandRunner.ExitOk && failOnDiscrepancy && check!.Discrepancies > 0)
+            status = CommandRunner.ExitCheckFailed;
         return status;
     }
 }
