@@ -92,6 +92,8 @@ public sealed class PathManagerMetrics : IDisposable
             "Kernel events no plugin was given, by reason: missing_attributes, unmatched_token (a connection older than the daemon or already closed), repeated (a change a resync already reported).");
         _meter.CreateObservableCounter("tributary.mptcp.resyncs", () => _pm.Resyncs, "{resync}",
             "Times the event socket overflowed and the connections were re-read from the kernel.");
+        _meter.CreateObservableCounter("tributary.mptcp.monitor.resyncs", () => _pm.Monitor?.ResyncCount ?? 0, "{resync}",
+            "Times the network monitor's socket overflowed and interfaces and addresses were re-read from the kernel.");
         _meter.CreateObservableUpDownCounter("tributary.mptcp.endpoints", Endpoints, "{endpoint}",
             "In-kernel path-manager endpoints (the table the address advertiser keeps), by flags.");
         _meter.CreateObservableUpDownCounter("tributary.mptcp.addresses.waiting", Waiting, "{address}",

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Tributary.Links;
+using Tributary.Mptcp.Telemetry;
 
 namespace Tributary.Mptcp.Tests.Lab;
 
@@ -219,5 +220,10 @@ public class AddrAdvLabTests
             && !lab.ClientEndpoints.Contains("10.11.2.1 ", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "promotion after the burst");
         Assert.Equal(8, lab.ClientEndpoints.Split('\n').Length);
         Assert.True(pm.Monitor!.ResyncCount > 0, "the burst should have overflowed the 4 KiB monitor buffer");
+        // The daemon's metrics report those recoveries, and the endpoint table as the kernel has it.
+        using var metrics = new PathManagerMetrics(pm);
+        MetricReadings m = MetricReadings.Collect(metrics.Meter);
+        Assert.Equal(pm.Monitor.ResyncCount, m.Value("tributary.mptcp.monitor.resyncs"));
+        Assert.Equal(8, m.Value("tributary.mptcp.endpoints", PathManagerMetrics.EndpointFlagsAttribute, "subflow"));
     }
 }

@@ -22,6 +22,7 @@ public sealed class PathManagerMetricsTests
         ["tributary.mptcp.events"] = ("{event}", "ObservableCounter`1"),
         ["tributary.mptcp.events.dropped"] = ("{event}", "ObservableCounter`1"),
         ["tributary.mptcp.resyncs"] = ("{resync}", "ObservableCounter`1"),
+        ["tributary.mptcp.monitor.resyncs"] = ("{resync}", "ObservableCounter`1"),
         ["tributary.mptcp.endpoints"] = ("{endpoint}", "ObservableUpDownCounter`1"),
         ["tributary.mptcp.addresses.waiting"] = ("{address}", "ObservableUpDownCounter`1"),
         ["tributary.mptcp.command.errors"] = ("{error}", "ObservableCounter`1"),
