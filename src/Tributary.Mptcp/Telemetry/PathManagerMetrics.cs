@@ -53,16 +53,6 @@ public sealed class PathManagerMetrics : IDisposable
         (MptcpEventType.Unspecified, "other"),
     ];
 
-    private static readonly (MptcpEndpointFlags Flag, string Name)[] FlagNames =
-    [
-        (MptcpEndpointFlags.Signal, "signal"),
-        (MptcpEndpointFlags.Subflow, "subflow"),
-        (MptcpEndpointFlags.Backup, "backup"),
-        (MptcpEndpointFlags.Fullmesh, "fullmesh"),
-        (MptcpEndpointFlags.Implicit, "implicit"),
-        (MptcpEndpointFlags.Laminar, "laminar"),
-    ];
-
     private readonly PathManager _pm;
     private readonly Func<EndpointReconciler?> _reconciler;
     private readonly Meter _meter;
@@ -109,7 +99,7 @@ public sealed class PathManagerMetrics : IDisposable
 
     /// <summary>The attribute value naming endpoint flags: the names in the kernel's bit order, comma-separated, or <c>none</c>.</summary>
     public static string FlagsText(MptcpEndpointFlags flags) =>
-        flags == MptcpEndpointFlags.None ? "none" : string.Join(',', FlagNames.Where(f => (flags & f.Flag) != 0).Select(f => f.Name));
+        flags == MptcpEndpointFlags.None ? "none" : string.Join(',', MptcpEndpoint.FlagNames.Where(f => (flags & f.Flag) != 0).Select(f => f.Name));
 
     private Measurement<long>[] Events() =>
         [.. EventTypes.Select(t => new Measurement<long>(_pm.EventsReceived(t.Type), new KeyValuePair<string, object?>(EventAttribute, t.Name)))];
