@@ -162,7 +162,7 @@ public sealed class FlowMetrics : IDisposable
     {
         if (!HasLiveCaptures)
             return [];
-        Collect();
+        CollectKernel();
         return [new(Reported(counter), _attributes)];
     }
 
@@ -203,7 +203,19 @@ public sealed class FlowMetrics : IDisposable
                 _sums[(int)Counter.Malformed] += Volatile.Read(ref s.MalformedField);
                 _sums[(int)Counter.ChecksumErrors] += Volatile.Read(ref s.ChecksumErrorsField);
             }
-            bool kernel = true;
+            Raise(0, (int)Counter.KernelReceived);
+        }
+    }
+
+    /// <summary>
+    /// Asks every live capture for the kernel's counts (a getsockopt each, so only the two callbacks that report them
+    /// do) and raises the reported values; when a socket cannot tell, the last values are kept.
+    /// </summary>
+    private void CollectKernel()
+    {
+        lock (_lock)
+        {
+            _sums[(int)Counter.KernelReceived] = _sums[(int)Counter.KernelDropped] = 0;
             foreach (LiveCapture capture in _captures)
             {
                 try
@@ -214,15 +226,18 @@ public sealed class FlowMetrics : IDisposable
                 }
                 catch (CaptureSystemException)
                 {
-                    kernel = false; // the socket cannot tell now: keep the last values
+                    return;
                 }
             }
-            for (int i = 0; i < _sums.Length; i++)
-            {
-                if (kernel || (i != (int)Counter.KernelReceived && i != (int)Counter.KernelDropped))
-                    _reported[i] = Math.Max(_reported[i], _sums[i]);
-            }
+            Raise((int)Counter.KernelReceived, (int)Counter.Count);
         }
+    }
+
+    /// <summary>Raises the reported values of counters [<paramref name="from"/>, <paramref name="to"/>) to their sums: a counter never goes back.</summary>
+    private void Raise(int from, int to)
+    {
+        for (int i = from; i < to; i++)
+            _reported[i] = Math.Max(_reported[i], _sums[i]);
     }
 
     /// <summary>Ends the instruments (an exporter's last collection must come before).</summary>
