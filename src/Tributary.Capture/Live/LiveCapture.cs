@@ -134,7 +134,7 @@ public sealed unsafe class LiveCapture : PacketSource
         try
         {
             bool loopback = false;
-            LinkType linkType = any ? LinkType.LinuxSll2 : LinkTypeOf(fd, interfaceName, out loopback);
+            LinkType linkType = any ? LinkType.LinuxSll2 : InterfaceInfo.LinkTypeOf(fd, interfaceName, out loopback);
             capture = new LiveCapture(interfaceName, index, linkType, loopback, options) { _fd = fd };
             capture.Setup(options, fanout);
             return capture;
@@ -161,26 +161,6 @@ public sealed unsafe class LiveCapture : PacketSource
             throw new ArgumentException("BlockTimeoutMilliseconds must not be negative", nameof(o));
         if (o.SnapLength <= 0)
             throw new ArgumentException("SnapLength must be positive", nameof(o));
-    }
-
-    private static LinkType LinkTypeOf(int fd, string interfaceName, out bool loopback)
-    {
-        Libc.ifreq_hwaddr request = default;
-        byte[] name = System.Text.Encoding.UTF8.GetBytes(interfaceName);
-        if (name.Length >= Libc.IFNAMSIZ)
-            throw new CaptureSystemException($"interface {interfaceName}", Errno.ENODEV, "name too long");
-        for (int i = 0; i < name.Length; i++)
-            request.ifr_name[i] = name[i];
-        if (Libc.ioctl(fd, Libc.SIOCGIFHWADDR, &request) < 0)
-            throw new CaptureSystemException($"ioctl(SIOCGIFHWADDR, {interfaceName})", Marshal.GetLastPInvokeError());
-        loopback = request.sa_family == Libc.ARPHRD_LOOPBACK;
-        return request.sa_family switch
-        {
-            Libc.ARPHRD_ETHER or Libc.ARPHRD_LOOPBACK => LinkType.Ethernet,
-            Libc.ARPHRD_NONE or Libc.ARPHRD_PPP => LinkType.Raw,
-            _ => throw new CaptureSystemException($"interface {interfaceName}", Errno.EINVAL,
-                $"hardware type {request.sa_family} is not supported (Ethernet, loopback, tun and PPP are)"),
-        };
     }
 
     private void Setup(LiveCaptureOptions o, int? fanout)

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
+using Tributary.Capture.Decoding;
 using Tributary.Capture.Interop;
 
 namespace Tributary.Capture.Live;
@@ -6,20 +8,30 @@ namespace Tributary.Capture.Live;
 /// <summary>
 /// Sends whole link-layer frames out of one interface through an AF_PACKET socket (bound with
 /// protocol 0, so it receives nothing): the transmit half of an inline forwarder. Frames go out as
-/// given (no checksum or MTU work: a frame above the MTU fails with EMSGSIZE, so disable GRO on a
-/// forwarding path). Thread-safe.
+/// given, except a TCP super-frame whose IP packet is larger than the interface's MTU (a sender's
+/// TSO/GSO frame that crossed a veth, or a GRO merge on the receiving interface): the link would refuse
+/// it (EMSGSIZE), so it is cut into segments that fit (<see cref="TcpSegmentation"/>), as the kernel
+/// does when it forwards one. Other frames above the MTU are dropped and counted. Thread-safe.
 /// </summary>
 public sealed unsafe class PacketSender : IDisposable
 {
     private int _fd;
-    private long _sent, _dropped;
+    private long _sent, _dropped, _segmented, _oversized;
+    private int _mtu;
+    private readonly LinkType? _linkType;
+    private readonly int _linkHeaderLength;
 
-    private PacketSender(int fd, string name, int index)
+    private PacketSender(int fd, string name, int index, int mtu, LinkType? linkType)
     {
         _fd = fd;
         Name = name;
         InterfaceIndex = index;
+        _mtu = mtu;
+        _linkType = linkType;
+        _linkHeaderLength = linkType == LinkType.Ethernet ? 14 : 0;
     }
+
+    private enum Outcome { Sent, QueueFull, TooBig }
 
     /// <summary>The interface name.</summary>
     public string Name { get; }
@@ -32,6 +44,15 @@ public sealed unsafe class PacketSender : IDisposable
 
     /// <summary>Frames the kernel refused for lack of queue space (<see cref="TrySend"/> returned false).</summary>
     public long PacketsDropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>TCP super-frames above the MTU that went out as several segments (each counted in <see cref="PacketsSent"/>).</summary>
+    public long PacketsSegmented => Interlocked.Read(ref _segmented);
+
+    /// <summary>Frames above the MTU that could not be segmented (not TCP, SYN or RST, IP fragments, cut short), dropped.</summary>
+    public long PacketsOversized => Interlocked.Read(ref _oversized);
+
+    /// <summary>The interface's MTU as last read (at open, and again whenever the kernel refuses a frame as too long).</summary>
+    public int Mtu => Volatile.Read(ref _mtu);
 
     /// <summary>Opens <paramref name="interfaceName"/> for sending (needs CAP_NET_RAW).</summary>
     /// <param name="interfaceName">An Ethernet-like interface.</param>
@@ -56,7 +77,16 @@ public sealed unsafe class PacketSender : IDisposable
                 if (Libc.setsockopt(fd, IfPacket.SOL_PACKET, IfPacket.PACKET_QDISC_BYPASS, &one, sizeof(int)) < 0)
                     throw new CaptureSystemException("setsockopt(PACKET_QDISC_BYPASS)", Marshal.GetLastPInvokeError());
             }
-            return new PacketSender(fd, interfaceName, index);
+            LinkType? linkType;
+            try
+            {
+                linkType = InterfaceInfo.LinkTypeOf(fd, interfaceName, out _);
+            }
+            catch (CaptureSystemException e) when (e.Errno == Errno.EINVAL)
+            {
+                linkType = null;   // a link type the decoder does not know: frames are sent, never segmented
+            }
+            return new PacketSender(fd, interfaceName, index, InterfaceInfo.MtuOf(fd, interfaceName), linkType);
         }
         catch
         {
@@ -68,19 +98,88 @@ public sealed unsafe class PacketSender : IDisposable
     /// <summary>Sends a frame; throws <see cref="CaptureSystemException"/> on any failure.</summary>
     public void Send(ReadOnlySpan<byte> frame)
     {
+        long oversized = PacketsOversized;
         if (!TrySend(frame))
-            throw new CaptureSystemException($"send({Name})", Errno.ENOBUFS, "transmit queue full");
+        {
+            throw PacketsOversized != oversized
+                ? new CaptureSystemException($"send({Name}, {frame.Length} bytes)", Errno.EMSGSIZE, $"above the MTU ({Mtu}) and not a TCP segment that can be split")
+                : new CaptureSystemException($"send({Name})", Errno.ENOBUFS, "transmit queue full");
+        }
     }
 
     /// <summary>
-    /// Sends a frame; false when the transmit queue is full (ENOBUFS/EAGAIN: the frame is dropped and
-    /// counted). Other failures (interface down, frame above the MTU) throw <see cref="CaptureSystemException"/>.
+    /// Sends a frame, splitting a TCP super-frame above the MTU into segments; false when (part of) it was dropped:
+    /// the transmit queue was full (ENOBUFS/EAGAIN, <see cref="PacketsDropped"/>) or it is above the MTU and cannot be
+    /// split (<see cref="PacketsOversized"/>). Other failures (interface down) throw <see cref="CaptureSystemException"/>.
     /// </summary>
     public bool TrySend(ReadOnlySpan<byte> frame)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         if (frame.IsEmpty)
             throw new ArgumentException("empty frame", nameof(frame));
+        if (frame.Length > Volatile.Read(ref _mtu) + _linkHeaderLength)
+            return SendOversized(frame);
+        switch (SendOne(frame))
+        {
+            case Outcome.Sent:
+                return true;
+            case Outcome.QueueFull:
+                return false;
+            default:
+                // The MTU went down since it was read.
+                int mtu = InterfaceInfo.MtuOf(_fd, Name);
+                Volatile.Write(ref _mtu, mtu);
+                if (frame.Length > mtu + _linkHeaderLength)
+                    return SendOversized(frame);
+                Interlocked.Increment(ref _oversized);
+                return false;
+        }
+    }
+
+    private bool SendOversized(ReadOnlySpan<byte> frame)
+    {
+        int mtu = Volatile.Read(ref _mtu);
+        if (_linkType is not LinkType linkType)
+            return Refuse();
+        PacketDecoder.Decode(frame, linkType, frame.Length, out DecodedPacket packet);
+        if (packet.IpVersion != 0 && packet.IpTotalLength <= mtu)
+        {
+            // Longer than MTU + link header only through VLAN tags, which the kernel allows for.
+            Outcome outcome = SendOne(frame);
+            return outcome == Outcome.Sent || (outcome == Outcome.TooBig ? Refuse() : false);
+        }
+        int count = TcpSegmentation.SegmentCount(packet, mtu);
+        if (count == 0)
+            return Refuse();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(TcpSegmentation.MaxSegmentLength(packet, mtu));
+        try
+        {
+            bool all = true;
+            for (int i = 0; i < count; i++)
+            {
+                int length = TcpSegmentation.WriteSegment(packet, mtu, i, buffer);
+                Outcome outcome = SendOne(buffer.AsSpan(0, length));
+                if (outcome == Outcome.TooBig)
+                    return Refuse();
+                all &= outcome == Outcome.Sent;
+            }
+            Interlocked.Increment(ref _segmented);
+            return all;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private bool Refuse()
+    {
+        Interlocked.Increment(ref _oversized);
+        return false;
+    }
+
+    private Outcome SendOne(ReadOnlySpan<byte> frame)
+    {
         fixed (byte* p = frame)
         {
             while (true)
@@ -89,7 +188,7 @@ public sealed unsafe class PacketSender : IDisposable
                 if (n >= 0)
                 {
                     Interlocked.Increment(ref _sent);
-                    return true;
+                    return Outcome.Sent;
                 }
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == Errno.EINTR)
@@ -97,8 +196,10 @@ public sealed unsafe class PacketSender : IDisposable
                 if (errno is Errno.ENOBUFS or Errno.EAGAIN)
                 {
                     Interlocked.Increment(ref _dropped);
-                    return false;
+                    return Outcome.QueueFull;
                 }
+                if (errno == Errno.EMSGSIZE)
+                    return Outcome.TooBig;
                 throw new CaptureSystemException($"send({Name}, {frame.Length} bytes)", errno);
             }
         }

@@ -11,8 +11,10 @@ namespace Tributary.Flows.Inline;
 /// <see cref="MonitorContext.SendPacket"/> injects. The context runs on the wall clock and is only touched by
 /// <see cref="Run"/>'s thread. Interfaces are opened in the caller's network namespace.
 /// A frame whose TCP or UDP checksum its sender left to the NIC (<see cref="PacketFlags.ChecksumNotReady"/>) gets it
-/// finished before anything else. As for any AF_PACKET middlebox, the box's own interfaces need segmentation and
-/// receive offloads (TSO, GSO, GRO) off: a merged super-frame is larger than the link takes.
+/// finished before anything else. A TCP super-frame (a sender's TSO/GSO frame that crossed a veth, or a GRO merge on
+/// the box's interface) runs through the engine as the one packet it is and leaves as segments that fit the outgoing
+/// link's MTU (<see cref="PacketSender"/>); other frames above the MTU are dropped and counted
+/// (<see cref="OversizedFrames"/>). Turn GRO off on the box's interfaces to see every wire segment as a packet.
 /// </summary>
 public sealed class InlineMonitor : IDisposable
 {
@@ -54,6 +56,15 @@ public sealed class InlineMonitor : IDisposable
 
     public long ForwardedAToB { get; private set; }
     public long ForwardedBToA { get; private set; }
+
+    /// <summary>TCP super-frames sent out as several MTU-sized segments, both directions.</summary>
+    public long SegmentedFrames => _outA.PacketsSegmented + _outB.PacketsSegmented;
+
+    /// <summary>Frames above the outgoing MTU that could not be segmented, dropped, both directions.</summary>
+    public long OversizedFrames => _outA.PacketsOversized + _outB.PacketsOversized;
+
+    /// <summary>Frames (or segments) the kernel refused for lack of transmit queue space, both directions.</summary>
+    public long TransmitQueueDrops => _outA.PacketsDropped + _outB.PacketsDropped;
 
     /// <summary>Forwards until <see cref="Stop"/> or cancellation; timers fire on the wall clock while idle.</summary>
     public void Run(CancellationToken cancellationToken = default)

@@ -54,11 +54,31 @@ except Exception as e:
     public readonly TestNetworkNamespace S = TestNetworkNamespace.Create("fls");
     private Process? _server;
 
+    private const string BulkClientScript = """
+import socket, sys
+n = int(sys.argv[2]); data = bytes(i * 7 % 251 for i in range(n))
+try:
+    c = socket.create_connection(("10.99.0.2", int(sys.argv[1])), timeout=20)
+    c.sendall(data); c.shutdown(socket.SHUT_WR)
+    reply = bytearray()
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        reply += b
+    print("ok %d" % len(reply) if reply == b"got:" + data else "MISMATCH %d" % len(reply))
+except Exception as e:
+    print("ERR " + type(e).__name__)
+""";
+
     /// <param name="endpointChecksumOffload">
     /// C and S leave their TCP checksums to the NIC, as Linux does by default (the box then receives frames whose
     /// checksum is not filled in); the box's own interfaces keep offloads off either way.
     /// </param>
-    public InlineLab(bool endpointChecksumOffload = false)
+    /// <param name="endpointSegmentationOffload">
+    /// C and S also keep TSO and GSO, as Linux does by default: over a veth their super-frames (up to 64 KB) reach
+    /// the box whole, larger than the MTU of the link they must leave by.
+    /// </param>
+    public InlineLab(bool endpointChecksumOffload = false, bool endpointSegmentationOffload = false)
     {
         C.Ip("link", "add", "c0", "type", "veth", "peer", "name", "b0", "netns", Box.Name);
         Box.Ip("link", "add", "b1", "type", "veth", "peer", "name", "s0", "netns", S.Name);
@@ -68,8 +88,9 @@ except Exception as e:
         {
             ns.Ip("link", "set", dev, "up");
             // Real checksums on the wire and no super-frames: offloads off (capture hosts with offload write wrong checksums).
-            string tx = endpointChecksumOffload && ns != Box ? "on" : "off";
-            ns.Exec("ethtool", "-K", dev, "tx", tx, "rx", "off", "tso", "off", "gso", "off", "gro", "off");
+            string tx = (endpointChecksumOffload || endpointSegmentationOffload) && ns != Box ? "on" : "off";
+            string tso = endpointSegmentationOffload && ns != Box ? "on" : "off";
+            ns.Exec("ethtool", "-K", dev, "tx", tx, "rx", "off", "tso", tso, "gso", tso, "gro", "off");
         }
         Box.Sysctl("net.ipv6.conf.all.disable_ipv6", "1");
         var psi = new ProcessStartInfo("ip", ["netns", "exec", S.Name, "python3", "-u", "-c", ServerScript])
@@ -85,6 +106,15 @@ except Exception as e:
     public string Talk(int port, string text) =>
         ProcessRunner.Run("ip", ["netns", "exec", C.Name, "python3", "-c", ClientScript, port.ToString(System.Globalization.CultureInfo.InvariantCulture), text],
             timeout: TimeSpan.FromSeconds(20)).StandardOutput.Trim();
+
+    /// <summary>
+    /// One connection from C to S:<paramref name="port"/> carrying <paramref name="bytes"/> bytes each way (the server
+    /// echoes them after "got:"): "ok" and the reply's length when it came back intact, else "MISMATCH" or "ERR …".
+    /// </summary>
+    public string TalkBulk(int port, int bytes) =>
+        ProcessRunner.Run("ip", ["netns", "exec", C.Name, "python3", "-c", BulkClientScript,
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture), bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            timeout: TimeSpan.FromSeconds(40)).StandardOutput.Trim();
 
     /// <summary>
     /// Makes S send to <paramref name="address"/> through the box toward C (a static neighbour with c0's MAC address):

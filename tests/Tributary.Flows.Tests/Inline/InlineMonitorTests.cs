@@ -129,4 +129,34 @@ public sealed class InlineMonitorTests
         Assert.Contains("Server=offloaded;", data.ToString(), StringComparison.Ordinal);
         Assert.Contains("Client=got:offloaded;", data.ToString(), StringComparison.Ordinal);
     }
+
+    [KernelFact("python3", "ethtool")]
+    public void Super_frames_from_endpoints_that_keep_their_offloads_leave_the_box_as_segments()
+    {
+        // C and S keep TSO/GSO: their 64 KB frames cross the veth whole, and b0/b1 would refuse to send them again.
+        using var lab = new InlineLab(endpointSegmentationOffload: true);
+        // Buffers larger than a super-frame, so every byte is peeked (none lost to a full buffer).
+        var ctx = new MonitorContext(new MonitorContextOptions
+        {
+            Forward = true, VerifyChecksums = true, OfflineClock = false, ReceiveBufferSize = 1 << 20,
+        });
+        MonitorSocket l = ctx.CreateStreamListener();
+        long serverBytes = 0, clientBytes = 0;
+        byte[] buf = new byte[1 << 20];
+        l.RegisterCallback(MonitorEvent.ConnectionNewData, HookPoint.Null, (c, s, d, e) =>
+        {
+            int n = s.Peek(d, buf);
+            if (d == Side.Server)
+                serverBytes += n;
+            else
+                clientBytes += n;
+        });
+        (InlineMonitor m, Thread t) = Start(lab, ctx);
+        string reply = lab.TalkBulk(8080, 1_000_000);
+        Stop(m, t);
+        Assert.Equal("ok 1000004", reply);
+        Assert.True(m.SegmentedFrames > 0, "no super-frame came through: the lab did not exercise segmentation");
+        Assert.Equal((0L, 0L), (m.OversizedFrames, ctx.Statistics.ChecksumErrors));
+        Assert.Equal((1_000_000L, 1_000_004L), (serverBytes, clientBytes));
+    }
 }

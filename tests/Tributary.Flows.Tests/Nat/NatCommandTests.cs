@@ -20,37 +20,18 @@ public sealed class NatCommandTests
     public void Connections_through_the_box_reach_the_server_from_the_NAT_address_and_SIGTERM_prints_the_counters(bool mosCompat)
     {
         using var lab = new InlineLab();
-        lab.RouteFromServerToClient("10.99.0.100");
-        string[] compat = mosCompat ? ["--mos-compat"] : [];
-        var psi = new ProcessStartInfo("ip", ["netns", "exec", lab.Box.Name, TributaryCli.Path, "flows", "nat", "--address", "10.99.0.100", "--inline", "b0", "b1", .. compat])
+        string reply = "", peer = "";
+        (string stdout, string stderr, int exitCode) = RunNat(lab, mosCompat ? ["--mos-compat"] : [], () =>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using Process nat = Process.Start(psi)!;
-        string reply, peer;
-        try
-        {
-            PacketSockets.WaitFor(nat, 4); // two captures, two senders
             reply = lab.Talk(8080, "hello");
             peer = lab.Talk(8082, "who are you");
-            ProcessRunner.Run("kill", "-TERM", nat.Id.ToString(CultureInfo.InvariantCulture));
-            Assert.True(nat.WaitForExit(15_000), "flows nat did not exit after SIGTERM");
-        }
-        finally
-        {
-            if (!nat.HasExited)
-                nat.Kill();
-        }
-        string stdout = nat.StandardOutput.ReadToEnd(), stderr = nat.StandardError.ReadToEnd();
+        });
         Assert.Equal("got:hello", reply);
         // The second connection took the pool's second port (first free first; the first flow's port went to the back).
         Assert.Equal("peer:10.99.0.100:1026", peer);
         Assert.Equal("", stderr);
-        Assert.Equal(0, nat.ExitCode);
-        Dictionary<string, string> counters = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => l.Split(' ')).ToDictionary(kv => kv[0], kv => kv[1]);
+        Assert.Equal(0, exitCode);
+        Dictionary<string, string> counters = Counters(stdout);
         Assert.Equal("2", counters["translated_flows"]);
         Assert.Equal("0", counters["dropped_packets"]);
         Assert.Equal("0", counters["pool_exhausted"]);
@@ -59,7 +40,50 @@ public sealed class NatCommandTests
         Assert.Contains(counters["ports_in_use"], (string[])["0", "1"]);
         Assert.True(long.Parse(counters["forwarded_a_to_b"], CultureInfo.InvariantCulture) >= 8, stdout);
         Assert.True(long.Parse(counters["forwarded_b_to_a"], CultureInfo.InvariantCulture) >= 8, stdout);
+        Assert.Equal(("0", "0", "0"), (counters["segmented_frames"], counters["oversized_frames"], counters["transmit_queue_drops"]));
     }
+
+    [KernelFact("python3", "ethtool")]
+    public void A_bulk_transfer_between_endpoints_that_keep_TSO_is_translated_and_leaves_as_segments()
+    {
+        using var lab = new InlineLab(endpointSegmentationOffload: true);
+        string reply = "";
+        (string stdout, string stderr, int exitCode) = RunNat(lab, [], () => reply = lab.TalkBulk(8080, 1_000_000));
+        Assert.Equal("ok 1000004", reply);
+        Assert.Equal(("", 0), (stderr, exitCode));
+        Dictionary<string, string> counters = Counters(stdout);
+        Assert.Equal(("1", "0", "0"), (counters["translated_flows"], counters["dropped_packets"], counters["oversized_frames"]));
+        Assert.True(long.Parse(counters["segmented_frames"], CultureInfo.InvariantCulture) > 0, stdout);
+    }
+
+    /// <summary>Runs <c>flows nat --address 10.99.0.100 --inline b0 b1</c> in the lab's box around <paramref name="traffic"/>, then SIGTERM.</summary>
+    private static (string Stdout, string Stderr, int ExitCode) RunNat(InlineLab lab, string[] options, Action traffic)
+    {
+        lab.RouteFromServerToClient("10.99.0.100");
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", lab.Box.Name, TributaryCli.Path, "flows", "nat", "--address", "10.99.0.100", "--inline", "b0", "b1", .. options])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process nat = Process.Start(psi)!;
+        try
+        {
+            PacketSockets.WaitFor(nat, 4); // two captures, two senders
+            traffic();
+            ProcessRunner.Run("kill", "-TERM", nat.Id.ToString(CultureInfo.InvariantCulture));
+            Assert.True(nat.WaitForExit(15_000), "flows nat did not exit after SIGTERM");
+        }
+        finally
+        {
+            if (!nat.HasExited)
+                nat.Kill();
+        }
+        return (nat.StandardOutput.ReadToEnd(), nat.StandardError.ReadToEnd(), nat.ExitCode);
+    }
+
+    private static Dictionary<string, string> Counters(string stdout) =>
+        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToDictionary(kv => kv[0], kv => kv[1]);
 
     [Theory]
     [InlineData("flows nat --inline b0 b1", "Option '--address' is required.")]

@@ -32,6 +32,7 @@ internal static unsafe partial class Libc
     public const int EFD_NONBLOCK = 0x800;
 
     public const uint SIOCGIFHWADDR = 0x8927;
+    public const uint SIOCGIFMTU = 0x8921;
     public const int IFNAMSIZ = 16;
 
     /// <summary>ETH_P_ALL (linux/if_ether.h), host order.</summary>
@@ -59,6 +60,14 @@ internal static unsafe partial class Libc
         public fixed byte ifr_name[IFNAMSIZ];
         public ushort sa_family;
         public fixed byte sa_data[14];
+    }
+
+    /// <summary>struct ifreq with the ifr_mtu member (40 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 40)]
+    public struct ifreq_mtu
+    {
+        public fixed byte ifr_name[IFNAMSIZ];
+        public int ifr_mtu;
     }
 
     [LibraryImport(Libraries.Libc, SetLastError = true)]

@@ -103,6 +103,7 @@ internal static class FlowsNatCommand
         w.Write(F($"translated_flows {nat.TranslatedFlows}\nports_in_use {nat.PortsInUse}\ndropped_packets {nat.DroppedPackets}\n"));
         w.Write(F($"pool_exhausted {nat.PoolExhausted}\ndropped_orphans {nat.DroppedOrphans}\nuntranslated_ipv6_flows {nat.UntranslatedFlows}\n"));
         w.Write(F($"packets {context.Statistics.Packets}\nforwarded_a_to_b {monitor.ForwardedAToB}\nforwarded_b_to_a {monitor.ForwardedBToA}\n"));
+        w.Write(F($"segmented_frames {monitor.SegmentedFrames}\noversized_frames {monitor.OversizedFrames}\ntransmit_queue_drops {monitor.TransmitQueueDrops}\n"));
         w.Flush();
         if (fault is null)
             return CommandRunner.ExitOk;

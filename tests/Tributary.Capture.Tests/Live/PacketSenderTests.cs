@@ -1,0 +1,78 @@
+using Tributary.Capture.Decoding;
+using Tributary.Capture.Live;
+using Tributary.Netlink;
+
+namespace Tributary.Capture.Tests.Live;
+
+/// <summary>
+/// <see cref="PacketSender"/> on a real veth: frames above the MTU, which the kernel refuses (EMSGSIZE), are TCP
+/// super-frames to cut into segments that arrive whole on the other side, or anything else to drop and count, never
+/// an exception from <see cref="PacketSender.TrySend"/>; the MTU is read again when the link's changes.
+/// </summary>
+public sealed class PacketSenderTests
+{
+    private static byte[] TcpFrame(int payloadLength, uint seq)
+    {
+        var payload = new byte[payloadLength];
+        new Random(payloadLength).NextBytes(payload);
+        return PacketBuilder.Ethernet(EtherTypes.IPv4, PacketBuilder.IPv4("10.211.0.1", "10.211.0.2", 6,
+            PacketBuilder.Tcp(5555, 7777, seq, 1, 0x18, payload)));
+    }
+
+    /// <summary>The TCP frames vb receives until none comes for a while: (sequence, payload, IP length).</summary>
+    private static List<(uint Seq, byte[] Payload, int IpLength)> Receive(LiveCapture capture)
+    {
+        var got = new List<(uint, byte[], int)>();
+        while (capture.Read(out Packet p, 500) == PacketReadResult.Packet)
+        {
+            PacketDecoder.Decode(p, out DecodedPacket d);
+            Assert.Equal(ChecksumResult.Good, Checksums.VerifyTransport(d));
+            Assert.True(Checksums.VerifyIPv4Header(d));
+            got.Add((d.Sequence, d.Payload.ToArray(), d.IpTotalLength));
+        }
+        return got;
+    }
+
+    [KernelFact("ethtool")]
+    public void A_TCP_super_frame_arrives_as_segments_and_an_oversized_datagram_is_dropped_and_counted()
+    {
+        using var pair = new VethPair(offloads: false);
+        using PacketSender sender = NetworkNamespace.Run(pair.A.Path, () => PacketSender.Open("va"));
+        using LiveCapture capture = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb",
+            new LiveCaptureOptions { BlockTimeoutMilliseconds = 1, Filter = "tcp port 7777 or udp port 7777" }));
+        Assert.Equal(1500, sender.Mtu);
+
+        byte[] super = TcpFrame(5000, 1000);
+        Assert.True(sender.TrySend(super));
+        byte[] datagram = PacketBuilder.Ethernet(EtherTypes.IPv4, PacketBuilder.IPv4("10.211.0.1", "10.211.0.2", 17,
+            PacketBuilder.Udp(5555, 7777, new byte[3000])));
+        Assert.False(sender.TrySend(datagram));
+        var error = Assert.Throws<CaptureSystemException>(() => sender.Send(datagram));
+        Assert.Equal(90, error.Errno);   // EMSGSIZE
+
+        var got = Receive(capture);
+        Assert.Equal([1000u, 2460u, 3920u, 5380u], got.Select(g => g.Seq));   // 1460 bytes each
+        Assert.Equal([1500, 1500, 1500, 40 + 5000 - 3 * 1460], got.Select(g => g.IpLength));
+        Assert.Equal(super[(14 + 40)..], got.SelectMany(g => g.Payload).ToArray());
+        Assert.Equal((4L, 1L, 2L, 0L), (sender.PacketsSent, sender.PacketsSegmented, sender.PacketsOversized, sender.PacketsDropped));
+    }
+
+    [KernelFact("ethtool")]
+    public void When_the_MTU_goes_down_the_sender_learns_it_from_the_refusal_and_segments()
+    {
+        using var pair = new VethPair(offloads: false);
+        using PacketSender sender = NetworkNamespace.Run(pair.A.Path, () => PacketSender.Open("va"));
+        using LiveCapture capture = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb",
+            new LiveCaptureOptions { BlockTimeoutMilliseconds = 1, Filter = "tcp port 7777" }));
+        pair.A.Ip("link", "set", "va", "mtu", "1000");
+
+        byte[] frame = TcpFrame(1400, 7);   // fits 1500, not 1000
+        Assert.True(sender.TrySend(frame));
+
+        Assert.Equal(1000, sender.Mtu);
+        var got = Receive(capture);
+        Assert.Equal([7u, 967u], got.Select(g => g.Seq));
+        Assert.Equal([1000, 40 + 1400 - 960], got.Select(g => g.IpLength));
+        Assert.Equal((2L, 1L), (sender.PacketsSent, sender.PacketsSegmented));
+    }
+}
