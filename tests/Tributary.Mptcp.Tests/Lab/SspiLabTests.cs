@@ -142,4 +142,38 @@ public class SspiLabTests
         Assert.Equal(0, server.Listeners.Count); // nothing announced, so no listener behind an announcement
         Assert.Empty(log.Errors);
     }
+
+    [KernelFact]
+    public async Task The_id_of_an_address_that_goes_away_is_freed_and_renumbering_does_not_use_up_the_ids()
+    {
+        using var lab = new MptcpLab();
+        lab.Client.Sysctl("net.mptcp.pm_type", "1");
+        var log = new ListLogger();
+        using PathManager pm = AddrAdvLabTests.StartDaemon(lab, log, NotifyFlags.Existing | NotifyFlags.SkipLinkLocal, MptcpEndpointFlags.None,
+            plugins: "sspi", defaultPlugin: "sspi");
+        using var events = MptcpEventListener.Open(lab.Client.Name);
+        lab.StartServer(5201);
+        using Socket c = await lab.ConnectAsync(MptcpLab.S1, 5201, MptcpLab.C1);
+        await c.SendAsync(new byte[1000]);
+        List<MptcpEvent> seen = await Collect(events, l => l.Any(e => IsSubflow(e, MptcpEventType.SubflowEstablished, MptcpLab.C2)));
+        byte first = seen.OfType<MptcpSubflowEvent>().Single(e => IsSubflow(e, MptcpEventType.SubflowEstablished, MptcpLab.C2)).LocalId;
+        Assert.Equal(first, pm.Ids.FindId(MptcpLab.C2));
+
+        // c2 is renumbered three times: each time the subflow from the old address goes, one from the new comes.
+        IPAddress previous = MptcpLab.C2;
+        for (int k = 0; k < 3; k++)
+        {
+            var next = IPAddress.Parse($"10.11.2.{50 + k}");
+            lab.Client.Ip("addr", "del", $"{previous}/24", "dev", "c2");
+            await Collect(events, l => l.Any(e => IsSubflow(e, MptcpEventType.SubflowClosed, previous)));
+            TaskTimeouts.WaitUntil(() => pm.Ids.FindId(previous) == 0, TimeSpan.FromSeconds(10), $"{previous}'s id to be freed");
+            lab.Client.Ip("addr", "add", $"{next}/24", "dev", "c2");
+            seen = await Collect(events, l => l.Any(e => IsSubflow(e, MptcpEventType.SubflowEstablished, next)));
+            Assert.Equal(first, seen.OfType<MptcpSubflowEvent>().Single(e => IsSubflow(e, MptcpEventType.SubflowEstablished, next)).LocalId);
+            previous = next;
+        }
+        // Only c2's current address holds an id (the initial subflow's is 0): the renumbered ones hold none.
+        Assert.Equal(1, pm.Ids.Count);
+        Assert.Empty(log.Errors);
+    }
 }

@@ -17,11 +17,15 @@ namespace Tributary.Mptcp;
 /// goes away are withdrawn; a second subflow on an interface is still closed. Bookkeeping is per subflow
 /// (addresses and ports), so closing a rejected duplicate no longer forgets the legitimate subflow.
 /// Interfaces that <see cref="PathManager.UsesInterface"/> refuses (the interface allow and deny lists) get no
-/// subflow and no announcement.
+/// subflow and no announcement. An id this plugin took for an address is freed when the address goes away, so a
+/// host whose addresses change (DHCP, IPv6 temporary addresses) does not run out of the 255 ids.
 /// </summary>
 public sealed class SspiPlugin : MptcpPlugin, IMptcpPluginOps
 {
     private readonly Dictionary<uint, Connection> _connections = [];
+
+    /// <summary>Addresses (port 0) whose id this plugin allocated, not one it found already mapped.</summary>
+    private readonly HashSet<MptcpAddress> _allocatedIds = [];
 
     public override string Name => "sspi";
 
@@ -155,9 +159,17 @@ public sealed class SspiPlugin : MptcpPlugin, IMptcpPluginOps
             Expand(c, pm);
     }
 
-    public void DeleteLocalAddress(InterfaceInfo info, IPAddress address, PathManager pm) => Withdraw(info.Index, address, pm);
+    public void DeleteLocalAddress(InterfaceInfo info, IPAddress address, PathManager pm)
+    {
+        Withdraw(info.Index, address, pm);
+        ReleaseIds(pm);
+    }
 
-    public void DeleteInterface(InterfaceInfo info, PathManager pm) => Withdraw(info.Index, null, pm);
+    public void DeleteInterface(InterfaceInfo info, PathManager pm)
+    {
+        Withdraw(info.Index, null, pm);
+        ReleaseIds(pm);
+    }
 
     // ------------------------------------------------------------------ path management
 
@@ -188,7 +200,7 @@ public sealed class SspiPlugin : MptcpPlugin, IMptcpPluginOps
                 MptcpAddress remote = PickRemote(c, family, out byte remoteId);
                 if (remote.IsNone)
                     continue;
-                byte id = pm.Ids.GetId(local);
+                byte id = IdOf(local, pm);
                 if (id == 0)
                     continue;
                 if (Try(pm, "add_subflow", () => pm.Commands.CreateSubflow(c.Token, local, id, remote, remoteId, i.Index)))
@@ -197,9 +209,9 @@ public sealed class SspiPlugin : MptcpPlugin, IMptcpPluginOps
         }
     }
 
-    private static void Announce(Connection c, int index, MptcpAddress local, PathManager pm)
+    private void Announce(Connection c, int index, MptcpAddress local, PathManager pm)
     {
-        byte id = pm.Ids.GetId(local);
+        byte id = IdOf(local, pm);
         if (id == 0)
             return;
         MptcpAddress listener;
@@ -216,6 +228,31 @@ public sealed class SspiPlugin : MptcpPlugin, IMptcpPluginOps
             c.Announcements[index] = new Announcement(id, listener);
         else
             pm.Listeners.Close(listener);
+    }
+
+    /// <summary>The id manager's id for a local address, remembering the ones this plugin allocated.</summary>
+    private byte IdOf(MptcpAddress local, PathManager pm)
+    {
+        bool mapped = pm.Ids.FindId(local) != 0;
+        byte id = pm.Ids.GetId(local);
+        if (!mapped && id != 0)
+            _allocatedIds.Add(local.WithPort(0));
+        return id;
+    }
+
+    /// <summary>
+    /// Frees the ids this plugin allocated for addresses no tracked interface has any more (their subflows and
+    /// announcements were withdrawn first). An id another plugin had mapped is left to it.
+    /// </summary>
+    private void ReleaseIds(PathManager pm)
+    {
+        foreach (MptcpAddress address in _allocatedIds.ToList())
+        {
+            if (pm.FindInterface(address) is not null)
+                continue;
+            _allocatedIds.Remove(address);
+            pm.Ids.RemoveId(address);
+        }
     }
 
     /// <summary>The peer address to join: the connection's own remote address, unless the peer refuses joins to it (C flag).</summary>
