@@ -16,6 +16,9 @@ public sealed partial class MonitorContext
     private readonly List<(long Delay, long Sequence, int Id, MonitorTimerCallback Callback)> _unsetTimers = [];
     private readonly PriorityQueue<(int Flow, int Generation, bool Client), (long Due, long Sequence)> _timeWaits = new();
     private readonly PriorityQueue<(int Flow, int Generation), (long Due, long Sequence)> _idle = new();
+    // Entries of ended flows are skipped when they reach the top; the compactors keep them from piling up until then.
+    private TimerQueueCompactor<(int Flow, int Generation, bool Client), (long Due, long Sequence)> _timeWaitCompactor = null!;
+    private TimerQueueCompactor<(int Flow, int Generation), (long Due, long Sequence)> _idleCompactor = null!;
     // MosCompat idle list (mOS timeout list: creation order, walked from the head, B14).
     private int _idleHead = -1;
     private int _idleTail = -1;
@@ -31,7 +34,25 @@ public sealed partial class MonitorContext
 
     private void InitializeTimers()
     {
+        _timeWaitCompactor = new(_timeWaits, (e, prio) => IsLiveTimeWait(e.Flow, e.Generation, e.Client, prio.Due));
+        _idleCompactor = new(_idle, (e, _) => IsLiveIdle(e.Flow, e.Generation));
     }
+
+    /// <summary>Entries in the TIME_WAIT heap, stale ones included (soak tests).</summary>
+    internal int TimeWaitQueueCount => _timeWaits.Count;
+
+    /// <summary>Entries in the idle-timeout heap, stale ones included (soak tests).</summary>
+    internal int IdleQueueCount => _idle.Count;
+
+    /// <summary>Heap size below which stale entries are left alone; <see cref="int.MaxValue"/>: never compacted (tests).</summary>
+    internal int TimerCompactionFloor
+    {
+        get => _idleCompactor.Floor;
+        set => _timeWaitCompactor.Floor = _idleCompactor.Floor = value;
+    }
+
+    /// <summary>Rebuilds of the TIME_WAIT and idle heaps so far (tests).</summary>
+    internal long TimerCompactions => _timeWaitCompactor.Compactions + _idleCompactor.Compactions;
 
     private long TimeoutUs => (long)Options.TcpTimeoutSeconds * 1_000_000;
 
@@ -160,6 +181,7 @@ public sealed partial class MonitorContext
         {
             _timeWaits.Enqueue((flow, f.Generation, client), (due, _timerSequence++));
             LowerNextDue(due);
+            _timeWaitCompactor.AfterEnqueue();
         }
     }
 
@@ -177,8 +199,7 @@ public sealed partial class MonitorContext
     {
         while (_timeWaits.TryPeek(out var e, out var prio))
         {
-            ref FlowRecord f = ref _flows[e.Flow];
-            if (f.InUse && f.Generation == e.Generation && !f.Destroying && TimeWaitDue(ref f, e.Client) == prio.Due)
+            if (IsLiveTimeWait(e.Flow, e.Generation, e.Client, prio.Due))
             {
                 due = prio.Due;
                 return true;
@@ -187,6 +208,13 @@ public sealed partial class MonitorContext
         }
         due = 0;
         return false;
+    }
+
+    /// <summary>Whether a TIME_WAIT entry would fire: its flow lives on, and the hold was not restarted since.</summary>
+    private bool IsLiveTimeWait(int flow, int generation, bool client, long due)
+    {
+        ref FlowRecord f = ref _flows[flow];
+        return f.InUse && f.Generation == generation && !f.Destroying && TimeWaitDue(ref f, client) == due;
     }
 
     private void FireTimeWait()
@@ -228,6 +256,7 @@ public sealed partial class MonitorContext
             long due = IdleDue(ref f);
             _idle.Enqueue((flow, f.Generation), (due, f.CreationSequence));
             LowerNextDue(due);
+            _idleCompactor.AfterEnqueue();
         }
     }
 
@@ -271,13 +300,12 @@ public sealed partial class MonitorContext
         }
         while (_idle.TryPeek(out var e, out var prio))
         {
-            ref FlowRecord f = ref _flows[e.Flow];
-            if (!f.InUse || f.Generation != e.Generation || f.Destroying || !f.OnTimeoutList)
+            if (!IsLiveIdle(e.Flow, e.Generation))
             {
                 _idle.Dequeue();
                 continue;
             }
-            long actual = IdleDue(ref f);
+            long actual = IdleDue(ref _flows[e.Flow]);
             if (actual != prio.Due)
             {
                 _idle.Dequeue(); // activity since: re-queue at the real due time (lazy timer wheel)
@@ -288,6 +316,13 @@ public sealed partial class MonitorContext
             return true;
         }
         return false;
+    }
+
+    /// <summary>Whether an idle entry's flow is still the one it was queued for, and still on the timeout list.</summary>
+    private bool IsLiveIdle(int flow, int generation)
+    {
+        ref FlowRecord f = ref _flows[flow];
+        return f.InUse && f.Generation == generation && !f.Destroying && f.OnTimeoutList;
     }
 
     private void FireIdle()

@@ -45,7 +45,8 @@ internal static class FlowsMptcpCommand
 
     private static int Run(string? path, string? interfaceName, bool json, bool pmCheck, bool failOnDiscrepancy, CancellationToken ct)
     {
-        var tracker = new MptcpConnectionTracker();
+        // Live, plain TCP flows are forgotten after a while: a capture that runs for weeks stays within bounds.
+        var tracker = new MptcpConnectionTracker(live: interfaceName is not null);
         // The events are watched before the capture opens: every captured connection's events are then seen.
         using PathManagerWatch? watch = pmCheck ? PathManagerWatch.Start() : null;
         // Everything before an input fault is reported, then the fault.

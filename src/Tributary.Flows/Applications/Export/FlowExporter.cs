@@ -1,3 +1,5 @@
+using Tributary.Flows.Internal;
+
 namespace Tributary.Flows.Applications.Export;
 
 /// <summary>
@@ -16,7 +18,10 @@ public sealed class FlowExporter
     private readonly long _activeUs;
     private readonly MonitorTimerCallback _onActive;
     // Active timeouts: when each flow's current counts are due (stale entries are skipped), and the earliest armed timer.
-    private readonly PriorityQueue<LinkedListNode<Tally>, long> _due = new();
+    // The sequence makes records due at the same moment come out in the order they were scheduled, heap shape aside.
+    private readonly PriorityQueue<LinkedListNode<Tally>, (long Due, long Sequence)> _due = new();
+    private readonly TimerQueueCompactor<LinkedListNode<Tally>, (long Due, long Sequence)> _dueCompactor;
+    private long _dueSequence;
     private long _armedUs = long.MaxValue;
     private const int ActiveTimerId = 0x4950;
 
@@ -37,7 +42,22 @@ public sealed class FlowExporter
         listener.RegisterCallback(MonitorEvent.Timeout, HookPoint.Send, OnTimeout);
         listener.RegisterCallback(MonitorEvent.ConnectionEnd, HookPoint.Send, OnEnd);
         _onActive = OnActiveTimer;
+        // Flows that ended before their active timeout leave an entry behind: dropped before they pile up (soak).
+        _dueCompactor = new(_due, static (node, prio) => IsDue(node, prio.Due));
     }
+
+    /// <summary>Entries in the active-timeout queue, stale ones included (soak tests).</summary>
+    internal int DueQueueCount => _due.Count;
+
+    /// <summary>Queue size below which stale entries are left alone; <see cref="int.MaxValue"/>: never compacted (tests).</summary>
+    internal int DueCompactionFloor
+    {
+        get => _dueCompactor.Floor;
+        set => _dueCompactor.Floor = value;
+    }
+
+    /// <summary>Rebuilds of the active-timeout queue so far (tests).</summary>
+    internal long DueCompactions => _dueCompactor.Compactions;
 
     /// <summary>Flows exported at their end (or at <see cref="Finish"/>).</summary>
     public long ExportedFlows { get; private set; }
@@ -75,7 +95,8 @@ public sealed class FlowExporter
     private void Schedule(MonitorContext context, LinkedListNode<Tally> node, long dueUs)
     {
         node.Value.DueUs = dueUs;
-        _due.Enqueue(node, dueUs);
+        _due.Enqueue(node, (dueUs, _dueSequence++));
+        _dueCompactor.AfterEnqueue();
         if (dueUs < _armedUs)
         {
             _armedUs = dueUs;
@@ -89,18 +110,22 @@ public sealed class FlowExporter
         if (now < _armedUs)
             return; // an earlier timer, superseded
         _armedUs = long.MaxValue;
-        while (_due.TryPeek(out LinkedListNode<Tally>? node, out long due) && due <= now)
+        while (_due.TryPeek(out LinkedListNode<Tally>? node, out var due) && due.Due <= now)
         {
             _due.Dequeue();
-            if (node.List is not null && node.Value.DueUs == due) // still open, and not rescheduled since
+            if (IsDue(node, due.Due))
                 Write(node.Value, 2); // what it carried for an active timeout; its next packet starts the next
         }
-        if (_due.TryPeek(out _, out long next))
+        if (_due.TryPeek(out _, out var first))
         {
+            long next = first.Due;
             _armedUs = next;
             context.SetTimer(ActiveTimerId, TimeSpan.FromMicroseconds(Math.Max(0, next - now)), _onActive);
         }
     }
+
+    /// <summary>Whether a queued entry still stands: its flow is open, and was not rescheduled since.</summary>
+    private static bool IsDue(LinkedListNode<Tally> node, long dueUs) => node.List is not null && node.Value.DueUs == dueUs;
 
     private void OnTimeout(MonitorContext context, MonitorSocket socket, Side side, MonitorEvent monitorEvent)
     {

@@ -22,12 +22,41 @@ public sealed class MptcpConnectionTracker
     /// <summary>Subflows kept over all connections; more are counted in <see cref="DroppedSubflows"/>.</summary>
     public const int MaxSubflows = 1 << 18;
 
-    private readonly TcpStreamIndex _streams = new();
+    /// <summary>Live: a plain TCP flow (not a subflow) is forgotten after this long without packets.</summary>
+    public static readonly TimeSpan LiveIdleLimit = TimeSpan.FromMinutes(10);
+
+    /// <summary>Live: plain TCP flows tracked at most; beyond, the least recently seen is forgotten.</summary>
+    public const int LiveMaxPlainFlows = 1 << 18;
+
+    private readonly TcpStreamIndex _streams;
     private readonly IpFragmentReassembler _reassembler = new();
     private readonly List<MptcpConnection> _connections = [];
     private readonly Dictionary<int, MptcpSubflow> _subflows = [];
     private readonly Dictionary<uint, MptcpConnection> _byToken = [];
     private readonly Dictionary<uint, MptcpConnection> _orphans = [];
+
+    /// <summary>A capture file: every TCP flow stays numbered as tshark numbers it (<see cref="TcpStreamIndex"/>).</summary>
+    public MptcpConnectionTracker()
+        : this(live: false)
+    {
+    }
+
+    /// <param name="live">
+    /// A live capture, which has no end: plain TCP flows are forgotten after <see cref="LiveIdleLimit"/> without
+    /// packets or beyond <see cref="LiveMaxPlainFlows"/> (least recently seen first), so that the numbering of a
+    /// busy link does not grow forever; a forgotten 4-tuple's next packet is numbered as a new flow. Subflows of a
+    /// connection are kept. False: as a capture file.
+    /// </param>
+    public MptcpConnectionTracker(bool live)
+    {
+        _streams = live ? new TcpStreamIndex(LiveIdleLimit, LiveMaxPlainFlows, _subflows.ContainsKey) : new TcpStreamIndex();
+    }
+
+    /// <summary>TCP 4-tuples the <c>tcp.stream</c> numbering remembers now.</summary>
+    public int TrackedTcpFlows => _streams.Tracked;
+
+    /// <summary>Plain TCP flows forgotten (live only).</summary>
+    public long ForgottenTcpFlows => _streams.Forgotten;
 
     /// <summary>Connections in order of their first packet.</summary>
     public IReadOnlyList<MptcpConnection> Connections => _connections;
@@ -61,7 +90,7 @@ public sealed class MptcpConnectionTracker
         if (!d.IsTcp)
             return;
         TcpSegments++;
-        int stream = _streams.Assign(d, out bool isNew);
+        int stream = _streams.Assign(d, timestamp, out bool isNew);
         MptcpSubflow? subflow = isNew ? null : _subflows.GetValueOrDefault(stream);
         CaptureTcpFlags flags = d.TcpFlags;
         bool syn = (flags & CaptureTcpFlags.Syn) != 0, ack = (flags & CaptureTcpFlags.Ack) != 0;
