@@ -80,6 +80,7 @@ public sealed class FlowSummary
         private readonly Internal.RangeSet _seen = new();
         private long _pendingBytes;
         private long _next;
+        private bool _baseFromSyn;
         private string? _sha;
 
         internal Direction(IpAddress address, ushort port)
@@ -117,6 +118,15 @@ public sealed class FlowSummary
                 FirstTimestampNanoseconds = timestampNanoseconds;
             if (Packets == 0 || timestampNanoseconds > LastTimestampNanoseconds)
                 LastTimestampNanoseconds = timestampNanoseconds;
+            // Stream offset 0 is the byte after the SYN, or the first sequence number seen mid-stream. A SYN in a
+            // direction that so far sent only payload-less segments moves it there: an RFC 5961 section 4.2 challenge
+            // ACK (the old connection of a reused 4-tuple answering the new SYN) precedes the new connection's SYN/ACK.
+            if (!BaseSet || (syn && !_baseFromSyn && Bytes == 0))
+            {
+                BaseSet = true;
+                _baseFromSyn = syn;
+                BaseSequence = syn ? d.Sequence : d.Sequence - 1;
+            }
             Packets++;
             Bytes += d.PayloadLength;
             IpOctets += d.IpTotalLength;
@@ -125,12 +135,6 @@ public sealed class FlowSummary
                 Fin++;
             if ((d.TcpFlags & CaptureTcpFlags.Rst) != 0)
                 Rst++;
-            if (!BaseSet)
-            {
-                // Stream offset 0 is the byte after the SYN, or the first sequence number seen mid-stream.
-                BaseSet = true;
-                BaseSequence = syn ? d.Sequence : d.Sequence - 1;
-            }
             if (d.PayloadLength <= 0)
                 return;
             uint first = syn ? d.Sequence + 1 : d.Sequence;
