@@ -1,0 +1,58 @@
+#!/bin/bash
+# Helpers for the fixture generators in this folder (source it; needs root). Two network namespaces joined by a
+# veth pair: trib_fc/veth_fc 10.77.1.1 fd77:1::1 (client) <-> trib_fs/veth_fs 10.77.1.2 fd77:1::2 (server),
+# offloads off so that frames on the wire are real-sized with real checksums. Names differ from
+# tools/flows/lab.sh's (fp_c/fp_s) so both can run at once. Every background process is killed by PID and both
+# namespaces are deleted on exit.
+set -u
+FX_PIDS=()
+FX_NS=()
+PY=${PY:-/usr/bin/python3}
+
+fx_cleanup() {
+  local p n
+  for p in "${FX_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  sleep 0.3
+  for p in "${FX_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  FX_PIDS=()
+  for n in "${FX_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
+  FX_NS=()
+}
+trap fx_cleanup EXIT
+
+fx_bg() {   # run a command in background; PID in LASTPID
+  "$@" &
+  LASTPID=$!
+  FX_PIDS+=("$LASTPID")
+}
+
+fx_veth() {
+  local ns
+  for ns in trib_fc trib_fs; do
+    ip netns add $ns; FX_NS+=($ns); ip -n $ns link set lo up
+    ip netns exec $ns sysctl -qw net.mptcp.enabled=1
+  done
+  ip link add veth_fc netns trib_fc address 02:00:00:00:10:01 type veth peer name veth_fs netns trib_fs address 02:00:00:00:10:02
+  ip -n trib_fc addr add 10.77.1.1/24 dev veth_fc; ip -n trib_fs addr add 10.77.1.2/24 dev veth_fs
+  ip -n trib_fc addr add fd77:1::1/64 dev veth_fc nodad; ip -n trib_fs addr add fd77:1::2/64 dev veth_fs nodad
+  ip netns exec trib_fc ethtool -K veth_fc tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
+  ip netns exec trib_fs ethtool -K veth_fs tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
+  ip -n trib_fc link set veth_fc up; ip -n trib_fs link set veth_fs up
+  sleep 0.5
+}
+
+fx_capture() {   # outfile tcpdump-args... : tcpdump on the server's veth; waits until it listens; PID in CAPPID
+  local out=$1; shift
+  local log; log=$(mktemp)
+  fx_bg ip netns exec trib_fs tcpdump -n -U -s 0 -i veth_fs -w "$out" "$@" 2>"$log"
+  CAPPID=$LASTPID
+  for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
+  rm -f "$log"
+}
+
+fx_stop_capture() {
+  sleep 0.5
+  kill -INT "$CAPPID" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$CAPPID" 2>/dev/null || break; sleep 0.1; done
+  wait "$CAPPID" 2>/dev/null
+}
