@@ -41,10 +41,30 @@ fx_veth() {
   sleep 0.5
 }
 
-fx_capture() {   # outfile tcpdump-args... : tcpdump on the server's veth; waits until it listens; PID in CAPPID
+fx_router() {   # trib_fc 10.77.1.1 -- veth_frc 10.77.1.254 [trib_fr] veth_frs 10.77.2.254 -- trib_fs 10.77.2.2 (IPv4 only)
+  local ns
+  for ns in trib_fc trib_fr trib_fs; do
+    ip netns add $ns; FX_NS+=($ns); ip -n $ns link set lo up
+  done
+  ip netns exec trib_fr sysctl -qw net.ipv4.ip_forward=1
+  ip link add veth_fc netns trib_fc address 02:00:00:00:10:01 type veth peer name veth_frc netns trib_fr address 02:00:00:00:10:03
+  ip link add veth_fs netns trib_fs address 02:00:00:00:10:02 type veth peer name veth_frs netns trib_fr address 02:00:00:00:10:04
+  ip -n trib_fc addr add 10.77.1.1/24 dev veth_fc; ip -n trib_fr addr add 10.77.1.254/24 dev veth_frc
+  ip -n trib_fs addr add 10.77.2.2/24 dev veth_fs; ip -n trib_fr addr add 10.77.2.254/24 dev veth_frs
+  local pair
+  for pair in trib_fc:veth_fc trib_fs:veth_fs trib_fr:veth_frc trib_fr:veth_frs; do
+    ip netns exec ${pair%%:*} ethtool -K ${pair#*:} tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
+    ip -n ${pair%%:*} link set ${pair#*:} up
+  done
+  ip -n trib_fc route add default via 10.77.1.254; ip -n trib_fs route add default via 10.77.2.254
+  sleep 0.5
+}
+
+fx_capture() {   # outfile tcpdump-args... : tcpdump on $FX_CAP_DEV in $FX_CAP_NS (default: the server's veth);
+                 # waits until it listens; PID in CAPPID
   local out=$1; shift
   local log; log=$(mktemp)
-  fx_bg ip netns exec trib_fs tcpdump -n -U -s 0 -i veth_fs -w "$out" "$@" 2>"$log"
+  fx_bg ip netns exec "${FX_CAP_NS:-trib_fs}" tcpdump -n -U --immediate-mode -s 0 -i "${FX_CAP_DEV:-veth_fs}" -w "$out" "$@" 2>"$log"
   CAPPID=$LASTPID
   for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
   rm -f "$log"

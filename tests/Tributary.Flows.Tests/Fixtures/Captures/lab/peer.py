@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Both ends of the lab fixtures' traffic (used by variety.sh). Payload bytes are seeded, so content repeats run to run.
+
+  peer.py serve HOST PORT            accept forever; each connection sends one request line and the server acts on it:
+      get N      send N bytes, then shut down its side and wait for the client's FIN (server closes first)
+      put N      read N bytes, answer "ok\\n", wait for the client's FIN, close
+      hold N     send N bytes, then wait for the client's FIN before closing (client closes first)
+      simclose N read half of the N bytes coming, then shut down (the client's FIN is still queued: FINs cross)
+  peer.py client HOST PORT ACTION... run actions in order, each on a new connection:
+      get:N  put:N  hold:N         as above, reading everything
+      abort:N:K                    get N, read K bytes, then RST (SO_LINGER 0) with data still in flight
+      stall:N:SECONDS              get N with a 4 KB receive buffer, reading nothing for SECONDS (zero window)
+      reuse:N:PORT                 get N from source PORT (SO_REUSEADDR; run twice for 4-tuple reuse)
+      simclose:N                   send N bytes then shut down without waiting (see serve)
+      many:COUNT:N                 COUNT connections get:N, 8 at a time
+"""
+import random, socket, struct, sys, threading, time
+
+
+def data(n, seed):
+    return random.Random(seed).randbytes(n)
+
+
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def recv_all(s, n):
+    got = 0
+    while got < n:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += len(b)
+    return got
+
+
+def drain(s):
+    while s.recv(65536):
+        pass
+
+
+def handle(c):
+    with c:
+        line = b""
+        while not line.endswith(b"\n"):
+            b = c.recv(1)
+            if not b:
+                return
+            line += b
+        cmd, n = line.decode().split()
+        n = int(n)
+        try:
+            if cmd in ("get", "hold"):
+                c.sendall(data(n, n))
+                if cmd == "get":
+                    c.shutdown(socket.SHUT_WR)
+                drain(c)
+            elif cmd == "put":
+                recv_all(c, n)
+                c.sendall(b"ok\n")
+                drain(c)
+            elif cmd == "simclose":
+                recv_all(c, n // 2)
+                c.shutdown(socket.SHUT_WR)
+                drain(c)
+        except OSError:
+            pass
+
+
+def serve(host, port):
+    l = socket.socket(family(host))
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((host, port))
+    l.listen(64)
+    while True:
+        c, _ = l.accept()
+        threading.Thread(target=handle, args=(c,), daemon=True).start()
+
+
+def connect(host, port, sport=0, rcvbuf=0):
+    s = socket.socket(family(host))
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if sport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::" if ":" in host else "0.0.0.0", sport))
+    s.connect((host, port))
+    return s
+
+
+def client(host, port, actions):
+    for a in actions:
+        kind, *args = a.split(":")
+        v = [int(float(x)) if kind != "stall" else float(x) for x in args]
+        if kind in ("get", "hold", "put"):
+            s = connect(host, port)
+            s.sendall(f"{kind} {v[0]}\n".encode())
+            if kind == "put":
+                s.sendall(data(v[0], v[0]))
+                recv_all(s, 3)
+            else:
+                recv_all(s, v[0])
+            s.close()
+        elif kind == "abort":
+            s = connect(host, port)
+            s.sendall(f"hold {v[0]}\n".encode())
+            recv_all(s, v[1])
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        elif kind == "stall":
+            s = connect(host, port, rcvbuf=4096)
+            s.sendall(f"get {int(v[0])}\n".encode())
+            time.sleep(v[1])
+            recv_all(s, int(v[0]))
+            s.close()
+        elif kind == "reuse":
+            s = connect(host, port, sport=v[1])
+            s.sendall(f"get {v[0]}\n".encode())
+            recv_all(s, v[0])
+            s.close()
+        elif kind == "simclose":
+            s = connect(host, port)
+            s.sendall(f"simclose {v[0]}\n".encode())
+            s.sendall(data(v[0], 1))
+            s.shutdown(socket.SHUT_WR)
+            drain(s)
+            s.close()
+        elif kind == "many":
+            def one():
+                s = connect(host, port)
+                s.sendall(f"get {v[1]}\n".encode())
+                recv_all(s, v[1])
+                s.close()
+            for start in range(0, v[0], 8):
+                ts = [threading.Thread(target=one) for _ in range(min(8, v[0] - start))]
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
+        time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2], int(sys.argv[3]))
+    else:
+        client(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
