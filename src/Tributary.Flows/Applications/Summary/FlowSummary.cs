@@ -80,7 +80,6 @@ public sealed class FlowSummary
         private readonly Internal.RangeSet _seen = new();
         private long _pendingBytes;
         private long _next;
-        private bool _baseFromSyn;
         private string? _sha;
 
         internal Direction(IpAddress address, ushort port)
@@ -118,13 +117,13 @@ public sealed class FlowSummary
                 FirstTimestampNanoseconds = timestampNanoseconds;
             if (Packets == 0 || timestampNanoseconds > LastTimestampNanoseconds)
                 LastTimestampNanoseconds = timestampNanoseconds;
-            // Stream offset 0 is the byte after the SYN, or the first sequence number seen mid-stream. A SYN in a
-            // direction that so far sent only payload-less segments moves it there: an RFC 5961 section 4.2 challenge
-            // ACK (the old connection of a reused 4-tuple answering the new SYN) precedes the new connection's SYN/ACK.
-            if (!BaseSet || (syn && !_baseFromSyn && Bytes == 0))
+            // Stream offset 0 is the byte after the SYN, or the first sequence number seen mid-stream. Every SYN in a
+            // direction that so far sent no payload moves it there (as tshark's follow): when a client reuses its
+            // 4-tuple, the server's old connection or old SYN request answers the new SYN first, with an RFC 5961
+            // section 4.2 challenge ACK or with retransmissions of its own SYN/ACK, before the new SYN/ACK.
+            if (!BaseSet || (syn && Bytes == 0))
             {
                 BaseSet = true;
-                _baseFromSyn = syn;
                 BaseSequence = syn ? d.Sequence : d.Sequence - 1;
             }
             Packets++;

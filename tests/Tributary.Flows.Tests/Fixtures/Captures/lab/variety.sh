@@ -7,6 +7,11 @@
 #   v4_simclose three connections whose FINs cross (the client's FIN waits behind its data in a 1 Mbit/s tbf)
 #   v4_tbf_loss client - router - server; the router's tbf queues hold 8 KB, so bursts are dropped; captured at the
 #               client: c2s originals and their retransmissions, s2c only what got through
+#   v4_stale_synack client - router - server, captured at the server: the router blackholes the way back, the client
+#               abandons its connect (SYN_SENT) and connects again from the same port with a new ISN while the server
+#               still holds the first SYN's request; the server's SYN/ACK retransmissions of that request fall into
+#               the new connection's stream, then the way back opens, the client RSTs the request's ACK and gets
+#               the SYN/ACK of its own SYN
 . "$(dirname "$0")/netns.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCEN=${1:?usage: $0 SCENARIO OUT.pcap}
@@ -30,6 +35,27 @@ case $SCEN in
     ip netns exec trib_fr tc qdisc add dev veth_frs root tbf rate 4mbit burst 4000 limit 8000
     ip netns exec trib_fr tc qdisc add dev veth_frc root tbf rate 4mbit burst 4000 limit 8000
     run 10.77.2.2 9000 put:70000 get:30000 ;;
+  v4_stale_synack)
+    fx_router; serve 10.77.2.2; fx_capture "$OUT" tcp port 9000
+    ip netns exec trib_fc $PY - <<'PY'
+import socket, subprocess, threading, time
+def route(*a): subprocess.run(["ip", "-n", "trib_fr", "route", *a], check=True)
+def sock():
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("10.77.1.1", 47000)); return s
+route("add", "blackhole", "10.77.1.1/32")
+s = sock(); s.setblocking(False)
+try:
+    s.connect(("10.77.2.2", 9000))
+except BlockingIOError:
+    pass
+time.sleep(1.5); s.close()                 # abandoned in SYN_SENT: nothing is sent
+threading.Timer(1.8, route, ("del", "blackhole", "10.77.1.1/32")).start()
+s = sock(); s.settimeout(30); s.connect(("10.77.2.2", 9000))
+s.sendall(b"get 5000\n"); got = 0
+while got < 5000: got += len(s.recv(65536))
+s.close()
+PY
+    ;;
   *) echo "unknown scenario $SCEN" >&2; exit 2 ;;
 esac
 fx_stop_capture
