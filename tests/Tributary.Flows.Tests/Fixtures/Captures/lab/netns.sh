@@ -8,6 +8,7 @@ set -u
 FX_PIDS=()
 FX_NS=()
 PY=${PY:-/usr/bin/python3}
+FX_TOOLS=${FX_TOOLS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../../../../shared/tools" 2>/dev/null && pwd)}   # ../shared/tools beside the repository
 
 fx_cleanup() {
   local p n
@@ -57,6 +58,24 @@ fx_router() {   # trib_fc 10.77.1.1 -- veth_frc 10.77.1.254 [trib_fr] veth_frs 1
     ip -n ${pair%%:*} link set ${pair#*:} up
   done
   ip -n trib_fc route add default via 10.77.1.254; ip -n trib_fs route add default via 10.77.2.254
+  sleep 0.5
+}
+
+fx_tap() {   # relay delay-ms : like fx_veth, but through tools/flows/taprelay.py (a userspace netem: this kernel has
+             # no sch_netem) with that one-way delay; devices trib_tc / trib_ts
+  local ns ready; ready=$(mktemp -u)
+  for ns in trib_fc trib_fs; do
+    ip netns add $ns; FX_NS+=($ns); ip -n $ns link set lo up
+  done
+  fx_bg $PY "$FX_TOOLS/flows/taprelay.py" --tapc trib_tc --taps trib_ts --nsc trib_fc --nss trib_fs --ready "$ready" --delay "$1" 2>/dev/null
+  for _ in $(seq 50); do [ -s "$ready" ] && break; sleep 0.1; done
+  rm -f "$ready"
+  ip -n trib_fc link set trib_tc address 02:00:00:00:10:01; ip -n trib_fs link set trib_ts address 02:00:00:00:10:02
+  ip -n trib_fc addr add 10.77.1.1/24 dev trib_tc; ip -n trib_fs addr add 10.77.1.2/24 dev trib_ts
+  ip -n trib_fc addr add fd77:1::1/64 dev trib_tc nodad; ip -n trib_fs addr add fd77:1::2/64 dev trib_ts nodad
+  ip netns exec trib_fc ethtool -K trib_tc tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
+  ip netns exec trib_fs ethtool -K trib_ts tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
+  ip -n trib_fc link set trib_tc up; ip -n trib_fs link set trib_ts up
   sleep 0.5
 }
 

@@ -13,6 +13,10 @@
       reuse:N:PORT                 get N from source PORT (SO_REUSEADDR; run twice for 4-tuple reuse)
       simclose:N                   send N bytes then shut down without waiting (see serve)
       many:COUNT:N                 COUNT connections get:N, 8 at a time
+      urgent:N                     put N, one byte of it in the middle sent as urgent data (MSG_OOB; the server
+                                   reads urgent data inline)
+  peer.py simopen LOCAL LPORT REMOTE RPORT AT   bind LOCAL:LPORT and connect to REMOTE:RPORT at time AT (the peer
+                                     does the same the other way: simultaneous open), send 1000 bytes, read 1000, close
 """
 import random, socket, struct, sys, threading, time
 
@@ -41,6 +45,7 @@ def drain(s):
 
 
 def handle(c):
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
     with c:
         line = b""
         while not line.endswith(b"\n"):
@@ -126,6 +131,15 @@ def client(host, port, actions):
             s.shutdown(socket.SHUT_WR)
             drain(s)
             s.close()
+        elif kind == "urgent":
+            s = connect(host, port)
+            s.sendall(f"put {v[0]}\n".encode())
+            body = data(v[0], v[0])
+            s.sendall(body[: v[0] // 2])
+            s.send(body[v[0] // 2 : v[0] // 2 + 1], socket.MSG_OOB)
+            s.sendall(body[v[0] // 2 + 1 :])
+            recv_all(s, 3)
+            s.close()
         elif kind == "many":
             def one():
                 s = connect(host, port)
@@ -141,8 +155,21 @@ def client(host, port, actions):
         time.sleep(0.05)
 
 
+def simopen(local, lport, remote, rport, at):
+    s = socket.socket(family(local))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((local, lport))
+    time.sleep(max(0.0, at - time.time()))
+    s.connect((remote, rport))
+    s.sendall(data(1000, lport))
+    recv_all(s, 1000)
+    s.close()
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "serve":
+    if sys.argv[1] == "simopen":
+        simopen(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
+    elif sys.argv[1] == "serve":
         serve(sys.argv[2], int(sys.argv[3]))
     else:
         client(sys.argv[2], int(sys.argv[3]), sys.argv[4:])

@@ -12,6 +12,10 @@
 #               still holds the first SYN's request; the server's SYN/ACK retransmissions of that request fall into
 #               the new connection's stream, then the way back opens, the client RSTs the request's ACK and gets
 #               the SYN/ACK of its own SYN
+#   v4_client_view 20 ms one-way delay (taprelay.py), captured at the client: a client RST while the server's
+#               data is in flight (captured after the RST), a 10 KB upload with one urgent byte in the middle
+#   simopen     simultaneous open over IPv4 and IPv6 (both ends bind and connect to each other at the same instant,
+#               50 ms one-way delay through tools/flows/taprelay.py): SYNs cross, each side answers with a SYN/ACK
 . "$(dirname "$0")/netns.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCEN=${1:?usage: $0 SCENARIO OUT.pcap}
@@ -56,6 +60,18 @@ while got < 5000: got += len(s.recv(65536))
 s.close()
 PY
     ;;
+  v4_client_view)
+    fx_tap 20; serve 10.77.1.2; FX_CAP_NS=trib_fc FX_CAP_DEV=trib_tc fx_capture "$OUT" tcp port 9000
+    run 10.77.1.2 9000 abort:200000:5000 urgent:10000 ;;
+  simopen)
+    fx_tap 50; FX_CAP_DEV=trib_ts fx_capture "$OUT" tcp
+    for ends in "10.77.1.2 50001 10.77.1.1 51001" "fd77:1::2 50002 fd77:1::1 51002"; do
+      set -- $ends
+      at=$($PY -c 'import time; print(time.time() + 1)')
+      fx_bg ip netns exec trib_fs $PY "$HERE/peer.py" simopen $1 $2 $3 $4 "$at"
+      ip netns exec trib_fc $PY "$HERE/peer.py" simopen $3 $4 $1 $2 "$at"
+      wait $LASTPID
+    done ;;
   *) echo "unknown scenario $SCEN" >&2; exit 2 ;;
 esac
 fx_stop_capture
