@@ -61,6 +61,23 @@ fx_router() {   # trib_fc 10.77.1.1 -- veth_frc 10.77.1.254 [trib_fr] veth_frs 1
   sleep 0.5
 }
 
+fx_two_paths_v6() {   # MPTCP: two veth pairs, path 1 fd78:1::1 <-> fd78:1::2, path 2 fd78:2::1 <-> fd78:2::2
+  local ns p
+  for ns in trib_fc trib_fs; do
+    ip netns add $ns; FX_NS+=($ns); ip -n $ns link set lo up
+    ip netns exec $ns sysctl -qw net.mptcp.enabled=1
+    ip -n $ns mptcp limits set subflow 2 add_addr_accepted 2
+  done
+  for p in 1 2; do
+    ip link add veth_fc$p netns trib_fc type veth peer name veth_fs$p netns trib_fs
+    ip -n trib_fc addr add fd78:$p::1/64 dev veth_fc$p nodad; ip -n trib_fs addr add fd78:$p::2/64 dev veth_fs$p nodad
+    ip netns exec trib_fc ethtool -K veth_fc$p tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
+    ip netns exec trib_fs ethtool -K veth_fs$p tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
+    ip -n trib_fc link set veth_fc$p up; ip -n trib_fs link set veth_fs$p up
+  done
+  sleep 0.5
+}
+
 fx_tap() {   # relay delay-ms : like fx_veth, but through tools/flows/taprelay.py (a userspace netem: this kernel has
              # no sch_netem) with that one-way delay; devices trib_tc / trib_ts
   local ns ready; ready=$(mktemp -u)
@@ -83,15 +100,17 @@ fx_capture() {   # outfile tcpdump-args... : tcpdump on $FX_CAP_DEV in $FX_CAP_N
                  # waits until it listens; PID in CAPPID
   local out=$1; shift
   local log; log=$(mktemp)
-  fx_bg ip netns exec "${FX_CAP_NS:-trib_fs}" tcpdump -n -U --immediate-mode -s 0 -i "${FX_CAP_DEV:-veth_fs}" -w "$out" "$@" 2>"$log"
+  fx_bg ip netns exec "${FX_CAP_NS:-trib_fs}" tcpdump -n -U --immediate-mode -B 16384 -s 0 -i "${FX_CAP_DEV:-veth_fs}" -w "$out" "$@" 2>"$log"
   CAPPID=$LASTPID
   for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
-  rm -f "$log"
+  FX_CAPLOG=$log
 }
 
-fx_stop_capture() {
+fx_stop_capture() {   # stops tcpdump and reports its counts (a capture that dropped packets is no fixture)
   sleep 0.5
   kill -INT "$CAPPID" 2>/dev/null
   for _ in $(seq 50); do kill -0 "$CAPPID" 2>/dev/null || break; sleep 0.1; done
   wait "$CAPPID" 2>/dev/null
+  grep -E "captured|dropped" "$FX_CAPLOG" >&2
+  rm -f "$FX_CAPLOG"
 }

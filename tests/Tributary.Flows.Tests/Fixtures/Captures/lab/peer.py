@@ -3,7 +3,7 @@
 
   peer.py serve HOST PORT            accept forever; each connection sends one request line and the server acts on it:
       get N      send N bytes, then shut down its side and wait for the client's FIN (server closes first)
-      put N      read N bytes, answer "ok\\n", wait for the client's FIN, close
+      put N      read N bytes, answer "ok\\n", then read the next request or the client's FIN
       hold N     send N bytes, then wait for the client's FIN before closing (client closes first)
       simclose N read half of the N bytes coming, then shut down (the client's FIN is still queued: FINs cross)
   peer.py client HOST PORT ACTION... run actions in order, each on a new connection:
@@ -15,6 +15,8 @@
       many:COUNT:N                 COUNT connections get:N, 8 at a time
       urgent:N                     put N, one byte of it in the middle sent as urgent data (MSG_OOB; the server
                                    reads urgent data inline)
+  A trailing "mptcp" after PORT (serve and client) uses MPTCP sockets (IPPROTO_MPTCP).
+      pause:SECONDS:UP:DOWN        put UP bytes, then sleep SECONDS, then get DOWN bytes, on one connection
   peer.py simopen LOCAL LPORT REMOTE RPORT AT   bind LOCAL:LPORT and connect to REMOTE:RPORT at time AT (the peer
                                      does the same the other way: simultaneous open), send 1000 bytes, read 1000, close
 """
@@ -23,6 +25,9 @@ import random, socket, struct, sys, threading, time
 
 def data(n, seed):
     return random.Random(seed).randbytes(n)
+
+
+PROTO = 0  # IPPROTO_MPTCP (262) with "mptcp"
 
 
 def family(host):
@@ -45,36 +50,41 @@ def drain(s):
 
 
 def handle(c):
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
+    try:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
+    except OSError:
+        pass
     with c:
-        line = b""
-        while not line.endswith(b"\n"):
-            b = c.recv(1)
-            if not b:
-                return
-            line += b
-        cmd, n = line.decode().split()
-        n = int(n)
-        try:
-            if cmd in ("get", "hold"):
-                c.sendall(data(n, n))
-                if cmd == "get":
+        while True:  # after a put the client may send another request on the same connection
+            line = b""
+            while not line.endswith(b"\n"):
+                b = c.recv(1)
+                if not b:
+                    return
+                line += b
+            cmd, n = line.decode().split()
+            n = int(n)
+            try:
+                if cmd in ("get", "hold"):
+                    c.sendall(data(n, n))
+                    if cmd == "get":
+                        c.shutdown(socket.SHUT_WR)
+                    drain(c)
+                    return
+                elif cmd == "put":
+                    recv_all(c, n)
+                    c.sendall(b"ok\n")
+                elif cmd == "simclose":
+                    recv_all(c, n // 2)
                     c.shutdown(socket.SHUT_WR)
-                drain(c)
-            elif cmd == "put":
-                recv_all(c, n)
-                c.sendall(b"ok\n")
-                drain(c)
-            elif cmd == "simclose":
-                recv_all(c, n // 2)
-                c.shutdown(socket.SHUT_WR)
-                drain(c)
-        except OSError:
-            pass
+                    drain(c)
+                    return
+            except OSError:
+                return
 
 
 def serve(host, port):
-    l = socket.socket(family(host))
+    l = socket.socket(family(host), socket.SOCK_STREAM, PROTO)
     l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     l.bind((host, port))
     l.listen(64)
@@ -84,7 +94,7 @@ def serve(host, port):
 
 
 def connect(host, port, sport=0, rcvbuf=0):
-    s = socket.socket(family(host))
+    s = socket.socket(family(host), socket.SOCK_STREAM, PROTO)
     if rcvbuf:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     if sport:
@@ -131,6 +141,15 @@ def client(host, port, actions):
             s.shutdown(socket.SHUT_WR)
             drain(s)
             s.close()
+        elif kind == "pause":
+            s = connect(host, port)
+            s.sendall(f"put {v[1]}\n".encode())
+            s.sendall(data(v[1], v[1]))
+            recv_all(s, 3)
+            time.sleep(float(args[0]))
+            s.sendall(f"get {v[2]}\n".encode())
+            recv_all(s, v[2])
+            s.close()
         elif kind == "urgent":
             s = connect(host, port)
             s.sendall(f"put {v[0]}\n".encode())
@@ -167,6 +186,9 @@ def simopen(local, lport, remote, rport, at):
 
 
 if __name__ == "__main__":
+    if "mptcp" in sys.argv[4:5]:
+        PROTO = 262
+        del sys.argv[4]
     if sys.argv[1] == "simopen":
         simopen(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))
     elif sys.argv[1] == "serve":

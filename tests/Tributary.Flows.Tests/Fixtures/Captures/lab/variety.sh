@@ -14,6 +14,9 @@
 #               the SYN/ACK of its own SYN
 #   v4_client_view 20 ms one-way delay (taprelay.py), captured at the client: a client RST while the server's
 #               data is in flight (captured after the RST), a 10 KB upload with one urgent byte in the middle
+#   mptcp_v6    MPTCP over IPv6 on two paths, tcpdump -i any (LINUX_SLL2) in the server namespace: the server's
+#               signal endpoint fd78:2::2 (id 5) goes out as ADD_ADDR, the client joins it from its subflow endpoint
+#               fd78:2::1 (id 2), then the server's endpoint is deleted mid-connection (REMOVE_ADDR, the join closes)
 #   simopen     simultaneous open over IPv4 and IPv6 (both ends bind and connect to each other at the same instant,
 #               50 ms one-way delay through tools/flows/taprelay.py): SYNs cross, each side answers with a SYN/ACK
 . "$(dirname "$0")/netns.sh"
@@ -63,6 +66,15 @@ PY
   v4_client_view)
     fx_tap 20; serve 10.77.1.2; FX_CAP_NS=trib_fc FX_CAP_DEV=trib_tc fx_capture "$OUT" tcp port 9000
     run 10.77.1.2 9000 abort:200000:5000 urgent:10000 ;;
+  mptcp_v6)
+    fx_two_paths_v6
+    ip -n trib_fc mptcp endpoint add fd78:2::1 dev veth_fc2 id 2 subflow
+    ip -n trib_fs mptcp endpoint add fd78:2::2 dev veth_fs2 id 5 signal
+    fx_bg ip netns exec trib_fs $PY "$HERE/peer.py" serve :: 9000 mptcp; sleep 0.5   # :: for the joins to fd78:2::2
+    FX_CAP_DEV=any fx_capture "$OUT" tcp port 9000
+    ip netns exec trib_fc $PY "$HERE/peer.py" client fd78:1::2 9000 mptcp pause:1:30000:60000 &
+    sleep 0.6; ip -n trib_fs mptcp endpoint delete id 5
+    wait $! ;;
   simopen)
     fx_tap 50; FX_CAP_DEV=trib_ts fx_capture "$OUT" tcp
     for ends in "10.77.1.2 50001 10.77.1.1 51001" "fd77:1::2 50002 fd77:1::1 51002"; do
