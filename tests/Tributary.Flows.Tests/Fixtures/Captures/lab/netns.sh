@@ -78,13 +78,13 @@ fx_two_paths_v6() {   # MPTCP: two veth pairs, path 1 fd78:1::1 <-> fd78:1::2, p
   sleep 0.5
 }
 
-fx_tap() {   # relay delay-ms : like fx_veth, but through tools/flows/taprelay.py (a userspace netem: this kernel has
-             # no sch_netem) with that one-way delay; devices trib_tc / trib_ts
+fx_tap() {   # delay-ms [taprelay args...] : like fx_veth, but through tools/flows/taprelay.py (a userspace netem:
+             # this kernel has no sch_netem) with that one-way delay; devices trib_tc / trib_ts
   local ns ready; ready=$(mktemp -u)
   for ns in trib_fc trib_fs; do
     ip netns add $ns; FX_NS+=($ns); ip -n $ns link set lo up
   done
-  fx_bg $PY "$FX_TOOLS/flows/taprelay.py" --tapc trib_tc --taps trib_ts --nsc trib_fc --nss trib_fs --ready "$ready" --delay "$1" 2>/dev/null
+  fx_bg $PY "$FX_TOOLS/flows/taprelay.py" --tapc trib_tc --taps trib_ts --nsc trib_fc --nss trib_fs --ready "$ready" --delay "$@" 2>/dev/null
   for _ in $(seq 50); do [ -s "$ready" ] && break; sleep 0.1; done
   rm -f "$ready"
   ip -n trib_fc link set trib_tc address 02:00:00:00:10:01; ip -n trib_fs link set trib_ts address 02:00:00:00:10:02

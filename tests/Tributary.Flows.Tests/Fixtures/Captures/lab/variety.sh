@@ -17,6 +17,9 @@
 #   mptcp_v6    MPTCP over IPv6 on two paths, tcpdump -i any (LINUX_SLL2) in the server namespace: the server's
 #               signal endpoint fd78:2::2 (id 5) goes out as ADD_ADDR, the client joins it from its subflow endpoint
 #               fd78:2::1 (id 2), then the server's endpoint is deleted mid-connection (REMOVE_ADDR, the join closes)
+#   v6_loss_client_view IPv6 through taprelay.py with 3% loss per direction and 5 ms one-way delay, captured at the
+#               client: a 60 KB upload and a 90 KB download; the download's lost segments leave holes in the capture
+#               that retransmissions fill later
 #   simopen     simultaneous open over IPv4 and IPv6 (both ends bind and connect to each other at the same instant,
 #               50 ms one-way delay through tools/flows/taprelay.py): SYNs cross, each side answers with a SYN/ACK
 . "$(dirname "$0")/netns.sh"
@@ -75,6 +78,9 @@ PY
     ip netns exec trib_fc $PY "$HERE/peer.py" client fd78:1::2 9000 mptcp pause:1:30000:60000 &
     sleep 0.6; ip -n trib_fs mptcp endpoint delete id 5
     wait $! ;;
+  v6_loss_client_view)
+    fx_tap 5 --loss 0.03 --seed 5; serve fd77:1::2; FX_CAP_NS=trib_fc FX_CAP_DEV=trib_tc fx_capture "$OUT" tcp port 9000
+    run fd77:1::2 9000 put:60000 get:90000 ;;
   simopen)
     fx_tap 50; FX_CAP_DEV=trib_ts fx_capture "$OUT" tcp
     for ends in "10.77.1.2 50001 10.77.1.1 51001" "fd77:1::2 50002 fd77:1::1 51002"; do
