@@ -13,6 +13,8 @@
       reuse:N:PORT                 get N from source PORT (SO_REUSEADDR; run twice for 4-tuple reuse)
       simclose:N                   send N bytes then shut down without waiting (see serve)
       many:COUNT:N                 COUNT connections get:N, 8 at a time
+      tfo:N                        get N with TCP Fast Open (sendto MSG_FASTOPEN: the first one asks for a cookie,
+                                   later ones carry the request in the SYN; the server enables TCP_FASTOPEN)
       urgent:N                     put N, one byte of it in the middle sent as urgent data (MSG_OOB; the server
                                    reads urgent data inline)
   A trailing "mptcp" after PORT (serve and client) uses MPTCP sockets (IPPROTO_MPTCP).
@@ -87,6 +89,10 @@ def serve(host, port):
     l = socket.socket(family(host), socket.SOCK_STREAM, PROTO)
     l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     l.bind((host, port))
+    try:
+        l.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
+    except OSError:
+        pass
     l.listen(64)
     while True:
         c, _ = l.accept()
@@ -149,6 +155,11 @@ def client(host, port, actions):
             time.sleep(float(args[0]))
             s.sendall(f"get {v[2]}\n".encode())
             recv_all(s, v[2])
+            s.close()
+        elif kind == "tfo":
+            s = socket.socket(family(host), socket.SOCK_STREAM, PROTO)
+            s.sendto(f"get {v[0]}\n".encode(), socket.MSG_FASTOPEN, (host, port))
+            recv_all(s, v[0])
             s.close()
         elif kind == "urgent":
             s = connect(host, port)

@@ -20,6 +20,8 @@
 #   v6_loss_client_view IPv6 through taprelay.py with 3% loss per direction and 5 ms one-way delay, captured at the
 #               client: a 60 KB upload and a 90 KB download; the download's lost segments leave holes in the capture
 #               that retransmissions fill later
+#   v6_tfo      IPv6 TCP Fast Open (net.ipv4.tcp_fastopen=3 both ends): a cookie request, then three requests
+#               carried in the SYN
 #   simopen     simultaneous open over IPv4 and IPv6 (both ends bind and connect to each other at the same instant,
 #               50 ms one-way delay through tools/flows/taprelay.py): SYNs cross, each side answers with a SYN/ACK
 . "$(dirname "$0")/netns.sh"
@@ -81,6 +83,11 @@ PY
   v6_loss_client_view)
     fx_tap 5 --loss 0.03 --seed 5; serve fd77:1::2; FX_CAP_NS=trib_fc FX_CAP_DEV=trib_tc fx_capture "$OUT" tcp port 9000
     run fd77:1::2 9000 put:60000 get:90000 ;;
+  v6_tfo)
+    fx_veth
+    for ns in trib_fc trib_fs; do ip netns exec $ns sysctl -qw net.ipv4.tcp_fastopen=3; done
+    serve fd77:1::2; fx_capture "$OUT" tcp port 9000
+    run fd77:1::2 9000 tfo:2000 tfo:3000 tfo:0 tfo:20000 ;;
   simopen)
     fx_tap 50; FX_CAP_DEV=trib_ts fx_capture "$OUT" tcp
     for ends in "10.77.1.2 50001 10.77.1.1 51001" "fd77:1::2 50002 fd77:1::1 51002"; do
