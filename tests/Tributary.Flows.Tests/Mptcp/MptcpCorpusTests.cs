@@ -1,6 +1,8 @@
 using Tributary.Capture;
 using Tributary.Capture.Files;
+using Tributary.Capture.Decoding;
 using Tributary.Flows.Applications.Mptcp;
+using Tributary.Flows.Tests.Support;
 
 namespace Tributary.Flows.Tests.Mptcp;
 
@@ -24,9 +26,30 @@ public sealed class MptcpCorpusTests
     public void Ppp_link_version_0_with_unanswered_joins() =>
         Connections_match_tshark("pub__mptcp__iperf_mptcp_0_0.pcap", connections: 1, fallbacks: 0); // tcp.stream 1 and 3: join SYNs never answered
 
-    private static void Connections_match_tshark(string file, int connections, int fallbacks)
+    [ToolFact("tshark")]
+    public void Linux_6_18_IPv6_join_to_an_announced_address_that_is_then_removed()
     {
-        string path = SharedPaths.RequireShared("corpus", file);
+        // lab__mptcp_v6_sll2 (Fixtures/Captures/lab/variety.sh mptcp_v6): the server's signal endpoint id 5 goes out
+        // as ADD_ADDR, the client's subflow endpoint id 2 joins it, and deleting the endpoint sends REMOVE_ADDR.
+        MptcpConnectionTracker tracker = Capture_matches_tshark(LabCaptures.Resolve("lab__mptcp_v6_sll2.pcap"), connections: 1, fallbacks: 0);
+        MptcpConnection c = Assert.Single(tracker.Connections);
+        Assert.Equal(1, c.Version);
+        Assert.Equal(2, c.Subflows.Count);
+        MptcpSubflow join = c.Subflows[1];
+        Assert.Equal((MptcpPeer.Client, (byte?)2, IpAddress.Parse("fd78:2::1"), IpAddress.Parse("fd78:2::2")),
+            (join.OpenedBy, join.OpenerAddressId, join.OpenerAddress, join.ResponderAddress));
+        Assert.Equal(
+            [(MptcpPeer.Server, (byte)5, IpAddress.Parse("fd78:2::2"), false), (MptcpPeer.Client, (byte)5, IpAddress.Parse("fd78:2::2"), true)],
+            c.AddedAddresses.Select(a => (a.Sender, a.AddressId, a.Address, a.Echo)));
+        Assert.Equal([(MptcpPeer.Server, (byte)5)], c.RemovedAddresses);
+        Assert.True(c.DataFin(MptcpPeer.Client) && c.DataFin(MptcpPeer.Server));
+    }
+
+    private static void Connections_match_tshark(string file, int connections, int fallbacks) =>
+        Capture_matches_tshark(SharedPaths.RequireShared("corpus", file), connections, fallbacks);
+
+    private static MptcpConnectionTracker Capture_matches_tshark(string path, int connections, int fallbacks)
+    {
         MptcpConnectionTracker tracker = Track(path);
         List<TsharkMptcp.Frame> frames = TsharkMptcp.Read(path);
         Compare(tracker, frames);
@@ -35,6 +58,7 @@ public sealed class MptcpCorpusTests
         Assert.Equal(0, tracker.MalformedOptions);
         Assert.Equal(0, tracker.UnattributedSegments);
         Assert.All(tracker.Connections.Where(c => c.Kind == MptcpConnectionKind.Mptcp), c => Assert.Equal(MptcpFallback.None, c.Fallback)); // real stacks map their first data
+        return tracker;
     }
 
     internal static MptcpConnectionTracker Track(string path)

@@ -1,6 +1,7 @@
 using Tributary.Capture;
 using Tributary.Capture.Files;
 using Tributary.Flows.Applications.Summary;
+using Tributary.Flows.Tests.Support;
 
 namespace Tributary.Flows.Tests.Summary;
 
@@ -9,7 +10,7 @@ namespace Tributary.Flows.Tests.Summary;
 /// 5-tuple, basis, packets and bytes per direction, SYN/SYN-ACK, FIN and RST counts, close; and each direction's
 /// stream length + SHA-256 equal to tshark's follow output. The directions where they legitimately differ are
 /// listed one by one in <see cref="s_streamExceptions"/> with the reason, and the reason is checked against the
-/// oracle's diagnostic columns.
+/// oracle's diagnostic columns. The same comparison runs on this project's lab captures (<see cref="LabCaptures"/>).
 /// </summary>
 public sealed class CorpusSummaryTests
 {
@@ -67,9 +68,20 @@ public sealed class CorpusSummaryTests
 
     [Theory]
     [MemberData(nameof(CorpusFiles))]
-    public void Summary_matches_the_oracle(string file)
+    public void Summary_matches_the_oracle(string file) => AssertMatchesOracle(Path.Combine(SharedPaths.Corpus, file));
+
+    public static TheoryData<string> LabFiles() => [.. LabCaptures.Names()];
+
+    [Fact]
+    public void The_lab_captures_are_there() => Assert.Contains("lab__port_reuse_challenge_ack.pcap", LabCaptures.Names());
+
+    [Theory]
+    [MemberData(nameof(LabFiles))]
+    public void Summary_matches_the_oracle_on_lab_captures(string file) => AssertMatchesOracle(LabCaptures.Resolve(file));
+
+    private static void AssertMatchesOracle(string path)
     {
-        string path = Path.Combine(SharedPaths.Corpus, file);
+        string file = Path.GetFileName(path);
         var summarizer = new FlowSummarizer(verifyChecksums: false);
         using (PacketSource source = CaptureFile.Open(path))
         {

@@ -69,6 +69,65 @@ public sealed class FlowSummarizerTests
     }
 
     [Fact]
+    public void A_SYN_ACK_after_a_challenge_ACK_starts_the_server_stream()
+    {
+        // The client reuses a 4-tuple whose old connection the server still holds (lab__port_reuse_challenge_ack):
+        // the server answers the SYN with a challenge ACK from the old connection's sequence space (RFC 5961
+        // section 4.2), the client resets it, its retransmitted SYN gets the SYN/ACK, and the server then sends data.
+        const uint OldServerNext = 777_000, OldClientNext = 333_000;
+        byte[] response = Frames.Text("HTTP/1.0 200 OK\r\n\r\nhello");
+        byte[][] frames =
+        [
+            Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Syn, ClientIsn, 0),
+            Frames.Tcp("10.0.0.2", 80, "10.0.0.1", 40000, Frames.Ack, OldServerNext, OldClientNext),
+            Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Rst, OldClientNext, 0),
+            Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Syn, ClientIsn, 0),
+            Frames.Tcp("10.0.0.2", 80, "10.0.0.1", 40000, Frames.Syn | Frames.Ack, ServerIsn, ClientIsn + 1),
+            Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Ack, ClientIsn + 1, ServerIsn + 1),
+            Frames.Tcp("10.0.0.2", 80, "10.0.0.1", 40000, Frames.Ack | Frames.Psh, ServerIsn + 1, ClientIsn + 1, response),
+        ];
+        var s = new FlowSummarizer(verifyChecksums: true);
+        long t = 0;
+        foreach (byte[] f in frames)
+            s.Add(f, LinkType.Ethernet, f.Length, t += 1000);
+        s.Complete();
+
+        FlowSummary flow = Assert.Single(s.Flows);
+        Assert.Equal(("syn", 2, 1), (flow.Basis, flow.Syn, flow.SynAck));
+        Assert.Equal(response.Length, flow.ServerToClient.Length);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(response)), flow.ServerToClient.Sha256);
+    }
+
+    [Fact]
+    public void A_SYN_ACK_after_a_stale_SYN_ACK_starts_the_server_stream()
+    {
+        // The client abandoned a connect and reuses its port with a new ISN (lab__v4_stale_synack): the server still
+        // retransmits the SYN/ACK of the first SYN's request, which falls into the new flow, before it answers the
+        // new SYN.
+        const uint StaleServerIsn = 900_000, StaleClientIsn = 400_000;
+        byte[] response = Frames.Text("HTTP/1.0 200 OK\r\n\r\nhello");
+        byte[][] frames =
+        [
+            Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Syn, ClientIsn, 0),
+            Frames.Tcp("10.0.0.2", 80, "10.0.0.1", 40000, Frames.Syn | Frames.Ack, StaleServerIsn, StaleClientIsn + 1),
+            Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Syn, ClientIsn, 0),
+            Frames.Tcp("10.0.0.2", 80, "10.0.0.1", 40000, Frames.Syn | Frames.Ack, ServerIsn, ClientIsn + 1),
+            Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Ack, ClientIsn + 1, ServerIsn + 1),
+            Frames.Tcp("10.0.0.2", 80, "10.0.0.1", 40000, Frames.Ack | Frames.Psh, ServerIsn + 1, ClientIsn + 1, response),
+        ];
+        var s = new FlowSummarizer(verifyChecksums: true);
+        long t = 0;
+        foreach (byte[] f in frames)
+            s.Add(f, LinkType.Ethernet, f.Length, t += 1000);
+        s.Complete();
+
+        FlowSummary flow = Assert.Single(s.Flows);
+        Assert.Equal(("syn", 2, 2), (flow.Basis, flow.Syn, flow.SynAck));
+        Assert.Equal(response.Length, flow.ServerToClient.Length);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(response)), flow.ServerToClient.Sha256);
+    }
+
+    [Fact]
     public void With_checksums_a_live_segment_whose_TCP_checksum_was_not_filled_in_counts()
     {
         byte[] syn = Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Syn, ClientIsn, 0, badChecksum: true);

@@ -117,6 +117,15 @@ public sealed class FlowSummary
                 FirstTimestampNanoseconds = timestampNanoseconds;
             if (Packets == 0 || timestampNanoseconds > LastTimestampNanoseconds)
                 LastTimestampNanoseconds = timestampNanoseconds;
+            // Stream offset 0 is the byte after the SYN, or the first sequence number seen mid-stream. Every SYN in a
+            // direction that so far sent no payload moves it there (as tshark's follow): when a client reuses its
+            // 4-tuple, the server's old connection or old SYN request answers the new SYN first, with an RFC 5961
+            // section 4.2 challenge ACK or with retransmissions of its own SYN/ACK, before the new SYN/ACK.
+            if (!BaseSet || (syn && Bytes == 0))
+            {
+                BaseSet = true;
+                BaseSequence = syn ? d.Sequence : d.Sequence - 1;
+            }
             Packets++;
             Bytes += d.PayloadLength;
             IpOctets += d.IpTotalLength;
@@ -125,12 +134,6 @@ public sealed class FlowSummary
                 Fin++;
             if ((d.TcpFlags & CaptureTcpFlags.Rst) != 0)
                 Rst++;
-            if (!BaseSet)
-            {
-                // Stream offset 0 is the byte after the SYN, or the first sequence number seen mid-stream.
-                BaseSet = true;
-                BaseSequence = syn ? d.Sequence : d.Sequence - 1;
-            }
             if (d.PayloadLength <= 0)
                 return;
             uint first = syn ? d.Sequence + 1 : d.Sequence;
