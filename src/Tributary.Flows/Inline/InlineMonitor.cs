@@ -66,16 +66,25 @@ public sealed class InlineMonitor : IDisposable
     /// <summary>Frames (or segments) the kernel refused for lack of transmit queue space, both directions.</summary>
     public long TransmitQueueDrops => _outA.PacketsDropped + _outB.PacketsDropped;
 
-    /// <summary>Forwards until <see cref="Stop"/> or cancellation; timers fire on the wall clock while idle.</summary>
+    /// <summary>
+    /// Forwards until <see cref="Stop"/> or cancellation; timers fire on the wall clock while idle. An interface that
+    /// goes away or down ends it with a <see cref="CaptureSystemException"/> naming the interface, idle or not.
+    /// </summary>
     public void Run(CancellationToken cancellationToken = default)
     {
+        bool waitOnB = false;
         while (!_stop && !cancellationToken.IsCancellationRequested)
         {
             bool any = Poll(_inA, _outB, _outA, 0, aToB: true) | Poll(_inB, _outA, _outB, 0, aToB: false);
             if (!any)
             {
-                // Idle: wait a little on A (B is polled right after), and let timers and timeouts run.
-                Poll(_inA, _outB, _outA, 1, aToB: true);
+                // Idle: wait a little on A and B in turn (the other is polled right after; a wait is also where the
+                // kernel's report of an interface gone is seen), and let timers and timeouts run.
+                waitOnB = !waitOnB;
+                if (waitOnB)
+                    Poll(_inB, _outA, _outB, 1, aToB: false);
+                else
+                    Poll(_inA, _outB, _outA, 1, aToB: true);
                 _context.AdvanceToWallClock();
             }
         }

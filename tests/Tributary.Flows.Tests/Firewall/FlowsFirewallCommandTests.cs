@@ -123,24 +123,10 @@ public sealed class FlowsFirewallCommandTests : IDisposable
             DROP   10.99.0.1 10.99.0.2 dport:8081
             ACCEPT 10.99.0.2 10.99.0.1
             """);
-        string stdout = Path.Combine(_dir, "stdout"), stderr = Path.Combine(_dir, "stderr");
-        // ip netns exec and sh both exec: the process started is tributary itself, which the signal reaches.
-        var psi = new ProcessStartInfo("ip", ["netns", "exec", lab.Box.Name, "sh", "-c", "exec \"$0\" \"$@\" >\"$OUT\" 2>\"$ERR\"",
-            TributaryCli.Path, "flows", "firewall", "--rules", rules, "--inline", "b0", "b1"]);
-        psi.UseShellExecute = false;
-        psi.Environment["OUT"] = stdout;
-        psi.Environment["ERR"] = stderr;
-        using Process firewall = Process.Start(psi)!;
+        (Process started, string stdout, string stderr) = StartInline(lab, rules);
+        using Process firewall = started;
         try
         {
-            // The first table (after 1 s of wall clock) says the middlebox is forwarding.
-            var ready = Stopwatch.StartNew();
-            while (!(File.Exists(stdout) && File.ReadAllText(stdout).Contains("Firewall rule table", StringComparison.Ordinal)))
-            {
-                Assert.False(firewall.HasExited, File.Exists(stderr) ? File.ReadAllText(stderr) : "exited");
-                Assert.True(ready.Elapsed < TimeSpan.FromSeconds(20), "no table from the firewall");
-                Thread.Sleep(50);
-            }
             Assert.Equal("got:x", lab.Talk(8080, "x"));
             Assert.Equal("ERR TimeoutError", lab.Talk(8081, "y"));
             ProcessRunner.Run("kill", "-TERM", firewall.Id.ToString(CultureInfo.InvariantCulture)).EnsureSuccess("kill");
@@ -156,6 +142,93 @@ public sealed class FlowsFirewallCommandTests : IDisposable
             if (!firewall.HasExited)
                 firewall.Kill();
         }
+    }
+
+    [KernelFact("python3", "ethtool")]
+    public void Inline_an_interface_that_goes_away_ends_the_run_with_the_table_and_the_error_even_when_idle()
+    {
+        using var lab = new InlineLab();
+        // No IPv6 router solicitations from C: after the last connection nothing reaches the box, so only its idle
+        // wait can notice that b1 went away (a frame to forward would find it at the send).
+        lab.C.Sysctl("net.ipv6.conf.all.disable_ipv6", "1");
+        (Process started, string stdout, string stderr) = StartInline(lab, Rules("DROP 10.99.0.1 10.99.0.2 dport:8081\n"));
+        using Process firewall = started;
+        try
+        {
+            Assert.Equal("got:x", lab.Talk(8080, "x"));
+            lab.Box.Ip("link", "del", "b1"); // and s0 with it; no traffic after this
+            Assert.True(firewall.WaitForExit(TimeSpan.FromSeconds(10)), "still running with one interface gone");
+            Assert.Equal(1, firewall.ExitCode);
+            // Normally the capture's report; a late frame from C (an ARP probe) may meet the send first.
+            Assert.Matches(@"^tributary: (capture on b1|send\(b1, \d+ bytes\)): .+ \(E[A-Z]+\)\n$", File.ReadAllText(stderr));
+            Assert.EndsWith(new string('-', 71) + "\n", File.ReadAllText(stdout), StringComparison.Ordinal); // the final table
+        }
+        finally
+        {
+            if (!firewall.HasExited)
+                firewall.Kill();
+        }
+    }
+
+    [KernelFact("python3", "ethtool")]
+    public void Inline_a_UDP_GSO_datagram_above_the_MTU_is_dropped_and_counted_and_TCP_super_frames_are_segmented()
+    {
+        // C keeps its offloads: TCP super-frames are cut to the MTU; a UDP_SEGMENT send (as QUIC stacks do) reaches
+        // the box as one 3,042-byte frame whose datagram boundaries it cannot know, so it is dropped, counted, not fatal.
+        using var lab = new InlineLab(endpointSegmentationOffload: true);
+        (Process started, string stdout, string stderr) = StartInline(lab, Rules("DROP 10.99.0.1 10.99.0.2 dport:8081\n"));
+        using Process firewall = started;
+        try
+        {
+            Assert.Equal("got:x", lab.Talk(8080, "x")); // also resolves S's address in C
+            lab.C.Exec("python3", "-c", """
+                import socket
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.setsockopt(socket.IPPROTO_UDP, 103, 1000)  # UDP_SEGMENT: three 1000-byte datagrams, sent as one
+                s.sendto(b"q" * 3000, ("10.99.0.2", 9999))
+                """).EnsureSuccess("UDP GSO send");
+            Assert.Equal("ok 300004", lab.TalkBulk(8080, 300_000));
+            ProcessRunner.Run("kill", "-TERM", firewall.Id.ToString(CultureInfo.InvariantCulture)).EnsureSuccess("kill");
+            Assert.True(firewall.WaitForExit(TimeSpan.FromSeconds(10)), "no exit after SIGTERM");
+            Assert.Equal(0, firewall.ExitCode);
+            Assert.Equal("tributary: 1 frames not forwarded: above the MTU and not a TCP segment that can be split\n", File.ReadAllText(stderr));
+        }
+        finally
+        {
+            if (!firewall.HasExited)
+                firewall.Kill();
+        }
+    }
+
+    /// <summary>Starts <c>flows firewall --inline b0 b1</c> in the lab's box, output to files, and waits for its first table.</summary>
+    private (Process Firewall, string Stdout, string Stderr) StartInline(InlineLab lab, string rules)
+    {
+        string stdout = Path.Combine(_dir, "stdout"), stderr = Path.Combine(_dir, "stderr");
+        // ip netns exec and sh both exec: the process started is tributary itself, which the signal reaches.
+        var psi = new ProcessStartInfo("ip", ["netns", "exec", lab.Box.Name, "sh", "-c", "exec \"$0\" \"$@\" >\"$OUT\" 2>\"$ERR\"",
+            TributaryCli.Path, "flows", "firewall", "--rules", rules, "--inline", "b0", "b1"]);
+        psi.UseShellExecute = false;
+        psi.Environment["OUT"] = stdout;
+        psi.Environment["ERR"] = stderr;
+        Process firewall = Process.Start(psi)!;
+        try
+        {
+            // The first table (after 1 s of wall clock) says the middlebox is forwarding.
+            var ready = Stopwatch.StartNew();
+            while (!(File.Exists(stdout) && File.ReadAllText(stdout).Contains("Firewall rule table", StringComparison.Ordinal)))
+            {
+                Assert.False(firewall.HasExited, File.Exists(stderr) ? File.ReadAllText(stderr) : "exited");
+                Assert.True(ready.Elapsed < TimeSpan.FromSeconds(20), "no table from the firewall");
+                Thread.Sleep(50);
+            }
+        }
+        catch
+        {
+            firewall.Kill();
+            firewall.Dispose();
+            throw;
+        }
+        return (firewall, stdout, stderr);
     }
 
     [Theory]

@@ -148,14 +148,29 @@ internal static class FlowsFirewallCommand
         {
             throw new CommandLineException($"--inline {interfaceA} {interfaceB}: {ex.Message}");
         }
+        string? fault = null;
         using (monitor)
         {
             if (every > TimeSpan.Zero)
                 firewall.PrintEvery(every, stdout);
-            monitor.Run(ct);
+            try
+            {
+                monitor.Run(ct);
+            }
+            catch (Exception ex) when (InputFault.Is(ex))
+            {
+                fault = ex.Message; // an interface went away or down: the table up to then, then the error
+            }
+            if (monitor.OversizedFrames > 0)
+                Console.Error.WriteLine($"tributary: {monitor.OversizedFrames} frames not forwarded: above the MTU and not a TCP segment that can be split");
+            if (monitor.TransmitQueueDrops > 0)
+                Console.Error.WriteLine($"tributary: {monitor.TransmitQueueDrops} frames not forwarded: the interface's transmit queue was full");
         }
         firewall.WriteTable(stdout);
         stdout.Flush();
-        return CommandRunner.ExitOk;
+        if (fault is null)
+            return CommandRunner.ExitOk;
+        Console.Error.WriteLine($"tributary: {fault}");
+        return CommandRunner.ExitFailure;
     }
 }
