@@ -14,8 +14,10 @@ internal sealed class InlineLab : IDisposable
 {
     private const string ServerScript = """
 import socket, threading
-def serve(port):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", port)); s.listen(16)
+def serve(port, v6=False):
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if v6: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind(("::" if v6 else "0.0.0.0", port)); s.listen(16)
     while True:
         c, peer = s.accept()
         data = b""
@@ -30,6 +32,7 @@ def serve(port):
             pass
 for p in (8080, 8081, 8082):
     threading.Thread(target=serve, args=(p,), daemon=True).start()
+threading.Thread(target=serve, args=(8080, True), daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
 """;
@@ -58,7 +61,7 @@ except Exception as e:
 import socket, sys
 n = int(sys.argv[2]); data = bytes(i * 7 % 251 for i in range(n))
 try:
-    c = socket.create_connection(("10.99.0.2", int(sys.argv[1])), timeout=20)
+    c = socket.create_connection((sys.argv[3], int(sys.argv[1])), timeout=20)
     c.sendall(data); c.shutdown(socket.SHUT_WR)
     reply = bytearray()
     while True:
@@ -84,6 +87,8 @@ except Exception as e:
         Box.Ip("link", "add", "b1", "type", "veth", "peer", "name", "s0", "netns", S.Name);
         C.Ip("addr", "add", "10.99.0.1/24", "dev", "c0");
         S.Ip("addr", "add", "10.99.0.2/24", "dev", "s0");
+        C.Ip("-6", "addr", "add", "fd99::1/64", "dev", "c0", "nodad");
+        S.Ip("-6", "addr", "add", "fd99::2/64", "dev", "s0", "nodad");
         foreach ((TestNetworkNamespace ns, string dev) in new[] { (C, "c0"), (Box, "b0"), (Box, "b1"), (S, "s0") })
         {
             ns.Ip("link", "set", dev, "up");
@@ -108,12 +113,13 @@ except Exception as e:
             timeout: TimeSpan.FromSeconds(20)).StandardOutput.Trim();
 
     /// <summary>
-    /// One connection from C to S:<paramref name="port"/> carrying <paramref name="bytes"/> bytes each way (the server
+    /// One connection from C to S:<paramref name="port"/> (<paramref name="server"/>: 10.99.0.2, or fd99::2 for port 8080)
+    /// carrying <paramref name="bytes"/> bytes each way (the server
     /// echoes them after "got:"): "ok" and the reply's length when it came back intact, else "MISMATCH" or "ERR …".
     /// </summary>
-    public string TalkBulk(int port, int bytes) =>
+    public string TalkBulk(int port, int bytes, string server = "10.99.0.2") =>
         ProcessRunner.Run("ip", ["netns", "exec", C.Name, "python3", "-c", BulkClientScript,
-            port.ToString(System.Globalization.CultureInfo.InvariantCulture), bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture), bytes.ToString(System.Globalization.CultureInfo.InvariantCulture), server],
             timeout: TimeSpan.FromSeconds(40)).StandardOutput.Trim();
 
     /// <summary>

@@ -130,8 +130,10 @@ public sealed class InlineMonitorTests
         Assert.Contains("Client=got:offloaded;", data.ToString(), StringComparison.Ordinal);
     }
 
-    [KernelFact("python3", "ethtool")]
-    public void Super_frames_from_endpoints_that_keep_their_offloads_leave_the_box_as_segments()
+    [KernelTheory("python3", "ethtool")]
+    [InlineData("10.99.0.2")]
+    [InlineData("fd99::2")]
+    public void Super_frames_from_endpoints_that_keep_their_offloads_leave_the_box_as_segments(string server)
     {
         // C and S keep TSO/GSO: their 64 KB frames cross the veth whole, and b0/b1 would refuse to send them again.
         using var lab = new InlineLab(endpointSegmentationOffload: true);
@@ -152,7 +154,7 @@ public sealed class InlineMonitorTests
                 clientBytes += n;
         });
         (InlineMonitor m, Thread t) = Start(lab, ctx);
-        string reply = lab.TalkBulk(8080, 1_000_000);
+        string reply = lab.TalkBulk(8080, 1_000_000, server);
         Stop(m, t);
         Assert.Equal("ok 1000004", reply);
         Assert.True(m.SegmentedFrames > 0, "no super-frame came through: the lab did not exercise segmentation");
