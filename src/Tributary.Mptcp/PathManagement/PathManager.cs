@@ -328,6 +328,13 @@ public sealed partial class PathManager : IDisposable
             _events = MptcpEventListener.Open(_options.NetworkNamespace,
                 _options.EventReceiveBufferSize > 0 ? _options.EventReceiveBufferSize : MptcpEventListener.DefaultReceiveBufferSize);
         }
+        catch (NetlinkException ex) when (ex.ErrnoName == "EPERM")
+        {
+            // mptcpd goes on without events, and then every endpoint and limit command fails with EPERM too (a log
+            // flood: mptcpd#285). Without the capability nothing can be managed: a clear start-up error instead.
+            throw new PathManagerException($"Unable to register handler for mptcp_pm_events: {ex.Message}. Managing MPTCP paths "
+                + "needs CAP_NET_ADMIN: run as root, or give the service AmbientCapabilities=CAP_NET_ADMIN.");
+        }
         catch (NetlinkException ex)
         {
             _log.LogWarning("Unable to register handler for mptcp_pm_events: {Error}", ex.Message);

@@ -118,6 +118,20 @@ public class DaemonProcessTests
         Assert.Equal("Unable to open plugin directory: No such file or directory\nUnable to load path manager plugins.\n", nodir.StandardError);
     }
 
+    [KernelFact("setpriv")]
+    public void Without_CAP_NET_ADMIN_it_exits_1_naming_the_capability_instead_of_flooding_EPERM()
+    {
+        // mptcpd warns that it cannot join the events group and runs on, and every command then fails with EPERM
+        // (mptcpd#285: a unit without the capability). Here it is a start-up error that says what is missing.
+        using var ns = TestNetworkNamespace.Create("mpd");
+        ProcessResult r = ProcessRunner.Run("ip", ["netns", "exec", ns.Name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", Binary, "mptcpd", "--config", NoConfig], timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches(@"(?m)^Unable to register handler for mptcp_pm_events: join netlink group \d+: Operation not permitted \(EPERM\)\. "
+            + @"Managing MPTCP paths needs CAP_NET_ADMIN: run as root, or give the service AmbientCapabilities=CAP_NET_ADMIN\.$", r.StandardError);
+        Assert.DoesNotContain("Terminating", r.StandardError, StringComparison.Ordinal); // never got as far as running
+    }
+
     [KernelFact("sh")]
     public void Ready_is_notified_signals_end_it_with_exit_0_and_its_endpoints_go_with_it()
     {
