@@ -68,6 +68,23 @@ public sealed class FlowSummarizerTests
         }
     }
 
+    /// <summary>The one flow of <paramref name="frames"/> (1 ms apart, checksums verified).</summary>
+    private static FlowSummary SummarizeOne(byte[][] frames)
+    {
+        var s = new FlowSummarizer(verifyChecksums: true);
+        long t = 0;
+        foreach (byte[] f in frames)
+            s.Add(f, LinkType.Ethernet, f.Length, t += 1000);
+        s.Complete();
+        return Assert.Single(s.Flows);
+    }
+
+    private static void AssertStream(byte[] expected, FlowSummary.Direction direction)
+    {
+        Assert.Equal(expected.Length, direction.Length);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(expected)), direction.Sha256);
+    }
+
     [Fact]
     public void A_SYN_ACK_after_a_challenge_ACK_starts_the_server_stream()
     {
@@ -86,16 +103,9 @@ public sealed class FlowSummarizerTests
             Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Ack, ClientIsn + 1, ServerIsn + 1),
             Frames.Tcp("10.0.0.2", 80, "10.0.0.1", 40000, Frames.Ack | Frames.Psh, ServerIsn + 1, ClientIsn + 1, response),
         ];
-        var s = new FlowSummarizer(verifyChecksums: true);
-        long t = 0;
-        foreach (byte[] f in frames)
-            s.Add(f, LinkType.Ethernet, f.Length, t += 1000);
-        s.Complete();
-
-        FlowSummary flow = Assert.Single(s.Flows);
+        FlowSummary flow = SummarizeOne(frames);
         Assert.Equal(("syn", 2, 1), (flow.Basis, flow.Syn, flow.SynAck));
-        Assert.Equal(response.Length, flow.ServerToClient.Length);
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(response)), flow.ServerToClient.Sha256);
+        AssertStream(response, flow.ServerToClient);
     }
 
     [Fact]
@@ -115,16 +125,9 @@ public sealed class FlowSummarizerTests
             Frames.Tcp("10.0.0.1", 40000, "10.0.0.2", 80, Frames.Ack, ClientIsn + 1, ServerIsn + 1),
             Frames.Tcp("10.0.0.2", 80, "10.0.0.1", 40000, Frames.Ack | Frames.Psh, ServerIsn + 1, ClientIsn + 1, response),
         ];
-        var s = new FlowSummarizer(verifyChecksums: true);
-        long t = 0;
-        foreach (byte[] f in frames)
-            s.Add(f, LinkType.Ethernet, f.Length, t += 1000);
-        s.Complete();
-
-        FlowSummary flow = Assert.Single(s.Flows);
+        FlowSummary flow = SummarizeOne(frames);
         Assert.Equal(("syn", 2, 2), (flow.Basis, flow.Syn, flow.SynAck));
-        Assert.Equal(response.Length, flow.ServerToClient.Length);
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(response)), flow.ServerToClient.Sha256);
+        AssertStream(response, flow.ServerToClient);
     }
 
     [Fact]
