@@ -65,6 +65,13 @@ public readonly ref struct Packet
     /// <summary>Direction, offload and tag information from a live source; <see cref="PacketFlags.None"/> for files.</summary>
     public PacketFlags Flags { get; }
 
+    /// <summary>
+    /// The segment size of a super-frame (a sender's TSO/GSO frame, or a GRO merge): the payload bytes per wire segment
+    /// or datagram, as the kernel reports it to a live source asked for it (<see cref="Live.LiveCaptureOptions.SegmentSizes"/>);
+    /// 0 for other frames and sources.
+    /// </summary>
+    public ushort SegmentSize { get; init; }
+
     /// <summary>True when the snapshot length cut the packet (<c>CapturedLength &lt; OriginalLength</c>).</summary>
     public bool IsTruncated => _data.Length < OriginalLength;
 }

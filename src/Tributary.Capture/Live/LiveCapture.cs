@@ -29,6 +29,7 @@ public sealed unsafe class LiveCapture : PacketSource
     private readonly CaptureInterface[] _interfaces;
     private readonly LinkType _linkType;
     private readonly bool _reinsertVlan;
+    private readonly bool _segmentSizes;
     private readonly bool _ignoreOutgoing;
     private readonly bool _any;
     private readonly int _blockSize;
@@ -54,6 +55,7 @@ public sealed unsafe class LiveCapture : PacketSource
         InterfaceIndex = interfaceIndex;
         _linkType = linkType;
         _reinsertVlan = options.ReinsertVlanTags && linkType == LinkType.Ethernet;
+        _segmentSizes = options.SegmentSizes;
         // A loopback device hands a packet socket every packet twice, as sent and as received: the sent copy is
         // dropped in the kernel (libpcap drops it in user space), so each packet is seen once, as tcpdump sees it.
         _ignoreOutgoing = options.IgnoreOutgoing || loopback;
@@ -168,6 +170,8 @@ public sealed unsafe class LiveCapture : PacketSource
         // libpcap's order: version, reserve, ring, map, filter, then bind (the socket was opened with
         // protocol 0, so nothing is queued before the bind and the filter sees every packet).
         SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_VERSION, IfPacket.TPACKET_V3, "PACKET_VERSION");
+        if (o.SegmentSizes)
+            SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");   // before the ring
         if (_reinsertVlan)
             SetOption(IfPacket.SOL_PACKET, IfPacket.PACKET_RESERVE, VlanTagLength, "PACKET_RESERVE");
         else if (_any)
@@ -294,6 +298,11 @@ public sealed unsafe class LiveCapture : PacketSource
                 // struct sockaddr_ll follows the header at TPACKET_ALIGN(sizeof(tpacket3_hdr)) (packet_mmap.rst).
                 var address = (sockaddr_ll*)((byte*)h + SockaddrOffset);
                 var flags = address->sll_pkttype == IfPacket.PACKET_OUTGOING ? PacketFlags.Outgoing : PacketFlags.None;
+                // struct virtio_net_hdr (host order here), right before the link header: read before the headroom
+                // in front of the frame is written (SLL2 header, VLAN tag). gso_type 0 (NONE): not a super-frame.
+                ushort segmentSize = _segmentSizes && data[-IfPacket.VirtioNetHeaderLength + 1] != 0
+                    ? *(ushort*)(data - IfPacket.VirtioNetHeaderLength + 4)
+                    : (ushort)0;
                 if (_any)
                 {
                     if (flags == PacketFlags.Outgoing && address->sll_hatype == Libc.ARPHRD_LOOPBACK)
@@ -320,7 +329,7 @@ public sealed unsafe class LiveCapture : PacketSource
                     flags |= PacketFlags.VlanTagRestored;
                 }
                 packet = new Packet(new Span<byte>(data, captured), length, h->tp_sec * 1_000_000_000L + h->tp_nsec,
-                    _linkType, 0, -1, ++PacketsRead, flags);
+                    _linkType, 0, -1, ++PacketsRead, flags) { SegmentSize = segmentSize };
                 return PacketReadResult.Packet;
             }
             var block = (tpacket_block_desc*)(_ring + (nuint)_block * (nuint)_blockSize);

@@ -40,4 +40,10 @@ public sealed class LiveCaptureOptions
 
     /// <summary>Put the 802.1Q tag the NIC stripped back into the frame (as libpcap does). Default true.</summary>
     public bool ReinsertVlanTags { get; init; } = true;
+
+    /// <summary>
+    /// Ask the kernel for each super-frame's segment size (PACKET_VNET_HDR): <see cref="Packet.SegmentSize"/>, which a
+    /// forwarder needs to cut a UDP GSO datagram back into the sender's datagrams. Default false.
+    /// </summary>
+    public bool SegmentSizes { get; init; }
 }

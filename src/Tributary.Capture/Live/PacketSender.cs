@@ -8,10 +8,11 @@ namespace Tributary.Capture.Live;
 /// <summary>
 /// Sends whole link-layer frames out of one interface through an AF_PACKET socket (bound with
 /// protocol 0, so it receives nothing): the transmit half of an inline forwarder. Frames go out as
-/// given, except a TCP super-frame whose IP packet is larger than the interface's MTU (a sender's
-/// TSO/GSO frame that crossed a veth, or a GRO merge on the receiving interface): the link would refuse
-/// it (EMSGSIZE), so it is cut into segments that fit (<see cref="TcpSegmentation"/>), as the kernel
-/// does when it forwards one. Other frames above the MTU are dropped and counted. Thread-safe.
+/// given, except a super-frame whose IP packet is larger than the interface's MTU (a sender's TSO/GSO
+/// frame that crossed a veth, or a GRO merge on the receiving interface): the link would refuse it
+/// (EMSGSIZE), so TCP is cut into segments that fit (<see cref="TcpSegmentation"/>), and UDP GSO into
+/// the sender's datagrams when their size is known (<see cref="UdpSegmentation"/>), as the kernel does
+/// when it forwards one. Other frames above the MTU are dropped and counted. Thread-safe.
 /// </summary>
 public sealed unsafe class PacketSender : IDisposable
 {
@@ -48,7 +49,10 @@ public sealed unsafe class PacketSender : IDisposable
     /// <summary>TCP super-frames above the MTU that went out as several segments (each counted in <see cref="PacketsSent"/>).</summary>
     public long PacketsSegmented => Interlocked.Read(ref _segmented);
 
-    /// <summary>Frames above the MTU that could not be segmented (not TCP, SYN or RST, IP fragments, cut short), dropped.</summary>
+    /// <summary>
+    /// Frames above the MTU that could not be segmented (neither TCP nor UDP with a known segment size, SYN or RST, IP
+    /// fragments, cut short), dropped.
+    /// </summary>
     public long PacketsOversized => Interlocked.Read(ref _oversized);
 
     /// <summary>The interface's MTU as last read (at open, and again whenever the kernel refuses a frame as too long).</summary>
@@ -102,7 +106,7 @@ public sealed unsafe class PacketSender : IDisposable
         if (!TrySend(frame))
         {
             throw PacketsOversized != oversized
-                ? new CaptureSystemException($"send({Name}, {frame.Length} bytes)", Errno.EMSGSIZE, $"above the MTU ({Mtu}) and not a TCP segment that can be split")
+                ? new CaptureSystemException($"send({Name}, {frame.Length} bytes)", Errno.EMSGSIZE, $"above the MTU ({Mtu}) and not a super-frame that can be split")
                 : new CaptureSystemException($"send({Name})", Errno.ENOBUFS, "transmit queue full");
         }
     }
@@ -112,13 +116,20 @@ public sealed unsafe class PacketSender : IDisposable
     /// the transmit queue was full (ENOBUFS/EAGAIN, <see cref="PacketsDropped"/>) or it is above the MTU and cannot be
     /// split (<see cref="PacketsOversized"/>). Other failures (interface down) throw <see cref="CaptureSystemException"/>.
     /// </summary>
-    public bool TrySend(ReadOnlySpan<byte> frame)
+    public bool TrySend(ReadOnlySpan<byte> frame) => TrySend(frame, 0);
+
+    /// <summary>
+    /// As <see cref="TrySend(ReadOnlySpan{byte})"/> for a super-frame whose sender's segment size is known
+    /// (<see cref="Packet.SegmentSize"/>, 0: unknown): TCP is cut at that size (or the MTU, if smaller), and a UDP GSO
+    /// datagram is cut back into the sender's datagrams (<see cref="UdpSegmentation"/>) instead of being dropped.
+    /// </summary>
+    public bool TrySend(ReadOnlySpan<byte> frame, int segmentSize)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         if (frame.IsEmpty)
             throw new ArgumentException("empty frame", nameof(frame));
         if (frame.Length > Volatile.Read(ref _mtu) + _linkHeaderLength)
-            return SendOversized(frame);
+            return SendOversized(frame, segmentSize);
         switch (SendOne(frame))
         {
             case Outcome.Sent:
@@ -130,13 +141,13 @@ public sealed unsafe class PacketSender : IDisposable
                 int mtu = InterfaceInfo.MtuOf(_fd, Name);
                 Volatile.Write(ref _mtu, mtu);
                 if (frame.Length > mtu + _linkHeaderLength)
-                    return SendOversized(frame);
+                    return SendOversized(frame, segmentSize);
                 Interlocked.Increment(ref _oversized);
                 return false;
         }
     }
 
-    private bool SendOversized(ReadOnlySpan<byte> frame)
+    private bool SendOversized(ReadOnlySpan<byte> frame, int segmentSize)
     {
         int mtu = Volatile.Read(ref _mtu);
         if (_linkType is not LinkType linkType)
@@ -148,16 +159,23 @@ public sealed unsafe class PacketSender : IDisposable
             Outcome outcome = SendOne(frame);
             return outcome == Outcome.Sent || (outcome == Outcome.TooBig ? Refuse() : false);
         }
-        int count = TcpSegmentation.SegmentCount(packet, mtu);
+        bool tcp = packet.IsTcp;
+        // TCP: at the sender's segment size when known (what its NIC would have sent), never above the MTU.
+        int tcpMtu = segmentSize > 0 ? Math.Min(mtu, packet.IpHeaderLength + packet.TcpHeaderLength + segmentSize) : mtu;
+        int count = tcp ? TcpSegmentation.SegmentCount(packet, tcpMtu) : UdpSegmentation.SegmentCount(packet, segmentSize, mtu);
         if (count == 0)
             return Refuse();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(TcpSegmentation.MaxSegmentLength(packet, mtu));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(tcp
+            ? TcpSegmentation.MaxSegmentLength(packet, tcpMtu)
+            : UdpSegmentation.MaxSegmentLength(packet, segmentSize));
         try
         {
             bool all = true;
             for (int i = 0; i < count; i++)
             {
-                int length = TcpSegmentation.WriteSegment(packet, mtu, i, buffer);
+                int length = tcp
+                    ? TcpSegmentation.WriteSegment(packet, tcpMtu, i, buffer)
+                    : UdpSegmentation.WriteSegment(packet, segmentSize, mtu, i, buffer);
                 Outcome outcome = SendOne(buffer.AsSpan(0, length));
                 if (outcome == Outcome.TooBig)
                     return Refuse();

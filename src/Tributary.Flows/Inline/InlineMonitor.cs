@@ -13,7 +13,8 @@ namespace Tributary.Flows.Inline;
 /// A frame whose TCP or UDP checksum its sender left to the NIC (<see cref="PacketFlags.ChecksumNotReady"/>) gets it
 /// finished before anything else. A TCP super-frame (a sender's TSO/GSO frame that crossed a veth, or a GRO merge on
 /// the box's interface) runs through the engine as the one packet it is and leaves as segments that fit the outgoing
-/// link's MTU (<see cref="PacketSender"/>); other frames above the MTU are dropped and counted
+/// link's MTU, at the sender's segment size (<see cref="PacketSender"/>); a UDP GSO super-datagram (a QUIC sender's
+/// <c>UDP_SEGMENT</c>) leaves as the sender's datagrams; other frames above the MTU are dropped and counted
 /// (<see cref="OversizedFrames"/>). Turn GRO off on the box's interfaces to see every wire segment as a packet.
 /// </summary>
 public sealed class InlineMonitor : IDisposable
@@ -23,6 +24,7 @@ public sealed class InlineMonitor : IDisposable
     private readonly PacketSender _outA, _outB;
     private PacketSender? _forwardTo;
     private PacketSender? _backTo;
+    private int _segmentSize; // of the frame being processed (0: not a super-frame, or unknown)
     private volatile bool _stop;
 
     public InlineMonitor(MonitorContext context, string interfaceA, string interfaceB)
@@ -31,7 +33,7 @@ public sealed class InlineMonitor : IDisposable
         if (!context.Options.Forward)
             throw new ArgumentException("inline mode needs Forward = true", nameof(context));
         _context = context;
-        var options = new LiveCaptureOptions { IgnoreOutgoing = true, BlockTimeoutMilliseconds = 1, BlockCount = 16 };
+        var options = new LiveCaptureOptions { IgnoreOutgoing = true, BlockTimeoutMilliseconds = 1, BlockCount = 16, SegmentSizes = true };
         LiveCapture? inA = null, inB = null;
         PacketSender? outA = null;
         try
@@ -50,7 +52,7 @@ public sealed class InlineMonitor : IDisposable
             throw;
         }
         (_inA, _inB, _outA) = (inA, inB, outA);
-        context.ForwardSink = (frame, _) => _forwardTo!.TrySend(frame);
+        context.ForwardSink = (frame, _) => _forwardTo!.TrySend(frame, _segmentSize);
         context.InjectSink = (frame, _, along) => (along ? _forwardTo : _backTo)!.TrySend(frame);
     }
 
@@ -96,6 +98,7 @@ public sealed class InlineMonitor : IDisposable
             return false;
         _forwardTo = forward;
         _backTo = back;
+        _segmentSize = p.SegmentSize;
         if ((p.Flags & PacketFlags.ChecksumNotReady) != 0)
         {
             // The sender's stack left the TCP or UDP checksum to its NIC (over a veth, to the receiver's stack): the

@@ -75,4 +75,41 @@ public sealed class PacketSenderTests
         Assert.Equal([1000, 40 + 1400 - 960], got.Select(g => g.IpLength));
         Assert.Equal((2L, 1L), (sender.PacketsSent, sender.PacketsSegmented));
     }
+
+    [KernelFact("python3")]
+    public void A_capture_asked_for_segment_sizes_reports_a_GSO_datagram_s_and_the_sender_cuts_it_back()
+    {
+        // A keeps UDP GSO (the veth default): a UDP_SEGMENT send crosses the veth as one frame.
+        using var pair = new VethPair();
+        var options = new LiveCaptureOptions { BlockTimeoutMilliseconds = 1, Filter = "udp port 7777" };
+        using LiveCapture plain = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb", options));
+        using LiveCapture sized = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb", new LiveCaptureOptions { BlockTimeoutMilliseconds = 1, Filter = "udp port 7777", SegmentSizes = true }));
+        pair.A.Exec("python3", "-c", """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_UDP, 103, 1000)  # UDP_SEGMENT
+            s.sendto(b"u" * 2500, ("10.211.0.2", 7777))
+            """).EnsureSuccess("UDP GSO send");
+
+        Assert.Equal(PacketReadResult.Packet, plain.Read(out Packet p, 2000));
+        Assert.Equal((14 + 20 + 8 + 2500, 0), (p.CapturedLength, (int)p.SegmentSize));
+        Assert.Equal(PacketReadResult.Packet, sized.Read(out Packet q, 2000));
+        Assert.Equal((14 + 20 + 8 + 2500, 1000), (q.CapturedLength, (int)q.SegmentSize));
+
+        // Sent on from B back towards A (a forwarder would send it on): three datagrams, or nothing without the size.
+        using PacketSender sender = NetworkNamespace.Run(pair.B.Path, () => PacketSender.Open("vb"));
+        using LiveCapture back = NetworkNamespace.Run(pair.A.Path, () => LiveCapture.Open("va", options));
+        byte[] frame = q.Data.ToArray();
+        Assert.False(sender.TrySend(frame));
+        Assert.True(sender.TrySend(frame, q.SegmentSize));
+        var sizes = new List<int>();
+        while (back.Read(out Packet r, 500) == PacketReadResult.Packet)
+        {
+            PacketDecoder.Decode(r, out DecodedPacket d);
+            Assert.Equal(ChecksumResult.Good, Checksums.VerifyTransport(d));
+            sizes.Add(d.PayloadLength);
+        }
+        Assert.Equal([1000, 1000, 500], sizes);
+        Assert.Equal((3L, 1L, 1L), (sender.PacketsSent, sender.PacketsSegmented, sender.PacketsOversized));
+    }
 }

@@ -15,6 +15,7 @@ internal static class IfPacket
     public const int PACKET_VERSION = 10;
     public const int PACKET_RESERVE = 12;
     public const int PACKET_TX_RING = 13;
+    public const int PACKET_VNET_HDR = 15;
     public const int PACKET_FANOUT = 18;
     public const int PACKET_QDISC_BYPASS = 20;
     public const int PACKET_IGNORE_OUTGOING = 23;
@@ -28,6 +29,9 @@ internal static class IfPacket
     public const int PACKET_FANOUT_HASH = 0;
     public const int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
     public const int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
+
+    /// <summary>sizeof(struct virtio_net_hdr): with PACKET_VNET_HDR it precedes each frame's link header in the ring.</summary>
+    public const int VirtioNetHeaderLength = 10;
 
     /// <summary>enum tpacket_versions: TPACKET_V3.</summary>
     public const int TPACKET_V3 = 2;

@@ -162,7 +162,7 @@ internal static class FlowsFirewallCommand
                 fault = ex.Message; // an interface went away or down: the table up to then, then the error
             }
             if (monitor.OversizedFrames > 0)
-                Console.Error.WriteLine($"tributary: {monitor.OversizedFrames} frames not forwarded: above the MTU and not a TCP segment that can be split");
+                Console.Error.WriteLine($"tributary: {monitor.OversizedFrames} frames not forwarded: above the MTU and not a super-frame that can be split");
             if (monitor.TransmitQueueDrops > 0)
                 Console.Error.WriteLine($"tributary: {monitor.TransmitQueueDrops} frames not forwarded: the interface's transmit queue was full");
         }
