@@ -55,28 +55,8 @@ public static class TcpSegmentation
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
         int offset = index * size;
         int length = Math.Min(size, packet.PayloadLength - offset);
-        int headers = packet.PayloadOffset;
-        if (destination.Length < headers + length)
-            throw new ArgumentException($"destination holds {destination.Length} bytes, the segment needs {headers + length}", nameof(destination));
-
-        ReadOnlySpan<byte> frame = packet.Frame;
-        frame[..headers].CopyTo(destination);
-        frame.Slice(headers + offset, length).CopyTo(destination[headers..]);
-        Span<byte> segment = destination[..(headers + length)];
-
-        int n = packet.NetworkOffset;
         int transportLength = packet.TcpHeaderLength + length;
-        if (packet.IpVersion == 4)
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(segment[(n + 2)..], (ushort)(packet.IpHeaderLength + transportLength));
-            BinaryPrimitives.WriteUInt16BigEndian(segment[(n + 4)..], (ushort)(packet.IpIdentification + index));
-            Checksums.UpdateIPv4Header(segment, packet);
-        }
-        else
-        {
-            // The payload length covers the extension headers too.
-            BinaryPrimitives.WriteUInt16BigEndian(segment[(n + 4)..], (ushort)(packet.IpHeaderLength - 40 + transportLength));
-        }
+        Span<byte> segment = SegmentWriter.Write(packet, index, offset, length, transportLength, destination);
 
         int t = packet.TransportOffset;
         BinaryPrimitives.WriteUInt32BigEndian(segment[(t + 4)..], packet.Sequence + (uint)offset);
@@ -102,11 +82,7 @@ public static class TcpSegmentation
         segment[t + 12] = (byte)((segment[t + 12] & 0xFE) | (((ushort)flags >> 8) & 1));
         segment[t + 13] = (byte)flags;
         BinaryPrimitives.WriteUInt16BigEndian(segment[(t + 18)..], urgent);
-        segment[t + 16] = 0;
-        segment[t + 17] = 0;
-        ushort checksum = (ushort)~Checksums.Fold(Checksums.Sum(segment.Slice(t, transportLength),
-            Checksums.PseudoHeaderSum(packet, (uint)transportLength)));
-        BinaryPrimitives.WriteUInt16BigEndian(segment[(t + 16)..], checksum);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[(t + 16)..], SegmentWriter.TransportChecksum(packet, segment, transportLength, 16));
         return segment.Length;
     }
 }

@@ -49,33 +49,11 @@ public static class UdpSegmentation
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
         int offset = index * segmentSize;
         int length = Math.Min(segmentSize, PayloadLength(packet) - offset);
-        int headers = packet.PayloadOffset;
-        if (destination.Length < headers + length)
-            throw new ArgumentException($"destination holds {destination.Length} bytes, the datagram needs {headers + length}", nameof(destination));
-
-        ReadOnlySpan<byte> frame = packet.Frame;
-        frame[..headers].CopyTo(destination);
-        frame.Slice(headers + offset, length).CopyTo(destination[headers..]);
-        Span<byte> datagram = destination[..(headers + length)];
-
-        int n = packet.NetworkOffset;
         int udpLength = UdpHeaderLength + length;
-        if (packet.IpVersion == 4)
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(datagram[(n + 2)..], (ushort)(packet.IpHeaderLength + udpLength));
-            BinaryPrimitives.WriteUInt16BigEndian(datagram[(n + 4)..], (ushort)(packet.IpIdentification + index));
-            Checksums.UpdateIPv4Header(datagram, packet);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(datagram[(n + 4)..], (ushort)(packet.IpHeaderLength - 40 + udpLength));
-        }
+        Span<byte> datagram = SegmentWriter.Write(packet, index, offset, length, udpLength, destination);
         int t = packet.TransportOffset;
         BinaryPrimitives.WriteUInt16BigEndian(datagram[(t + 4)..], (ushort)udpLength);
-        datagram[t + 6] = 0;
-        datagram[t + 7] = 0;
-        ushort checksum = (ushort)~Checksums.Fold(Checksums.Sum(datagram.Slice(t, udpLength),
-            Checksums.PseudoHeaderSum(packet, (uint)udpLength)));
+        ushort checksum = SegmentWriter.TransportChecksum(packet, datagram, udpLength, 6);
         BinaryPrimitives.WriteUInt16BigEndian(datagram[(t + 6)..], checksum == 0 ? (ushort)0xFFFF : checksum);   // RFC 768
         return datagram.Length;
     }
