@@ -43,7 +43,9 @@ public sealed class LiveCaptureOptions
 
     /// <summary>
     /// Ask the kernel for each super-frame's segment size (PACKET_VNET_HDR): <see cref="Packet.SegmentSize"/>, which a
-    /// forwarder needs to cut a UDP GSO datagram back into the sender's datagrams. Default false.
+    /// forwarder needs to cut a UDP GSO datagram back into the sender's datagrams. Default false. With it the kernel
+    /// drops, in its drop count, super-frames whose segmentation virtio cannot describe (tunnel, GRE or SCTP GSO from
+    /// a local sender), which a forwarder could not split either.
     /// </summary>
     public bool SegmentSizes { get; init; }
 }
