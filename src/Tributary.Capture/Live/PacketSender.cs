@@ -128,7 +128,8 @@ public sealed unsafe class PacketSender : IDisposable
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         if (frame.IsEmpty)
             throw new ArgumentException("empty frame", nameof(frame));
-        if (frame.Length > Volatile.Read(ref _mtu) + _linkHeaderLength)
+        // A super-frame (segment size known) may need cutting even within the MTU: a UDP GSO batch of small datagrams.
+        if (frame.Length > Volatile.Read(ref _mtu) + _linkHeaderLength || segmentSize > 0)
             return SendOversized(frame, segmentSize);
         switch (SendOne(frame))
         {
@@ -147,18 +148,17 @@ public sealed unsafe class PacketSender : IDisposable
         }
     }
 
-    private bool SendOversized(ReadOnlySpan<byte> frame, int segmentSize)
+    private bool SendOversized(ReadOnlySpan<byte> frame, int segmentSize) // above the MTU, or a super-frame
     {
         int mtu = Volatile.Read(ref _mtu);
+        bool fits = frame.Length <= mtu + _linkHeaderLength;
         if (_linkType is not LinkType linkType)
-            return Refuse();
+            return fits ? SendWhole(frame) : Refuse();
         PacketDecoder.Decode(frame, linkType, frame.Length, out DecodedPacket packet);
-        if (packet.IpVersion != 0 && packet.IpTotalLength <= mtu)
-        {
-            // Longer than MTU + link header only through VLAN tags, which the kernel allows for.
-            Outcome outcome = SendOne(frame);
-            return outcome == Outcome.Sent || (outcome == Outcome.TooBig ? Refuse() : false);
-        }
+        // The sender's UDP datagrams, however small: sent as one they would reach the receiver as one datagram.
+        bool udpBatch = segmentSize > 0 && packet.IsUdp && packet.IpPayloadLength - 8 > segmentSize;
+        if (!udpBatch && (packet.IpVersion != 0 ? packet.IpTotalLength <= mtu : fits))
+            return SendWhole(frame); // longer than MTU + link header only through VLAN tags, which the kernel allows for
         bool tcp = packet.IsTcp;
         // TCP: at the sender's segment size when known (what its NIC would have sent), never above the MTU.
         int tcpMtu = segmentSize > 0 ? Math.Min(mtu, packet.IpHeaderLength + packet.TcpHeaderLength + segmentSize) : mtu;
@@ -188,6 +188,12 @@ public sealed unsafe class PacketSender : IDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private bool SendWhole(ReadOnlySpan<byte> frame)
+    {
+        Outcome outcome = SendOne(frame);
+        return outcome == Outcome.Sent || (outcome == Outcome.TooBig ? Refuse() : false);
     }
 
     private bool Refuse()

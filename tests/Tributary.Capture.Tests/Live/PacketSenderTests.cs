@@ -81,9 +81,9 @@ public sealed class PacketSenderTests
     {
         // A keeps UDP GSO (the veth default): a UDP_SEGMENT send crosses the veth as one frame.
         using var pair = new VethPair();
-        var options = new LiveCaptureOptions { BlockTimeoutMilliseconds = 1, Filter = "udp port 7777" };
+        var options = new LiveCaptureOptions { BlockTimeoutMilliseconds = 1, Filter = "udp port 7777", IgnoreOutgoing = true };
         using LiveCapture plain = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb", options));
-        using LiveCapture sized = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb", new LiveCaptureOptions { BlockTimeoutMilliseconds = 1, Filter = "udp port 7777", SegmentSizes = true }));
+        using LiveCapture sized = NetworkNamespace.Run(pair.B.Path, () => LiveCapture.Open("vb", new LiveCaptureOptions { BlockTimeoutMilliseconds = 1, Filter = "udp port 7777", SegmentSizes = true, IgnoreOutgoing = true }));
         pair.A.Exec("python3", "-c", """
             import socket
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -111,5 +111,24 @@ public sealed class PacketSenderTests
         }
         Assert.Equal([1000, 1000, 500], sizes);
         Assert.Equal((3L, 1L, 1L), (sender.PacketsSent, sender.PacketsSegmented, sender.PacketsOversized));
+
+        // A batch of small datagrams fits the MTU as one frame, and must still leave as the sender's datagrams.
+        pair.A.Exec("python3", "-c", """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_UDP, 103, 400)  # UDP_SEGMENT
+            s.sendto(b"v" * 1000, ("10.211.0.2", 7777))
+            """).EnsureSuccess("small UDP GSO send");
+        Assert.Equal(PacketReadResult.Packet, sized.Read(out Packet small, 2000));
+        Assert.Equal((14 + 20 + 8 + 1000, 400), (small.CapturedLength, (int)small.SegmentSize));
+        Assert.True(sender.TrySend(small.Data, small.SegmentSize));
+        sizes.Clear();
+        while (back.Read(out Packet r, 500) == PacketReadResult.Packet)
+        {
+            PacketDecoder.Decode(r, out DecodedPacket d);
+            Assert.Equal(ChecksumResult.Good, Checksums.VerifyTransport(d));
+            sizes.Add(d.PayloadLength);
+        }
+        Assert.Equal([400, 400, 200], sizes);
     }
 }
