@@ -46,7 +46,7 @@ public sealed unsafe class PacketSender : IDisposable
     /// <summary>Frames the kernel refused for lack of queue space (<see cref="TrySend"/> returned false).</summary>
     public long PacketsDropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>TCP super-frames above the MTU that went out as several segments (each counted in <see cref="PacketsSent"/>).</summary>
+    /// <summary>Super-frames that went out as several segments or datagrams (each counted in <see cref="PacketsSent"/>).</summary>
     public long PacketsSegmented => Interlocked.Read(ref _segmented);
 
     /// <summary>

@@ -59,7 +59,7 @@ public sealed class InlineMonitor : IDisposable
     public long ForwardedAToB { get; private set; }
     public long ForwardedBToA { get; private set; }
 
-    /// <summary>TCP super-frames sent out as several MTU-sized segments, both directions.</summary>
+    /// <summary>Super-frames sent out as several segments (TCP) or as the sender's datagrams (UDP GSO), both directions.</summary>
     public long SegmentedFrames => _outA.PacketsSegmented + _outB.PacketsSegmented;
 
     /// <summary>Frames above the outgoing MTU that could not be segmented, dropped, both directions.</summary>
