@@ -56,9 +56,20 @@ public static class Checksums
         if (!packet.HasTransportHeader || packet.IsFragment || packet.Protocol is not (IpProtocol.Tcp or IpProtocol.Udp))
             return false;
         int length = packet.Protocol == IpProtocol.Udp && packet.UdpLength != 0 ? packet.UdpLength : packet.IpPayloadLength;
-        int start = packet.TransportOffset;
-        if (frame.Length - start < length)
+        if (frame.Length - packet.TransportOffset < length)
             return false;
+        StoreTransport(frame, packet, length);
+        return true;
+    }
+
+    /// <summary>
+    /// Computes and stores the TCP or UDP checksum of the <paramref name="length"/>-byte transport segment at
+    /// <paramref name="packet"/>'s transport offset in <paramref name="frame"/>, which may be a piece cut from the
+    /// frame it was decoded from (same headers, its own length).
+    /// </summary>
+    internal static void StoreTransport(Span<byte> frame, in DecodedPacket packet, int length)
+    {
+        int start = packet.TransportOffset;
         int field = start + (packet.Protocol == IpProtocol.Tcp ? 16 : 6);
         frame[field] = 0;
         frame[field + 1] = 0;
@@ -66,7 +77,6 @@ public static class Checksums
         if (c == 0 && packet.Protocol == IpProtocol.Udp)
             c = 0xFFFF;   // RFC 768: a computed 0 is sent as all ones
         BinaryPrimitives.WriteUInt16BigEndian(frame[field..], c);
-        return true;
     }
 
     /// <summary>Recomputes and stores the IPv4 header checksum in <paramref name="frame"/>.</summary>

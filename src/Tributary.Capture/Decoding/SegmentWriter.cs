@@ -2,7 +2,10 @@ using System.Buffers.Binary;
 
 namespace Tributary.Capture.Decoding;
 
-/// <summary>What TCP and UDP segmentation share: one piece of a super-frame with its IP header made right.</summary>
+/// <summary>
+/// What TCP and UDP segmentation share: one piece of a super-frame with its IP header made right (the transport
+/// checksum is <see cref="Checksums.StoreTransport"/>'s).
+/// </summary>
 internal static class SegmentWriter
 {
     /// <summary>
@@ -33,14 +36,5 @@ internal static class SegmentWriter
             BinaryPrimitives.WriteUInt16BigEndian(piece[(n + 4)..], (ushort)(packet.IpHeaderLength - 40 + transportLength));
         }
         return piece;
-    }
-
-    /// <summary>Stores the transport checksum (at <paramref name="field"/> bytes into the transport header) over the pseudo-header.</summary>
-    public static ushort TransportChecksum(in DecodedPacket packet, Span<byte> piece, int transportLength, int field)
-    {
-        int t = packet.TransportOffset;
-        piece[t + field] = 0;
-        piece[t + field + 1] = 0;
-        return (ushort)~Checksums.Fold(Checksums.Sum(piece.Slice(t, transportLength), Checksums.PseudoHeaderSum(packet, (uint)transportLength)));
     }
 }

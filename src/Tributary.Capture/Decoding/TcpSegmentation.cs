@@ -82,7 +82,7 @@ public static class TcpSegmentation
         segment[t + 12] = (byte)((segment[t + 12] & 0xFE) | (((ushort)flags >> 8) & 1));
         segment[t + 13] = (byte)flags;
         BinaryPrimitives.WriteUInt16BigEndian(segment[(t + 18)..], urgent);
-        BinaryPrimitives.WriteUInt16BigEndian(segment[(t + 16)..], SegmentWriter.TransportChecksum(packet, segment, transportLength, 16));
+        Checksums.StoreTransport(segment, packet, transportLength);
         return segment.Length;
     }
 }

@@ -53,8 +53,7 @@ public static class UdpSegmentation
         Span<byte> datagram = SegmentWriter.Write(packet, index, offset, length, udpLength, destination);
         int t = packet.TransportOffset;
         BinaryPrimitives.WriteUInt16BigEndian(datagram[(t + 4)..], (ushort)udpLength);
-        ushort checksum = SegmentWriter.TransportChecksum(packet, datagram, udpLength, 6);
-        BinaryPrimitives.WriteUInt16BigEndian(datagram[(t + 6)..], checksum == 0 ? (ushort)0xFFFF : checksum);   // RFC 768
+        Checksums.StoreTransport(datagram, packet, udpLength);
         return datagram.Length;
     }
 
