@@ -29,12 +29,12 @@ trib="$repo/artifacts/launcher/tributary" # measured as the peers are: the progr
 cat "$big" >/dev/null                     # page cache warm (tmpfs: already in memory)
 
 packets=$("$peers/mmap_count" "$big" | sed -E "s/.* pkts=([0-9]+).*/\1/")
-names=(mmap_count pcap_count tributary tributary_pread tributary_filter)
+names=(mmap_count pcap_count tributary tributary_mmap tributary_filter)
 cmds=(
   "$peers/mmap_count $big"
   "$peers/pcap_count $big"
   "$trib capture stats --json --timing $big"
-  "$trib capture stats --json --no-mmap $big"
+  "$trib capture stats --json --mmap $big"
   "$trib capture stats --json --filter tcp $big"
 )
 declare -A samples

@@ -10,8 +10,8 @@ public sealed class CaptureFrameSource : IFrameSource
 
     public CaptureFrameSource(PacketSource source) => _source = source;
 
-    /// <summary>Opens a capture file ("-" = standard input).</summary>
-    public static CaptureFrameSource Open(string path) => new(CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }));
+    /// <summary>Opens a capture file ("-" = standard input), read through a buffer (<see cref="CaptureFileOptions.MemoryMap"/> off).</summary>
+    public static CaptureFrameSource Open(string path) => new(CaptureFile.Open(path));
 
     public PacketSource Source => _source;
 

@@ -68,6 +68,31 @@ public class CaptureStatsCommandTests
             Assert.Contains("syntax error", r.StandardError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("pub__ppp__many_interfaces.pcapng")]
+    [InlineData("gen__http_v6_nsec.pcap")]
+    [InlineData("pub__tcpreplay__test.pcap")]
+    public void Mapping_the_file_counts_the_same_as_reading_it(string name)
+    {
+        ProcessResult read = TributaryCli.Run("capture", "stats", "--json", Corpus(name));
+        ProcessResult mapped = TributaryCli.Run("capture", "stats", "--json", "--mmap", Corpus(name));
+        ProcessResult readAsBefore = TributaryCli.Run("capture", "stats", "--json", "--no-mmap", Corpus(name));
+        Assert.Equal(0, read.ExitCode);
+        Assert.StartsWith("""{"packets":""", read.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(read.StandardOutput, mapped.StandardOutput);
+        Assert.Equal(read.StandardOutput, readAsBefore.StandardOutput);
+        Assert.Equal(0, mapped.ExitCode);
+        Assert.Equal(0, readAsBefore.ExitCode);
+    }
+
+    [Fact]
+    public void Mmap_and_no_mmap_together_exit_2()
+    {
+        ProcessResult r = TributaryCli.Run("capture", "stats", "--mmap", "--no-mmap", Corpus("gen__misc_v4.pcap"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--mmap and --no-mmap contradict each other", r.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Neither_or_both_inputs_exit_2()
     {

@@ -267,10 +267,20 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     /// never reaches outside its block.
     /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true, bool verifyTrailer = true)
+    public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true, bool verifyTrailer = true) =>
+        TryReadAt(MappedStart, MappedLength, ref offset, out packet, sequential, verifyTrailer);
+
+    /// <summary>
+    /// <see cref="TryReadAt(ref long, out Packet, bool, bool)"/> over a copy of part of the file that the caller loaded
+    /// (<see cref="CaptureFileReader.ReadAt"/>): <paramref name="start"/> is where offset 0 of the file would be, so
+    /// that <c>start + offset</c> addresses the copy, and blocks must end by <paramref name="end"/>, the end of the
+    /// copy. Any other block (one that does not end there, or is not an ordinary Enhanced Packet Block) is read from
+    /// the mapping instead, as by the other overload, so errors and the next offset are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryReadAt(byte* start, long end, ref long offset, out Packet packet, bool sequential, bool verifyTrailer)
     {
-        byte* start = MappedStart;
-        long at = offset, length = MappedLength;
+        long at = offset, length = end;
         if (start != null && !_swap && (at & 3) == 0
             && (ulong)(at - PcapNgFormat.SectionHeaderMinimumSize) < (ulong)(length - PcapNgFormat.SectionHeaderMinimumSize)
             && TryEnhancedPacket(start + at, length - at, at, 0, out packet, out uint total, verifyTrailer))

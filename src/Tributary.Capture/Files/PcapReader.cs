@@ -117,10 +117,20 @@ public sealed unsafe class PcapReader : CaptureFileReader
     /// <see cref="CaptureFileReader.PrefetchRecord"/>).
     /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true)
+    public bool TryReadAt(ref long offset, out Packet packet, bool sequential = true) =>
+        TryReadAt(MappedStart, MappedLength, ref offset, out packet, sequential);
+
+    /// <summary>
+    /// <see cref="TryReadAt(ref long, out Packet, bool)"/> over a copy of part of the file that the caller loaded
+    /// (<see cref="CaptureFileReader.ReadAt"/>): <paramref name="start"/> is where offset 0 of the file would be, so
+    /// that <c>start + offset</c> addresses the copy, and records must end by <paramref name="end"/>, the end of the
+    /// copy. A record that does not is read from the mapping instead, as by the other overload (its packet then points
+    /// into the mapping), so errors and the next offset are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryReadAt(byte* start, long end, ref long offset, out Packet packet, bool sequential)
     {
-        byte* start = MappedStart;
-        long length = MappedLength;
+        long length = end;
         long at = offset;
         if (start != null && !_swapNullHeader
             && (ulong)(at - PcapFormat.FileHeaderSize) <= (ulong)(length - PcapFormat.RecordHeaderSize - PcapFormat.FileHeaderSize))
@@ -137,7 +147,8 @@ public sealed unsafe class PcapReader : CaptureFileReader
                 return true;
             }
         }
-        return ReadAtSlow(offset, out packet);
+        // Not a record that ends inside the copy: read it from the mapping (which reports any fault).
+        return start == MappedStart ? ReadAtSlow(offset, out packet) : TryReadAt(MappedStart, MappedLength, ref offset, out packet, sequential);
     }
 
     private bool ReadAtSlow(long offset, out Packet packet)

@@ -90,7 +90,7 @@ public sealed partial class FlowStatistics
         Shard[] shards;
         var watch = Stopwatch.StartNew();
         // Opened once for every strategy; a file that is not a capture at all fails here, before anything is read.
-        using (CaptureFileReader reader = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true }))
+        using (CaptureFileReader reader = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = _options.Threads > 1 }))
         {
             int threads = reader.IsMemoryMapped ? Math.Max(1, _options.Threads) : 1;
             shards = new Shard[threads];

@@ -4,19 +4,18 @@ using Tributary.Capture.Files;
 
 namespace Tributary.Flows.Applications.Stats;
 
-/// <summary>Records of a memory-mapped classic pcap file (<see cref="PcapReader.TryReadAt"/>).</summary>
-internal readonly struct PcapRecords(PcapReader reader) : IRecordAccess
+/// <summary>Records of a classic pcap file (<see cref="PcapReader.TryReadAt(ref long, out Packet, bool)"/>).</summary>
+internal readonly unsafe struct PcapRecords(PcapReader reader) : IRecordAccess
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryReadAt(ref long offset, out Packet packet, bool sequential) => reader.TryReadAt(ref offset, out packet, sequential);
+    public bool TryReadAt(byte* start, long end, ref long offset, out Packet packet, bool sequential) =>
+        reader.TryReadAt(start, end, ref offset, out packet, sequential);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryReadAgain(ref long offset, out Packet packet) => reader.TryReadAt(ref offset, out packet, sequential: false);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void PrefetchRecord(long offset) => reader.PrefetchRecord(offset);
+    public bool TryReadAgain(byte* start, long end, ref long offset, out Packet packet) =>
+        reader.TryReadAt(start, end, ref offset, out packet, sequential: false);
 
     public long FindRecordBoundary(long from, long limit) => reader.FindRecordBoundary(from, limit);
 
-    public void Release(long offset, long length) => reader.Release(offset, length);
+    public int ReadAt(long offset, Span<byte> destination) => reader.ReadAt(offset, destination);
 }
