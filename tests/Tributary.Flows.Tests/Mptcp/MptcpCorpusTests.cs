@@ -88,7 +88,7 @@ public sealed class MptcpCorpusTests
             Assert.Equal((e.ClientIdsn, e.ServerIdsn), (c.ClientIdsn, c.ServerIdsn));
             Assert.Equal((e.BytesC2s, e.BytesS2c), (c.Bytes(MptcpPeer.Client), c.Bytes(MptcpPeer.Server)));
             foreach (MptcpSubflow s in c.Subflows)
-                Assert.Equal(e.StreamBytes[s.Stream], (s.Bytes(MptcpPeer.Client), s.Bytes(MptcpPeer.Server)));
+                Assert.Equal(e.StreamBytes[checked((int)s.Stream)], (s.Bytes(MptcpPeer.Client), s.Bytes(MptcpPeer.Server)));
         }
 
         // Flows with MPTCP options but no mptcp.stream: each an MP_CAPABLE SYN refused by a SYN/ACK without MPTCP options.
@@ -96,10 +96,10 @@ public sealed class MptcpCorpusTests
             .Where(g => g.Any(f => f.HasMptcp) && g.All(f => f.MptcpStream is null))
             .ToDictionary(g => g.Key, g => g.ToList());
         List<MptcpConnection> fallbacks = [.. tracker.Connections.Where(c => c.Kind == MptcpConnectionKind.Fallback)];
-        Assert.Equal(refused.Keys.Order(), fallbacks.Select(c => Assert.Single(c.Subflows).Stream).Order());
+        Assert.Equal(refused.Keys.Select(k => (long)k).Order(), fallbacks.Select(c => Assert.Single(c.Subflows).Stream).Order());
         foreach (MptcpConnection c in fallbacks)
         {
-            List<TsharkMptcp.Frame> stream = refused[c.Subflows[0].Stream];
+            List<TsharkMptcp.Frame> stream = refused[checked((int)c.Subflows[0].Stream)];
             Assert.Contains(stream, f => f.Syn && f.Ack && !f.HasMptcp);
             string client = TsharkMptcp.SynSender(stream)!;
             Assert.Equal(

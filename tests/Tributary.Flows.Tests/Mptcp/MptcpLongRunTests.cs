@@ -49,6 +49,20 @@ public sealed class MptcpLongRunTests(ITestOutputHelper output)
             t.Add(frame, LinkType.Ethernet, frame.Length, startNs + (us - Support.Churn.StartUs) * 1000);
     }
 
+    /// <summary>A live run never ends: past 2³¹ TCP flows its <c>tcp.stream</c> numbers go on, and a connection's subflows still meet.</summary>
+    [Fact]
+    public void Tcp_stream_numbers_go_past_the_int_range()
+    {
+        var t = new MptcpConnectionTracker(live: true);
+        t.Streams.Count = int.MaxValue;
+        Connection(t, 0);
+        Data(t, Minute);
+        MptcpConnection c = Assert.Single(t.Connections);
+        Assert.Equal([int.MaxValue, int.MaxValue + 1L], c.Subflows.Select(s => s.Stream));
+        Assert.Equal(20, c.Bytes(MptcpPeer.Client));
+        Assert.Equal(int.MaxValue + 2L, t.Streams.Count);
+    }
+
     [Fact]
     public void Live_plain_flows_beyond_the_most_tracked_are_forgotten_subflows_are_not()
     {

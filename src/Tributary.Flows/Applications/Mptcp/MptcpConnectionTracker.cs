@@ -29,9 +29,12 @@ public sealed class MptcpConnectionTracker
     public const int LiveMaxPlainFlows = 1 << 18;
 
     private readonly TcpStreamIndex _streams;
+
+    /// <summary>The <c>tcp.stream</c> numbering (tests start it near the end of the int range).</summary>
+    internal TcpStreamIndex Streams => _streams;
     private readonly IpFragmentReassembler _reassembler = new();
     private readonly List<MptcpConnection> _connections = [];
-    private readonly Dictionary<int, MptcpSubflow> _subflows = [];
+    private readonly Dictionary<long, MptcpSubflow> _subflows = [];
     private readonly Dictionary<uint, MptcpConnection> _byToken = [];
     private readonly Dictionary<uint, MptcpConnection> _orphans = [];
 
@@ -90,7 +93,7 @@ public sealed class MptcpConnectionTracker
         if (!d.IsTcp)
             return;
         TcpSegments++;
-        int stream = _streams.Assign(d, timestamp, out bool isNew);
+        long stream = _streams.Assign(d, timestamp, out bool isNew);
         MptcpSubflow? subflow = isNew ? null : _subflows.GetValueOrDefault(stream);
         CaptureTcpFlags flags = d.TcpFlags;
         bool syn = (flags & CaptureTcpFlags.Syn) != 0, ack = (flags & CaptureTcpFlags.Ack) != 0;
@@ -223,7 +226,7 @@ public sealed class MptcpConnectionTracker
             c.FellBack(MptcpFallback.MissingMapping, timestamp);
     }
 
-    private MptcpSubflow? OnCapable(in DecodedPacket d, int stream, MptcpSubflow? subflow, in MptcpOption o, bool syn, bool ack, long timestamp)
+    private MptcpSubflow? OnCapable(in DecodedPacket d, long stream, MptcpSubflow? subflow, in MptcpOption o, bool syn, bool ack, long timestamp)
     {
         if (syn && !ack)
         {
@@ -288,7 +291,7 @@ public sealed class MptcpConnectionTracker
         return subflow;
     }
 
-    private MptcpSubflow? OnJoin(in DecodedPacket d, int stream, MptcpSubflow? subflow, in MptcpOption o, bool syn, bool ack, long timestamp)
+    private MptcpSubflow? OnJoin(in DecodedPacket d, long stream, MptcpSubflow? subflow, in MptcpOption o, bool syn, bool ack, long timestamp)
     {
         if (o.JoinStage == 1 && syn && !ack)
         {
@@ -349,7 +352,7 @@ public sealed class MptcpConnectionTracker
         return c;
     }
 
-    private MptcpSubflow NewInitialSubflow(MptcpConnection c, int stream, IpAddress client, ushort clientPort, IpAddress server, ushort serverPort)
+    private MptcpSubflow NewInitialSubflow(MptcpConnection c, long stream, IpAddress client, ushort clientPort, IpAddress server, ushort serverPort)
     {
         var s = new MptcpSubflow(c, stream, initial: true, MptcpPeer.Client, client, clientPort, server, serverPort);
         c.AddSubflow(s);

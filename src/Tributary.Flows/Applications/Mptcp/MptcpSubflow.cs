@@ -16,7 +16,7 @@ public sealed class MptcpSubflow
     private readonly int[] _priority = new int[2];
     private readonly bool[] _data = new bool[2];
 
-    internal MptcpSubflow(MptcpConnection connection, int stream, bool initial, MptcpPeer openedBy,
+    internal MptcpSubflow(MptcpConnection connection, long stream, bool initial, MptcpPeer openedBy,
         IpAddress openerAddress, ushort openerPort, IpAddress responderAddress, ushort responderPort)
     {
         Connection = connection;
@@ -34,7 +34,7 @@ public sealed class MptcpSubflow
     public MptcpConnection Connection { get; private set; }
 
     /// <summary>tshark's <c>tcp.stream</c> index.</summary>
-    public int Stream { get; }
+    public long Stream { get; }
 
     /// <summary>True for the MP_CAPABLE subflow.</summary>
     public bool IsInitial { get; }

@@ -53,7 +53,7 @@ public sealed class FlowSummarizer
             return;
         }
         TcpSegments++;
-        int index = _index.Assign(d, out bool isNew);
+        int index = checked((int)_index.Assign(d, out bool isNew)); // one row per flow: a list, never past int
         if (isNew)
             _flows.Add(new FlowSummary(index, d.IpVersion, d.Source, d.SourcePort, d.Destination, d.DestinationPort));
         FlowSummary flow = _flows[index];

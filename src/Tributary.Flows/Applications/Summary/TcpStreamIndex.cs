@@ -20,7 +20,7 @@ public sealed class TcpStreamIndex
     private readonly LinkedList<Recency>? _recent;
     private readonly long _idleLimitNs;
     private readonly int _maxTracked;
-    private readonly Func<int, bool>? _keep;
+    private readonly Func<long, bool>? _keep;
 
     /// <summary>Every 4-tuple is remembered (files: tshark's numbering).</summary>
     public TcpStreamIndex()
@@ -31,7 +31,7 @@ public sealed class TcpStreamIndex
     /// Flows are forgotten after <paramref name="idleLimit"/> without packets, and the least recently seen once more
     /// than <paramref name="maxTracked"/> are tracked; never those whose index <paramref name="keep"/> accepts.
     /// </summary>
-    public TcpStreamIndex(TimeSpan idleLimit, int maxTracked, Func<int, bool> keep)
+    public TcpStreamIndex(TimeSpan idleLimit, int maxTracked, Func<long, bool> keep)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(idleLimit, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTracked, 1);
@@ -42,8 +42,8 @@ public sealed class TcpStreamIndex
         _keep = keep;
     }
 
-    /// <summary>Flows numbered so far (the next flow gets this index).</summary>
-    public int Count { get; private set; }
+    /// <summary>Flows numbered so far (the next flow gets this index): a long, since a live index never ends.</summary>
+    public long Count { get; internal set; } // settable by tests, to number past int.MaxValue without 2³¹ flows
 
     /// <summary>4-tuples remembered now.</summary>
     public int Tracked => _current.Count;
@@ -52,13 +52,13 @@ public sealed class TcpStreamIndex
     public long Forgotten { get; private set; }
 
     /// <summary>The <c>tcp.stream</c> index of a TCP segment; <paramref name="isNew"/> when it opened a flow.</summary>
-    public int Assign(in DecodedPacket d, out bool isNew) => Assign(d, 0, out isNew);
+    public long Assign(in DecodedPacket d, out bool isNew) => Assign(d, 0, out isNew);
 
     /// <summary>
     /// As <see cref="Assign(in DecodedPacket, out bool)"/> for a segment captured at <paramref name="timestampNanoseconds"/>
     /// (the clock of the idle limit; unused without a bound).
     /// </summary>
-    public int Assign(in DecodedPacket d, long timestampNanoseconds, out bool isNew)
+    public long Assign(in DecodedPacket d, long timestampNanoseconds, out bool isNew)
     {
         if (_recent is not null)
             ForgetIdle(timestampNanoseconds);
@@ -121,9 +121,9 @@ public sealed class TcpStreamIndex
         private bool _firstSet, _secondSet;
         private uint _firstBase, _secondBase;
 
-        public Entry(int index) => Index = index;
+        public Entry(long index) => Index = index;
 
-        public int Index { get; }
+        public long Index { get; }
 
         /// <summary>Its node in a bounded index's recency list (unlinked while not listed); null when unbounded.</summary>
         public LinkedListNode<Recency>? Recent { get; set; }
