@@ -183,54 +183,92 @@ public sealed unsafe class PcapReader : CaptureFileReader
     {
         ThrowIfNoRandomAccess(SupportsRandomAccess);
         ArgumentOutOfRangeException.ThrowIfLessThan(confirm, 1);
-        byte* start = MappedStart;
+        return FindRecordBoundary(MappedStart, 0, MappedLength, from, limit, confirm, out _);
+    }
+
+    /// <summary>
+    /// <see cref="FindRecordBoundary(long, long, int)"/> over a copy of the file's bytes [<paramref name="begin"/>,
+    /// <paramref name="end"/>) (<see cref="CaptureFileReader.ReadAt"/>), addressed as <c>start + offset</c>. The answer
+    /// is the mapping's whenever <paramref name="inconclusive"/> is false; it is true (and the result -1) when the search
+    /// needs bytes outside the copy, for the caller to search the mapping instead.
+    /// </summary>
+    internal long FindRecordBoundary(byte* start, long begin, long end, long from, long limit, int confirm, out bool inconclusive)
+    {
+        inconclusive = false;
         long length = MappedLength;
-        limit = Math.Min(limit, length);
+        long wanted = Math.Min(limit, length);
+        limit = Math.Min(wanted, end);
         long notBefore = 0;
         if (length >= PcapFormat.FileHeaderSize + PcapFormat.RecordHeaderSize)
-            notBefore = (U32(start + PcapFormat.FileHeaderSize) - 86_400L) * 1_000_000_000L; // a day before the first record
+            notBefore = (U32(MappedStart + PcapFormat.FileHeaderSize) - 86_400L) * 1_000_000_000L; // a day before the first record
         for (long at = Math.Max(from, PcapFormat.FileHeaderSize); at < limit; at++)
         {
-            if (ChainsFrom(start, length, at, confirm, notBefore))
+            Chain chain = at < begin ? Chain.Cut : ChainsFrom(start, end, length, at, confirm, notBefore);
+            if (chain == Chain.Found)
             {
                 // Where the true headers read 4 bytes late also chain (times that start near 0 pass the time checks),
                 // the first chain found from inside a header is that alias: the true record starts 4 bytes earlier.
-                while (at - 4 >= PcapFormat.FileHeaderSize && ChainsFrom(start, length, at - 4, confirm, notBefore))
+                while (at - 4 >= PcapFormat.FileHeaderSize
+                    && (chain = at - 4 < begin ? Chain.Cut : ChainsFrom(start, end, length, at - 4, confirm, notBefore)) == Chain.Found)
+                {
                     at -= 4;
-                return at;
+                }
+                if (chain != Chain.Cut)
+                    return at;
+            }
+            if (chain == Chain.Cut)
+            {
+                inconclusive = true;
+                return -1;
             }
         }
+        inconclusive = limit < wanted; // the copy ended before the range searched did
         return -1;
     }
 
     /// <summary>Longest packet on the wire taken as plausible (wire lengths reach 64 KiB with GRO, 512 KiB with BIG TCP).</summary>
     private const uint MaximumWireLength = 16 << 20;
 
-    private bool ChainsFrom(byte* start, long length, long at, int confirm, long notBefore)
+    /// <summary>What a chain of records from an offset showed: none, a chain, or bytes past the end of the copy needed.</summary>
+    private enum Chain
+    {
+        None,
+        Found,
+        Cut,
+    }
+
+    /// <summary>
+    /// Whether <paramref name="confirm"/> plausible records chain from <paramref name="at"/> in bytes addressed as
+    /// <c>start + offset</c> up to <paramref name="end"/> of a file of <paramref name="length"/> bytes
+    /// (<see cref="Chain.Cut"/> when the chain reaches <paramref name="end"/> before the file's end).
+    /// </summary>
+    private Chain ChainsFrom(byte* start, long end, long length, long at, int confirm, long notBefore)
     {
         uint fractionLimit = _fractionToNanoseconds == 1 ? 1_000_000_000u : 1_000_000u;
         long previous = notBefore;
         for (int i = 0; i < confirm; i++)
         {
             if (at == length)
-                return i > 0;
+                return i > 0 ? Chain.Found : Chain.None;
             if (length - at < PcapFormat.RecordHeaderSize)
-                return false;
+                return Chain.None;
+            if (end - at < PcapFormat.RecordHeaderSize)
+                return Chain.Cut;
             byte* h = start + at;
             uint seconds = U32(h), fraction = U32(h + 4), captured = U32(h + 8), wire = U32(h + 12);
             if (fraction >= fractionLimit || captured == 0 || captured > _maxCaptured || captured > wire || wire > MaximumWireLength
                 || captured > length - at - PcapFormat.RecordHeaderSize)
-                return false;
+                return Chain.None;
             // Times never go back in the chain and none is a day before the file's first record. This rejects the
             // commonest false chain: the true headers read 4 bytes late, where the microseconds pass for seconds,
             // the captured length for the fraction and the wire length for the captured length.
             long time = seconds * 1_000_000_000L + fraction;
             if (time < previous)
-                return false;
+                return Chain.None;
             previous = time;
             at += PcapFormat.RecordHeaderSize + captured;
         }
-        return true;
+        return Chain.Found;
     }
 
     /// <summary>The packet of the record whose header is at <paramref name="h"/> (its captured length already checked).</summary>

@@ -70,6 +70,97 @@ public sealed unsafe class CopiedRangeTests
         }
     }
 
+    /// <summary>
+    /// The boundary search in a copy of [from - 64, from + span): the mapping's answer whenever it is conclusive, and
+    /// conclusive whenever the copy holds the chain (a copy to the end of the file always is).
+    /// </summary>
+    [Theory]
+    [InlineData("gen__http_v6_nsec.pcap")]
+    [InlineData("gen__mptcp_any_sll2.pcap")]
+    [InlineData("gen__seed.pcap")]
+    public void The_boundary_search_in_a_copy_answers_as_the_mapping_or_says_it_cannot(string name)
+    {
+        using var reader = (PcapReader)OpenMapped(Corpus(name));
+        long length = reader.MappedLength;
+        byte[] whole = GC.AllocateUninitializedArray<byte>((int)length, pinned: true);
+        Assert.Equal(whole.Length, reader.ReadAt(0, whole));
+        int conclusive = 0, cutShort = 0, cutMargin = 0;
+        foreach (long from in Enumerable.Range(0, (int)(length / 997)).Select(k => 24 + k * 997L))
+        {
+            long expected = reader.FindRecordBoundary(from, from + (16 << 20));
+            foreach (long span in new long[] { 200, 16 << 10, length })
+            {
+                long begin = Math.Max(0, from - 64), end = Math.Min(length, from + span);
+                // Copies of their own for the short spans (a read outside them would show), the whole file for the rest.
+                byte[] copy = span == length ? whole : GC.AllocateUninitializedArray<byte>((int)(end - begin), pinned: true);
+                if (span != length)
+                    Assert.Equal(copy.Length, reader.ReadAt(begin, copy));
+                fixed (byte* c = copy)
+                {
+                    byte* start = span == length ? c : c - begin;
+                    long found = reader.FindRecordBoundary(start, begin, end, from, from + (16 << 20), confirm: 8, out bool inconclusive);
+                    if (inconclusive)
+                    {
+                        Assert.Equal(-1, found);
+                        Assert.True(end < length, $"from {from}: a copy to the end of the file was inconclusive");
+                        cutShort += span == 200 ? 1 : 0;
+                        cutMargin += span == 200 ? 0 : 1;
+                    }
+                    else
+                    {
+                        Assert.Equal(expected, found);
+                        conclusive++;
+                    }
+                }
+            }
+        }
+        // The chunked run's 16 KiB margin rarely misses the chain in these captures; 200 bytes cannot hold 8 records.
+        Assert.True(cutMargin * 20 < conclusive, $"{cutMargin} of the 16 KiB copies were inconclusive");
+        Assert.True(cutShort > 0);
+        Assert.True(conclusive > 1000);
+    }
+
+    /// <summary>
+    /// A copy that cuts the true record's chain but holds a fake chain in its payload in full: the search must not
+    /// take the fake one (the mapping finds the true record), so it says it cannot tell.
+    /// </summary>
+    [Fact]
+    public void A_copy_that_cuts_the_true_chain_does_not_take_a_fake_one()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("fake-chain.pcap");
+        byte[] payload = new byte[1000];
+        for (int k = 0; k < 10; k++)
+        {
+            Span<byte> h = payload.AsSpan(k * 76, 16);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h, 1_700_000_000);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h[4..], 1);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h[8..], 60);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h[12..], 60);
+        }
+        using (var w = new PcapWriter(File.Create(path), LinkType.Ethernet))
+        {
+            w.Write(payload, payload.Length, 1_700_000_000_000_000_000L, LinkType.Ethernet);
+            w.Write(new byte[60], 60, 1_700_000_000_000_001_000L, LinkType.Ethernet);
+        }
+        using var reader = (PcapReader)OpenMapped(path);
+        Assert.Equal(24, reader.FindRecordBoundary(24, 1 << 20));
+        const long end = 24 + 16 + 800; // past the fake chain's 8 headers, before the true record's end
+        byte[] copy = GC.AllocateUninitializedArray<byte>((int)end, pinned: true);
+        Assert.Equal(copy.Length, reader.ReadAt(0, copy));
+        fixed (byte* c = copy)
+        {
+            Assert.Equal(-1, reader.FindRecordBoundary(c, 0, end, 24, 1 << 20, confirm: 8, out bool inconclusive));
+            Assert.True(inconclusive);
+        }
+        byte[] whole = File.ReadAllBytes(path);
+        fixed (byte* w = whole)
+        {
+            Assert.Equal(24, reader.FindRecordBoundary(w, 0, whole.Length, 24, 1 << 20, confirm: 8, out bool inconclusive));
+            Assert.False(inconclusive);
+        }
+    }
+
     [Fact]
     public void ReadAt_copies_the_file_stops_at_its_end_and_needs_an_open_mapped_reader()
     {

@@ -19,6 +19,12 @@ internal unsafe interface IRecordAccess
     /// <summary>The first plausible record start in [<paramref name="from"/>, <paramref name="limit"/>), or -1.</summary>
     long FindRecordBoundary(long from, long limit);
 
+    /// <summary>
+    /// <see cref="FindRecordBoundary(long, long)"/> in a copy of the bytes [<paramref name="begin"/>, <paramref name="end"/>);
+    /// <paramref name="inconclusive"/> when the search needs bytes outside it (then the mapping is searched instead).
+    /// </summary>
+    long FindRecordBoundary(byte* start, long begin, long end, long from, long limit, out bool inconclusive);
+
     /// <summary>Copies the file's bytes at <paramref name="offset"/> into <paramref name="destination"/>; fewer only at the end of the file.</summary>
     int ReadAt(long offset, Span<byte> destination);
 }

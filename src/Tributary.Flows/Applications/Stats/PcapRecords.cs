@@ -17,5 +17,8 @@ internal readonly unsafe struct PcapRecords(PcapReader reader) : IRecordAccess
 
     public long FindRecordBoundary(long from, long limit) => reader.FindRecordBoundary(from, limit);
 
+    public long FindRecordBoundary(byte* start, long begin, long end, long from, long limit, out bool inconclusive) =>
+        reader.FindRecordBoundary(start, begin, end, from, limit, confirm: 8, out inconclusive);
+
     public int ReadAt(long offset, Span<byte> destination) => reader.ReadAt(offset, destination);
 }
