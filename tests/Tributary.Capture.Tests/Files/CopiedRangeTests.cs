@@ -129,20 +129,7 @@ public sealed unsafe class CopiedRangeTests
     {
         using var dir = new TempDirectory();
         string path = dir.File("fake-chain.pcap");
-        byte[] payload = new byte[1000];
-        for (int k = 0; k < 10; k++)
-        {
-            Span<byte> h = payload.AsSpan(k * 76, 16);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h, 1_700_000_000);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h[4..], 1);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h[8..], 60);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(h[12..], 60);
-        }
-        using (var w = new PcapWriter(File.Create(path), LinkType.Ethernet))
-        {
-            w.Write(payload, payload.Length, 1_700_000_000_000_000_000L, LinkType.Ethernet);
-            w.Write(new byte[60], 60, 1_700_000_000_000_001_000L, LinkType.Ethernet);
-        }
+        FakeChainCapture.Write(path);
         using var reader = (PcapReader)OpenMapped(path);
         Assert.Equal(24, reader.FindRecordBoundary(24, 1 << 20));
         const long end = 24 + 16 + 800; // past the fake chain's 8 headers, before the true record's end

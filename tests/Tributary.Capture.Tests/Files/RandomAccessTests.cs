@@ -116,20 +116,7 @@ public sealed class RandomAccessTests
         // fake chain. This is why a caller cutting a file checks that the reader of the part before lands on it.
         using var dir = new TempDirectory();
         string path = dir.File("fake-chain.pcap");
-        byte[] payload = new byte[1000];
-        for (int k = 0; k < 10; k++)
-        {
-            Span<byte> h = payload.AsSpan(k * 76, 16);
-            BinaryPrimitives.WriteUInt32LittleEndian(h, 1_700_000_000);
-            BinaryPrimitives.WriteUInt32LittleEndian(h[4..], 1);
-            BinaryPrimitives.WriteUInt32LittleEndian(h[8..], 60);
-            BinaryPrimitives.WriteUInt32LittleEndian(h[12..], 60);
-        }
-        using (var w = new PcapWriter(File.Create(path), LinkType.Ethernet))
-        {
-            w.Write(payload, payload.Length, 1_700_000_000_000_000_000L, LinkType.Ethernet);
-            w.Write(new byte[60], 60, 1_700_000_000_000_001_000L, LinkType.Ethernet);
-        }
+        FakeChainCapture.Write(path);
         using PcapReader reader = OpenMapped(path);
         Assert.Equal(24 + 16, reader.FindRecordBoundary(24 + 16, 1 << 20)); // the fake chain at the frame's first byte
         Assert.Equal(24 + 16 + 1000, reader.FindRecordBoundary(24 + 16 + 1000 - 20, 1 << 20)); // past the fakes: the real record
