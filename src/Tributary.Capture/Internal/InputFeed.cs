@@ -20,6 +20,20 @@ internal abstract class InputFeed : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>Positional reads of <paramref name="handle"/> from <paramref name="offset"/> until <paramref name="buffer"/> is full or the file ends.</summary>
+    protected static int ReadFully(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (n <= 0)
+                break;
+            total += n;
+        }
+        return total;
+    }
+
     public static InputFeed ForFile(string path, bool memoryMap = false)
     {
         if (memoryMap && MappedFeed.TryMap(path) is { } mapped)
@@ -40,15 +54,8 @@ internal sealed class FileFeed(FileStream stream) : InputFeed
 
     public override int Read(Span<byte> buffer)
     {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = RandomAccess.Read(_handle, buffer[total..], _offset);
-            if (n <= 0)
-                break;
-            total += n;
-            _offset += n;
-        }
+        int total = ReadFully(_handle, buffer, _offset);
+        _offset += total;
         return total;
     }
 
@@ -172,18 +179,8 @@ internal sealed unsafe class MappedFeed : InputFeed
     public int ReadAt(long offset, Span<byte> destination)
     {
         ObjectDisposedException.ThrowIf(_address is null, this);
-        int total = 0;
         long limit = Math.Max(0, Length - offset);
-        if (destination.Length > limit)
-            destination = destination[..(int)limit];
-        while (total < destination.Length)
-        {
-            int n = RandomAccess.Read(_handle, destination[total..], offset + total);
-            if (n <= 0)
-                break;
-            total += n;
-        }
-        return total;
+        return ReadFully(_handle, destination.Length > limit ? destination[..(int)limit] : destination, offset);
     }
 
     /// <summary>

@@ -118,6 +118,9 @@ public sealed partial class FlowStatistics
         /// <summary>Where offset 0 of the file would be, so that <c>Start + offset</c> addresses the copy of the chunk.</summary>
         public byte* Start;
 
+        /// <summary>The first offset of the file the copy holds.</summary>
+        public long Begin;
+
         /// <summary>The end of the bytes the copy holds (it holds [<see cref="Begin"/>, End)).</summary>
         public long End;
 
@@ -134,9 +137,6 @@ public sealed partial class FlowStatistics
             Begin = offset;
             End = end;
         }
-
-        /// <summary>The first offset of the file the copy holds.</summary>
-        public long Begin;
 
         public ChunkSlot(int shards)
         {
