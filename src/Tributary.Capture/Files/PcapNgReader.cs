@@ -165,6 +165,14 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
         }
     }
 
+    /// <summary>
+    /// A block type the pcapng specification assigns (interface description to decryption secrets, and custom
+    /// blocks), as a boundary search accepts in a chain: a block of another type (or of local use) is read, but a
+    /// chain through it is not taken, so the search goes on past it.
+    /// </summary>
+    private static bool IsKnownBlockType(uint type) =>
+        type is >= PcapNgFormat.InterfaceDescriptionBlock and <= 0x0000000A or 0x00000BAD or 0x40000BAD;
+
     private static bool IsPacketBlock(uint type) =>
         type is PcapNgFormat.EnhancedPacketBlock or PcapNgFormat.SimplePacketBlock or PcapNgFormat.PacketBlock;
 
@@ -334,8 +342,8 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     /// The first offset in [<paramref name="from"/>, <paramref name="limit"/>) of a memory-mapped file where a block
     /// plausibly starts; -1 when there is none. Blocks start at multiples of 4. A plausible start begins a chain of
     /// <paramref name="confirm"/> blocks in a row, or of every block up to the end of the file or the next section
-    /// header. In the chain, each block's length is a multiple of 4, from 12 bytes to 16 MiB, and is repeated in its
-    /// trailer. Each Enhanced Packet Block refers to an interface of the current section and holds its captured
+    /// header. In the chain, each block is of a type the specification assigns, and its length is a multiple of 4,
+    /// from 12 bytes to 16 MiB, and is repeated in its trailer. Each Enhanced Packet Block refers to an interface of the current section and holds its captured
     /// bytes. Bytes inside a packet can still mimic such a chain (a captured pcapng file, say): splitting a file for
     /// parallel readers, a caller must check that the reader of the part before lands exactly on the start found.
     /// </summary>
@@ -343,40 +351,77 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     {
         ThrowIfNoRandomAccess(SupportsRandomAccess);
         ArgumentOutOfRangeException.ThrowIfLessThan(confirm, 1);
-        byte* start = MappedStart;
+        return FindRecordBoundary(MappedStart, 0, MappedLength, from, limit, confirm, out _);
+    }
+
+    /// <summary>
+    /// <see cref="FindRecordBoundary(long, long, int)"/> over a copy of the file's bytes [<paramref name="begin"/>,
+    /// <paramref name="end"/>) (<see cref="CaptureFileReader.ReadAt"/>), addressed as <c>start + offset</c>. The answer
+    /// is the mapping's whenever <paramref name="inconclusive"/> is false; it is true (and the result -1) when the search
+    /// needs bytes outside the copy, for the caller to search the mapping instead.
+    /// </summary>
+    internal long FindRecordBoundary(byte* start, long begin, long end, long from, long limit, int confirm, out bool inconclusive)
+    {
+        inconclusive = false;
         long length = MappedLength;
-        limit = Math.Min(limit, length);
+        long wanted = Math.Min(limit, length);
+        limit = Math.Min(wanted, end);
         for (long at = Math.Max((from + 3) & ~3L, PcapNgFormat.SectionHeaderMinimumSize); at < limit; at += 4)
         {
-            if (ChainsFrom(start, length, at, confirm))
+            RecordChain chain = at < begin ? RecordChain.Cut : ChainsFrom(start, end, length, at, confirm);
+            if (chain == RecordChain.Found)
                 return at;
+            if (chain == RecordChain.Cut)
+            {
+                inconclusive = true;
+                return -1;
+            }
         }
+        inconclusive = limit < wanted; // the copy ended before the range searched did
         return -1;
     }
 
-    private bool ChainsFrom(byte* start, long length, long at, int confirm)
+    /// <summary>
+    /// Whether <paramref name="confirm"/> plausible blocks chain from <paramref name="at"/> in bytes addressed as
+    /// <c>start + offset</c> up to <paramref name="end"/> of a file of <paramref name="length"/> bytes
+    /// (<see cref="RecordChain.Cut"/> when the chain needs bytes past <paramref name="end"/> to tell).
+    /// </summary>
+    private RecordChain ChainsFrom(byte* start, long end, long length, long at, int confirm)
     {
         for (int i = 0; i < confirm; i++)
         {
             if (at == length)
-                return i > 0;
+                return i > 0 ? RecordChain.Found : RecordChain.None;
             if (length - at < PcapNgFormat.MinimumBlockSize)
-                return false;
+                return RecordChain.None;
+            if (end - at < PcapNgFormat.MinimumBlockSize)
+                return RecordChain.Cut;
             byte* b = start + at;
             if (*(uint*)b == PcapNgFormat.SectionHeaderBlock)
-                return i > 0; // the next section may be of the other byte order: the chain ends here
+                return i > 0 ? RecordChain.Found : RecordChain.None; // the next section may be of the other byte order: the chain ends here
             uint type = U32(b), total = U32(b + 4);
-            // The length is checked before the trailer is read: a wild length would touch a page far away.
-            if (total < PcapNgFormat.MinimumBlockSize || (total & 3) != 0 || total > MaxRecordSize || total > length - at
-                || U32(b + total - 4) != total)
-                return false;
-            if (type == PcapNgFormat.EnhancedPacketBlock
-                && (total < PcapNgFormat.EnhancedPacketMinimumSize || U32(b + 8) >= (uint)_sectionInterfaceCount
-                    || U32(b + 20) > total - PcapNgFormat.EnhancedPacketMinimumSize))
-                return false;
+            // The length is checked before the trailer is read: a wild length would touch a page far away. So are the
+            // type and a packet block's fields, which bytes of a packet rarely pass: in a copy, a candidate that passes
+            // them and reaches past the copy's end leaves the search unable to tell.
+            if (!IsKnownBlockType(type) || total < PcapNgFormat.MinimumBlockSize || (total & 3) != 0 || total > MaxRecordSize
+                || total > length - at)
+                return RecordChain.None;
+            if (type == PcapNgFormat.EnhancedPacketBlock)
+            {
+                if (total < PcapNgFormat.EnhancedPacketMinimumSize)
+                    return RecordChain.None;
+                if (end - at < 24)
+                    return RecordChain.Cut;
+                if (U32(b + 8) >= (uint)_sectionInterfaceCount || U32(b + 20) > total - PcapNgFormat.EnhancedPacketMinimumSize)
+                    return RecordChain.None;
+            }
+            if (total > end - at)
+                return RecordChain.Cut;
+            if (U32(b + total - 4) != total)
+                return RecordChain.None;
             at += total;
         }
-        return true;
+        return RecordChain.Found;
     }
 
     private void ReadSectionHeader(long offset)

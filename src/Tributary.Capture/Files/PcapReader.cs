@@ -203,20 +203,20 @@ public sealed unsafe class PcapReader : CaptureFileReader
             notBefore = (U32(MappedStart + PcapFormat.FileHeaderSize) - 86_400L) * 1_000_000_000L; // a day before the first record
         for (long at = Math.Max(from, PcapFormat.FileHeaderSize); at < limit; at++)
         {
-            Chain chain = at < begin ? Chain.Cut : ChainsFrom(start, end, length, at, confirm, notBefore);
-            if (chain == Chain.Found)
+            RecordChain chain = at < begin ? RecordChain.Cut : ChainsFrom(start, end, length, at, confirm, notBefore);
+            if (chain == RecordChain.Found)
             {
                 // Where the true headers read 4 bytes late also chain (times that start near 0 pass the time checks),
                 // the first chain found from inside a header is that alias: the true record starts 4 bytes earlier.
                 while (at - 4 >= PcapFormat.FileHeaderSize
-                    && (chain = at - 4 < begin ? Chain.Cut : ChainsFrom(start, end, length, at - 4, confirm, notBefore)) == Chain.Found)
+                    && (chain = at - 4 < begin ? RecordChain.Cut : ChainsFrom(start, end, length, at - 4, confirm, notBefore)) == RecordChain.Found)
                 {
                     at -= 4;
                 }
-                if (chain != Chain.Cut)
+                if (chain != RecordChain.Cut)
                     return at;
             }
-            if (chain == Chain.Cut)
+            if (chain == RecordChain.Cut)
             {
                 inconclusive = true;
                 return -1;
@@ -229,46 +229,38 @@ public sealed unsafe class PcapReader : CaptureFileReader
     /// <summary>Longest packet on the wire taken as plausible (wire lengths reach 64 KiB with GRO, 512 KiB with BIG TCP).</summary>
     private const uint MaximumWireLength = 16 << 20;
 
-    /// <summary>What a chain of records from an offset showed: none, a chain, or bytes past the end of the copy needed.</summary>
-    private enum Chain
-    {
-        None,
-        Found,
-        Cut,
-    }
-
     /// <summary>
     /// Whether <paramref name="confirm"/> plausible records chain from <paramref name="at"/> in bytes addressed as
     /// <c>start + offset</c> up to <paramref name="end"/> of a file of <paramref name="length"/> bytes
-    /// (<see cref="Chain.Cut"/> when the chain reaches <paramref name="end"/> before the file's end).
+    /// (<see cref="RecordChain.Cut"/> when the chain reaches <paramref name="end"/> before the file's end).
     /// </summary>
-    private Chain ChainsFrom(byte* start, long end, long length, long at, int confirm, long notBefore)
+    private RecordChain ChainsFrom(byte* start, long end, long length, long at, int confirm, long notBefore)
     {
         uint fractionLimit = _fractionToNanoseconds == 1 ? 1_000_000_000u : 1_000_000u;
         long previous = notBefore;
         for (int i = 0; i < confirm; i++)
         {
             if (at == length)
-                return i > 0 ? Chain.Found : Chain.None;
+                return i > 0 ? RecordChain.Found : RecordChain.None;
             if (length - at < PcapFormat.RecordHeaderSize)
-                return Chain.None;
+                return RecordChain.None;
             if (end - at < PcapFormat.RecordHeaderSize)
-                return Chain.Cut;
+                return RecordChain.Cut;
             byte* h = start + at;
             uint seconds = U32(h), fraction = U32(h + 4), captured = U32(h + 8), wire = U32(h + 12);
             if (fraction >= fractionLimit || captured == 0 || captured > _maxCaptured || captured > wire || wire > MaximumWireLength
                 || captured > length - at - PcapFormat.RecordHeaderSize)
-                return Chain.None;
+                return RecordChain.None;
             // Times never go back in the chain and none is a day before the file's first record. This rejects the
             // commonest false chain: the true headers read 4 bytes late, where the microseconds pass for seconds,
             // the captured length for the fraction and the wire length for the captured length.
             long time = seconds * 1_000_000_000L + fraction;
             if (time < previous)
-                return Chain.None;
+                return RecordChain.None;
             previous = time;
             at += PcapFormat.RecordHeaderSize + captured;
         }
-        return Chain.Found;
+        return RecordChain.Found;
     }
 
     /// <summary>The packet of the record whose header is at <paramref name="h"/> (its captured length already checked).</summary>

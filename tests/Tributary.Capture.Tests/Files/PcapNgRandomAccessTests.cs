@@ -316,6 +316,69 @@ public sealed class PcapNgRandomAccessTests
         Assert.Equal(file.Length - 92, reader.FindRecordBoundary(data + inner.Length - 40, reader.MappedLength)); // past the fakes: the real one
     }
 
+    [Fact]
+    public unsafe void A_copy_that_cuts_the_true_block_does_not_take_the_fake_blocks_inside_it()
+    {
+        // The captured pcapng file again, searched from the outer block in a copy that ends inside that block: the
+        // mapping finds the outer block, and the copy, which holds fake blocks in full but not the outer block's
+        // trailer, must say that it cannot tell rather than take them.
+        byte[] inner = OneSection(bigEndian: false, LinkType.Ethernet, 10);
+        var b = new PcapNgBuilder();
+        b.Section(bigEndian: false);
+        b.Interface(LinkType.Ethernet, 9, 0);
+        b.Enhanced(0, 1000, inner, inner.Length);
+        b.Enhanced(0, 2000, Frame(2), 60);
+        using var dir = new TempDirectory();
+        string path = dir.File("fake.pcapng");
+        File.WriteAllBytes(path, b.ToArray());
+        using PcapNgReader reader = OpenMapped(path);
+        Assert.True(reader.SkipToNextPacket());
+        long outer = reader.Position, end = outer + 28 + inner.Length - 40;
+        Assert.Equal(outer, reader.FindRecordBoundary(outer, reader.MappedLength));
+        byte[] copy = GC.AllocateUninitializedArray<byte>((int)end, pinned: true);
+        Assert.Equal(copy.Length, reader.ReadAt(0, copy));
+        fixed (byte* c = copy)
+        {
+            Assert.Equal(-1, reader.FindRecordBoundary(c, 0, end, outer, reader.MappedLength, confirm: 8, out bool inconclusive));
+            Assert.True(inconclusive);
+            // From inside the outer block's data, the copy holds the fake chain and answers as the mapping does.
+            long inside = outer + 29;
+            Assert.Equal(reader.FindRecordBoundary(inside, reader.MappedLength),
+                reader.FindRecordBoundary(c, 0, end, inside, reader.MappedLength, confirm: 8, out inconclusive));
+            Assert.False(inconclusive);
+        }
+    }
+
+    [Fact]
+    public void The_boundary_search_takes_no_chain_through_a_block_of_an_unassigned_type()
+    {
+        // Readers step over a block of a type the specification does not assign; the search takes no chain through
+        // one (bytes of a packet pass for such a block too easily), so it finds the first block after it, and a cursor
+        // started before it reads through it to that block.
+        var b = new PcapNgBuilder();
+        b.Section(bigEndian: false);
+        b.Interface(LinkType.Ethernet, 9, 0);
+        for (int n = 0; n < 3; n++)
+            b.Enhanced(0, (ulong)(1000 + n), Frame(n), 60);
+        b.Block(0x00000B0B, new byte[8]);
+        for (int n = 3; n < 13; n++)
+            b.Enhanced(0, (ulong)(1000 + n), Frame(n), 60);
+        using var dir = new TempDirectory();
+        string path = dir.File("unassigned.pcapng");
+        File.WriteAllBytes(path, b.ToArray());
+        List<(long Offset, uint Type)> blocks = Blocks(path);
+        int unassigned = blocks.FindIndex(x => x.Type == 0x00000B0B);
+        using PcapNgReader reader = OpenMapped(path);
+        Assert.True(reader.SkipToNextPacket());
+        long first = reader.Position;
+        Assert.Equal(blocks[unassigned + 1].Offset, reader.FindRecordBoundary(first, reader.MappedLength));
+        long at = first;
+        var seen = new List<int>();
+        while (reader.TryReadAt(ref at, out Packet p))
+            seen.Add(p.Data[0]);
+        Assert.Equal(Enumerable.Range(0, 13), seen);
+    }
+
     public static TheoryData<int> FuzzedFilesSeeds() => FuzzSeeds.Of(23);
 
     [Theory]

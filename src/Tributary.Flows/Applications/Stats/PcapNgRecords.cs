@@ -22,12 +22,8 @@ internal readonly unsafe struct PcapNgRecords(PcapNgReader reader) : IRecordAcce
 
     public long FindRecordBoundary(long from, long limit) => reader.FindRecordBoundary(from, limit);
 
-    /// <summary>pcapng's search reads the mapping (its chains also check each block's trailing length).</summary>
-    public long FindRecordBoundary(byte* start, long begin, long end, long from, long limit, out bool inconclusive)
-    {
-        inconclusive = true;
-        return -1;
-    }
+    public long FindRecordBoundary(byte* start, long begin, long end, long from, long limit, out bool inconclusive) =>
+        reader.FindRecordBoundary(start, begin, end, from, limit, confirm: 8, out inconclusive);
 
     public int ReadAt(long offset, Span<byte> destination) => reader.ReadAt(offset, destination);
 }
