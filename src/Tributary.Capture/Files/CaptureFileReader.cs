@@ -170,6 +170,19 @@ public abstract unsafe class CaptureFileReader : PacketSource
     /// <summary>Byte offset in the input of the next record to be read.</summary>
     public long Position => _bufferOffset + _pos;
 
+    /// <summary>
+    /// Moves the reader forward to <paramref name="offset"/>, which must be where a record (or block) starts, without
+    /// reading what lies before it (a file that is read is not read there at all). For resuming at a place that
+    /// cursors (<see cref="PcapReader.TryReadAt"/>, <see cref="PcapNgReader.TryReadAt"/>) have found: the reader's
+    /// state (a pcapng section's interfaces) must hold there. False when the input ends first.
+    /// </summary>
+    internal bool SkipTo(long offset)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(offset, Position);
+        return Skip(offset - Position);
+    }
+
     /// <summary>A <see cref="CaptureFileException"/> for the record at <paramref name="offset"/>.</summary>
     private protected CaptureFileException Corrupt(long offset, string reason) => new(_name, offset, reason);
 

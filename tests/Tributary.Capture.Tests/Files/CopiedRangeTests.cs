@@ -166,6 +166,39 @@ public sealed unsafe class CopiedRangeTests
         }
     }
 
+    [Theory]
+    [InlineData("gen__http_v6_nsec.pcap", false)]
+    [InlineData("gen__http_v6_nsec.pcap", true)]
+    [InlineData("pub__cs__http_espn.pcapng", false)]
+    [InlineData("pub__cs__http_espn.pcapng", true)]
+    public void SkipTo_a_record_start_reads_on_from_there(string name, bool mapped)
+    {
+        // Where a run that read in chunks resumes on one reader: read (or mapped), moved to a record's offset, the
+        // reader gives the packets a sequential reader gives from there; it never moves back.
+        string path = Corpus(name);
+        var expected = new List<(long Offset, byte[] Data)>();
+        using (CaptureFileReader sequential = CaptureFile.Open(path))
+        {
+            while (sequential.TryReadNext(out Packet p))
+                expected.Add((p.FileOffset, p.Data.ToArray()));
+        }
+        using var reader = (CaptureFileReader)CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = mapped });
+        Assert.Equal(mapped, reader.IsMemoryMapped);
+        if (reader is PcapNgReader ng)
+            Assert.True(ng.SkipToNextPacket());
+        int from = expected.Count / 2;
+        Assert.True(reader.SkipTo(expected[from].Offset));
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.SkipTo(expected[from].Offset - 1));
+        for (int i = from; i < expected.Count; i++)
+        {
+            Assert.True(reader.TryReadNext(out Packet p));
+            Assert.Equal(expected[i].Offset, p.FileOffset);
+            Assert.Equal(expected[i].Data, p.Data.ToArray());
+        }
+        Assert.False(reader.TryReadNext(out _));
+        Assert.False(reader.SkipTo(new FileInfo(path).Length + 10)); // past the end
+    }
+
     [Fact]
     public void ReadAt_copies_the_file_stops_at_its_end_and_needs_an_open_mapped_reader()
     {

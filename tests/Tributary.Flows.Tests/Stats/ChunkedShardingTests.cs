@@ -35,14 +35,16 @@ public sealed class ChunkedShardingTests
     }
 
     /// <summary>
-    /// Whether a run of <paramref name="threads"/> threads reads the file in chunks of <paramref name="chunk"/> bytes:
-    /// a mapping that cursors can read from the first packet to the end (a pcapng file whose interfaces are all
-    /// described before its first packet), cut into at least two chunks per thread.
+    /// How a run of <paramref name="threads"/> threads reads the file in chunks of <paramref name="chunk"/> bytes:
+    /// "chunked" when it is a mapping that cursors can read from the first packet to the end, cut into at least two
+    /// chunks per thread; "resumed" when cursors stop before the end (a pcapng file that describes an interface after
+    /// its first packet), so that one reader goes on from the chunk they stop in; "pipelined" when it cannot be cut.
     /// </summary>
-    private static bool Chunked(string path, int threads, long chunk)
+    private static string Strategy(string path, int threads, long chunk)
     {
         using CaptureFileReader reader = CaptureFile.Open(path, new CaptureFileOptions { MemoryMap = true });
         long offset;
+        bool late = false;
         switch (reader)
         {
             case PcapReader { SupportsRandomAccess: true } pcap:
@@ -54,13 +56,14 @@ public sealed class ChunkedShardingTests
                 while (pcapng.TryReadAt(ref cursor, out _))
                 {
                 }
-                if (cursor != pcapng.MappedLength)
-                    return false; // stopped at an interface described late
+                late = cursor != pcapng.MappedLength; // stopped at an interface described late
                 break;
             default:
-                return false;
+                return "pipelined";
         }
-        return (reader.MappedLength - offset + chunk - 1) / chunk >= 2 * threads;
+        if ((reader.MappedLength - offset + chunk - 1) / chunk < 2 * threads)
+            return "pipelined";
+        return late ? "resumed" : "chunked";
     }
 
     [Theory]
@@ -74,7 +77,7 @@ public sealed class ChunkedShardingTests
             FlowStatisticsResult sharded = Run(path, threads, chunk);
             AssertSameTotals(one, sharded);
             Assert.Equal(threads, sharded.ShardPackets.Count);
-            Assert.Equal(Chunked(path, threads, chunk) ? "chunked" : "pipelined", sharded.Strategy);
+            Assert.Equal(Strategy(path, threads, chunk), sharded.Strategy);
         }
     }
 
@@ -153,7 +156,7 @@ public sealed class ChunkedShardingTests
             {
                 FlowStatisticsResult one = Run(path, 1);
                 FlowStatisticsResult sharded = Run(path, 2, 4096);
-                Assert.Equal("pipelined", sharded.Strategy);
+                Assert.Equal("resumed", sharded.Strategy);
                 AssertSameTotals(one, sharded);
                 Assert.Equal(packets, one.Packets);
             }
@@ -212,7 +215,7 @@ public sealed class ChunkedShardingTests
             }
             FlowStatisticsResult one = Run(path, 1);
             FlowStatisticsResult sharded = Run(path, 2, 4096);
-            Assert.Equal("pipelined", sharded.Strategy);
+            Assert.Equal("resumed", sharded.Strategy);
             AssertSameTotals(one, sharded);
             Assert.Equal(26_772, one.Packets);
         }
@@ -300,14 +303,58 @@ public sealed class ChunkedShardingTests
             AssertSameTotals(one, chunked);
             FlowStatisticsResult oneNg = Run(pcapng, 1);
             Assert.Equal(one.FinalStates, oneNg.FinalStates);
-            FlowStatisticsResult pipelined = Run(pcapng, 2, 4096);
-            Assert.Equal("pipelined", pipelined.Strategy);
-            AssertSameTotals(oneNg, pipelined);
+            FlowStatisticsResult resumed = Run(pcapng, 2, 4096);
+            Assert.Equal("resumed", resumed.Strategy);
+            AssertSameTotals(oneNg, resumed);
         }
         finally
         {
             File.Delete(pcap);
             File.Delete(pcapng);
+        }
+    }
+
+    [Fact]
+    public void A_run_resumed_after_a_time_jump_starts_from_the_clock_of_the_chunks_before()
+    {
+        // pcapng: the seed capture's first 8,000 frames, a UDP frame stamped a day late, 100 ARP frames at the old time
+        // (shard 0's: 15 chunks, more than the slots that bound how far a shard lags), a frame on an interface
+        // described there, then the rest. The chunks stop at that interface; the run resumes after the late frame.
+        // Shard 1 has seen no frame since, so its clock must start from the latest time of the chunks before (one
+        // context times out every idle flow there).
+        string path = Path.Combine(Path.GetTempPath(), $"flows-jump-resume-{Environment.ProcessId}.pcapng");
+        try
+        {
+            WritePcapNg("gen__seed.pcap", path, (writer, n, p) =>
+            {
+                if (n != 8_000)
+                    return;
+                var udp = new byte[60];
+                BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(12), 0x0800);
+                udp[14] = 0x45;
+                BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(16), 46);
+                udp[22] = 64;
+                udp[23] = 17;
+                udp.AsSpan(26, 8).Fill(10);
+                BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(38), 26);
+                writer.Write(udp, udp.Length, p.TimestampNanoseconds + 86_400_000_000_000L, LinkType.Ethernet);
+                var arp = new byte[600];
+                arp[12] = 0x08;
+                arp[13] = 0x06;
+                for (int k = 0; k < 100; k++)
+                    writer.Write(arp, arp.Length, p.TimestampNanoseconds, LinkType.Ethernet);
+                writer.Write(p.Data[14..], p.OriginalLength - 14, p.TimestampNanoseconds, LinkType.Raw, interfaceId: 1);
+            });
+            FlowStatisticsResult straight = Run(Path.Combine(SharedPaths.Corpus, "gen__seed.pcap"), 1);
+            FlowStatisticsResult one = Run(path, 1);
+            Assert.NotEqual(straight.FinalStates, one.FinalStates); // the jump times flows out
+            FlowStatisticsResult resumed = Run(path, 2, 4096);
+            Assert.Equal("resumed", resumed.Strategy);
+            AssertSameTotals(one, resumed);
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 
@@ -344,7 +391,7 @@ public sealed class ChunkedShardingTests
             Assert.Equal(8_001, one.Packets);
             Assert.DoesNotContain(one.FinalStates.Keys, k => k.StartsWith("open:ESTABLISHED", StringComparison.Ordinal)); // all timed out
             FlowStatisticsResult sharded = Run(pcap, 2, 4096);
-            Assert.Equal("pipelined", sharded.Strategy);
+            Assert.Equal("resumed", sharded.Strategy);
             AssertSameTotals(one, sharded);
         }
         finally
@@ -404,7 +451,7 @@ public sealed class ChunkedShardingTests
             Directory.Delete(dir, recursive: true);
         }
         Assert.True(strategies.GetValueOrDefault("chunked") > 20, string.Join(", ", strategies));
-        Assert.True(strategies.GetValueOrDefault("pipelined") > 20, string.Join(", ", strategies)); // a wrong boundary or a corrupt chunk
+        Assert.True(strategies.GetValueOrDefault("resumed") > 20, string.Join(", ", strategies)); // a wrong boundary or a corrupt chunk
     }
 
     [Theory]

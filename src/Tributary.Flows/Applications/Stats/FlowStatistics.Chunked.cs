@@ -32,8 +32,7 @@ public sealed partial class FlowStatistics
     /// (positional reads: on a virtual machine that shadows page tables, the first touch of each page of a mapping costs
     /// about a microsecond, and a memory-mapped run spent most of its time there), walks its chain of record headers
     /// and routes every frame by the symmetric 4-tuple hash (read from the raw headers where it can), keeping the
-    /// frame's offset and the latest capture time before it in the chunk's list for that shard (its own shard's frames
-    /// it processes at once when it is caught up with the chunk, which is rare). Every shard processes its frames of
+    /// frame's offset and the latest capture time before it in the chunk's list for that shard. Every shard processes its frames of
     /// each chunk in file order, decoding them from the slot while they are still in the cache, and the slot is reused
     /// once every shard is past its chunk. Only 16 bytes per frame cross between cores besides the frames themselves,
     /// and a thread whose shard has less to do reads more of the file. The file is also mapped, but only the search for
@@ -41,41 +40,42 @@ public sealed partial class FlowStatistics
     ///
     /// A chunk's start is found by a search and checked when the reader of the chunk before lands exactly on it: classic
     /// pcap has no markers between records, and even pcapng's lengths at both ends of a block can be mimicked by the
-    /// bytes of a packet. A pcapng file is cut when the interfaces its packets refer to are all described before its
-    /// first packet: a cursor stops at any later interface description or section header. When a reader does not land
-    /// on the next chunk's start, or any chunk is corrupt, the run is redone by the single-reader path, whose results
-    /// and errors are those of one thread. Null when the file cannot be cut.
+    /// bytes of a packet. A pcapng file is cut with the interfaces described before its first packet: a cursor stops at
+    /// any later interface description or section header. When a reader does not land on the next chunk's start, any
+    /// chunk is corrupt, or a cursor stops, the run resumes on one reader (<see cref="ChunkedRun{TRecords}.Resume"/>),
+    /// and the results and errors are those of one thread. False when the file cannot be cut (nothing is read).
     /// </summary>
-    private Shard[]? RunChunked(CaptureFileReader source, int n, CancellationToken ct)
+    private bool RunChunked(CaptureFileReader source, string path, int n, ref Shard[] shards, ref string strategy, CancellationToken ct)
     {
         switch (source)
         {
             case PcapReader pcap when pcap.SupportsRandomAccess:
-                return RunChunked(new PcapRecords(pcap), pcap.Position, pcap.MappedLength, n, ct);
+                return RunChunked(new PcapRecords(pcap), path, pcap.Position, pcap.MappedLength, n, ref shards, ref strategy, ct);
             case PcapNgReader pcapng when pcapng.IsMemoryMapped:
                 try
                 {
                     // The section header and the interface descriptions before the first packet: every cursor's interfaces.
                     if (!pcapng.SkipToNextPacket() || !pcapng.SupportsRandomAccess)
-                        return null;
+                        return false;
                 }
                 catch (CaptureFileException)
                 {
-                    return null; // the single reader meets the same block and reports it
+                    return false; // the single reader meets the same block and reports it
                 }
-                return RunChunked(new PcapNgRecords(pcapng), pcapng.Position, pcapng.MappedLength, n, ct);
+                return RunChunked(new PcapNgRecords(pcapng), path, pcapng.Position, pcapng.MappedLength, n, ref shards, ref strategy, ct);
             default:
-                return null;
+                return false;
         }
     }
 
-    private Shard[]? RunChunked<TRecords>(TRecords records, long first, long length, int n, CancellationToken ct)
+    private bool RunChunked<TRecords>(TRecords records, string path, long first, long length, int n, ref Shard[] shards,
+        ref string strategy, CancellationToken ct)
         where TRecords : struct, IRecordAccess
     {
         long chunkBytes = _options.ChunkBytes;
         int chunks = (int)Math.Min(int.MaxValue / 2, (length - first + chunkBytes - 1) / chunkBytes);
         if (chunks < 2 * n)
-            return null; // too small to be worth it: one reader
+            return false; // too small to be worth it: one reader
         var starts = new long[chunks + 1];
         Array.Fill(starts, -1);
         starts[0] = first;
@@ -86,16 +86,21 @@ public sealed partial class FlowStatistics
         switch (run.Failure)
         {
             case null:
-                break;
+                shards = run.Shards; // each finished by its thread
+                strategy = "chunked";
+                return true;
             case CaptureFileException or InvalidDataException:
-                foreach (Shard? shard in run.Shards)
-                    shard?.Discard();
-                return null; // a chunk is corrupt or was cut at the wrong place: the single reader redoes the run
+                // A chunk is corrupt, was cut at the wrong place, or holds a block that cursors do not read (a late
+                // interface description, another section): one reader goes on from there, and the results and errors
+                // are those of one thread.
+                shards = run.Shards;
+                strategy = "resumed";
+                run.Resume(path, ct);
+                return true;
             default:
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(run.Failure).Throw();
-                break;
+                return false;
         }
-        return run.Shards; // each finished by its thread
     }
 
     /// <summary>
@@ -188,6 +193,8 @@ public sealed partial class FlowStatistics
         private readonly long[] _chunkLasts;
         private bool _shardsReady;
         private int _claimed; // the next chunk nobody has taken to read
+        /// <summary>Each shard's next chunk to process: the run resumes from the first chunk some shard is not past.</summary>
+        private readonly int[] _next;
 
         public ChunkedRun(TRecords records, long[] starts, long chunkBytes, int n, FlowStatisticsOptions options, CancellationToken ct)
         {
@@ -198,6 +205,7 @@ public sealed partial class FlowStatistics
             _options = options;
             _ct = ct;
             Shards = new Shard[n];
+            _next = new int[n];
             _chunkLasts = new long[starts.Length - 1];
             _slots = new ChunkSlot[SlotsPerThread * n];
             for (int i = 0; i < _slots.Length; i++)
@@ -293,14 +301,14 @@ public sealed partial class FlowStatistics
                     if (claim < Chunks && (claim - nextProcess < ReadAhead || !canProcess) && SlotFree(claim)
                         && Interlocked.CompareExchange(ref _claimed, claim + 1, claim) == claim)
                     {
-                        // Caught up with the chunk: this shard's frames of it are processed as they are read.
-                        Read(claim, ready && nextProcess == claim ? index : -1, clock);
+                        Read(claim);
                         spins = 0;
                     }
                     else if (canProcess)
                     {
                         Process(nextProcess, index, clock);
                         clock = Math.Max(clock, _chunkLasts[nextProcess++]);
+                        _next[index] = nextProcess;
                         spins = 0;
                     }
                     else
@@ -326,15 +334,13 @@ public sealed partial class FlowStatistics
         }
 
         /// <summary>
-        /// Reads chunk <paramref name="chunk"/> into its slot's lists and publishes them; shard <paramref name="inline"/>
-        /// (or none, -1), whose frames before this chunk are all processed, processes its frames of it as they are read
-        /// (<paramref name="before"/>: the latest capture time before the chunk). Publishes the chunk's latest
-        /// capture time (µs) with its lists.
+        /// Reads chunk <paramref name="chunk"/> into its slot's lists and publishes them with the chunk's latest capture
+        /// time (µs). Its frames are processed by their shards, the reader's own too (measured: a reader that had
+        /// processed every chunk before could process its own frames as it read them, but was so 1 chunk in 400).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Read(int chunk, int inline, long before)
+        private void Read(int chunk)
         {
-            Shard? own = inline >= 0 ? Shards[inline] : null;
             ChunkSlot slot = _slots[chunk % _slots.Length]; // free: every shard is past the chunk it held
             Array.Clear(slot.Counts);
             // The copy covers the chunk's nominal range with a margin at both ends, so that both boundaries can be
@@ -364,17 +370,13 @@ public sealed partial class FlowStatistics
                 {
                     // Only the route of another shard's frame is needed now; the common case gets it from the raw
                     // headers (a run of the straight-line path's checks), the rest are decoded.
-                    if (inline < 0 && FrameDecoder.TryRouteHash(d, p.Data.Length, (int)p.LinkType, out uint hash))
+                    if (FrameDecoder.TryRouteHash(d, p.Data.Length, (int)p.LinkType, out uint hash))
                     {
                         slot.Add(owners[hash & mask], at, clock);
                         continue;
                     }
                     FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
-                    int owner = decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & mask] : 0;
-                    if (owner == inline)
-                        own!.ProcessDecoded(ref decoded, us, Math.Max(before, clock));
-                    else
-                        slot.Add(owner, at, clock);
+                    slot.Add(decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & mask] : 0, at, clock);
                 }
             }
             if (offset != end)
@@ -388,6 +390,66 @@ public sealed partial class FlowStatistics
             Volatile.Write(ref slot.Chunk, chunk);
         }
 
+
+        /// <summary>
+        /// After a failed run, once every thread has stopped: one reader goes on from the first chunk that some shard
+        /// has not processed (its start was verified by the reader of the chunk before), and each frame goes to its
+        /// shard unless that shard processed it already. The file is opened again to be read rather than mapped. A
+        /// fault the reader meets ends every shard's clock at the latest capture time before it, as it ends one
+        /// context's, and is thrown.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Resume(string path, CancellationToken ct)
+        {
+            for (int i = 0; i < _n; i++)
+            {
+                if (Shards[i] is null)
+                {
+                    Shards[i] = new Shard(_options); // thread 0 failed before it made them all
+                    _next[i] = 0;
+                }
+            }
+            int from = _next.Min();
+            // Each shard's frames before the start of its next chunk are processed.
+            long[] done = [.. _next.Select(next => _starts[next])];
+            long last = long.MinValue;
+            for (int chunk = 0; chunk < from; chunk++)
+                last = Math.Max(last, _chunkLasts[chunk]);
+            int[] owners = _bucketOwner;
+            uint mask = (uint)owners.Length - 1;
+            var decoded = new PacketContext();
+            using CaptureFileReader reader = CaptureFile.Open(path);
+            try
+            {
+                // The cursors read the interfaces described before the first packet, and none after up to here.
+                if (reader is PcapNgReader pcapng)
+                    pcapng.SkipToNextPacket();
+                reader.SkipTo(_starts[from]);
+                for (int n = 0; reader.TryReadNext(out Packet p); n++)
+                {
+                    long us = p.TimestampNanoseconds / 1000, clock = last;
+                    if (us > last)
+                        last = us;
+                    fixed (byte* d = p.Data)
+                    {
+                        FrameDecoder.Decode(ref decoded, d, p.Data.Length, (int)p.LinkType, p.OriginalLength);
+                        int owner = decoded.Status == DecodeStatus.Tcp ? owners[decoded.SymmetricHash() & mask] : 0;
+                        if (p.FileOffset >= done[owner])
+                            Shards[owner].ProcessDecoded(ref decoded, us, clock);
+                    }
+                    if ((n & 0xFFFF) == 0)
+                        ct.ThrowIfCancellationRequested();
+                }
+            }
+            catch (CaptureFileException)
+            {
+                foreach (Shard shard in Shards)
+                    shard.CatchUp(last);
+                throw;
+            }
+            foreach (Shard shard in Shards)
+                shard.Finish(Math.Max(0, last));
+        }
 
         /// <summary>
         /// Waiting for the other core, which is busy on work this thread needs within microseconds: spin, and only

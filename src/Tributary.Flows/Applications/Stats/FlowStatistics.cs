@@ -53,7 +53,11 @@ public sealed class FlowStatisticsResult
     /// errno. The totals cover everything before it.
     /// </summary>
     public string? InputError { get; internal set; }
-    /// <summary>How a file run was read: "chunked" (every thread reads), "pipelined" (one reader, several contexts) or "single" (one context; also a live group).</summary>
+    /// <summary>
+    /// How a file run was read: "chunked" (every thread reads), "resumed" (chunked until a chunk could not be read by a
+    /// cursor, then one reader for the rest), "pipelined" (one reader, several contexts) or "single" (one context;
+    /// also a live group).
+    /// </summary>
     internal string Strategy { get; set; } = "single";
     public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
     /// <summary>Frames each context processed, in shard order (one entry without sharding): how evenly the work was spread.</summary>
@@ -101,10 +105,9 @@ public sealed partial class FlowStatistics
                     shards[0] = new Shard(_options);
                     shards[0].Run(reader, cancellationToken);
                 }
-                else if (RunChunked(reader, threads, cancellationToken) is Shard[] done)
+                else if (RunChunked(reader, path, threads, ref shards, ref strategy, cancellationToken))
                 {
-                    shards = done;
-                    strategy = "chunked";
+                    // "chunked", or "resumed" when one reader went on from where a chunk failed
                 }
                 else
                 {
@@ -477,9 +480,6 @@ public sealed partial class FlowStatistics
         }
 
         public void Finish(long last) => _ctx.Finish(last);
-
-        /// <summary>This shard's work is thrown away (a sharded run redone by one reader): its counts leave the metrics.</summary>
-        public void Discard() => _metrics?.Remove(_ctx);
 
         /// <summary>Moves the clock to <paramref name="clock"/> (long.MinValue: nothing), as a frame stamped then would.</summary>
         public void CatchUp(long clock) => _ctx.CatchUpClock(clock);
