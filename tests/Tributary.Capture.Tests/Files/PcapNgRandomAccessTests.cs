@@ -293,22 +293,29 @@ public sealed class PcapNgRandomAccessTests
         }
     }
 
-    [Fact]
-    public void The_boundary_search_is_fooled_by_a_captured_pcapng_file()
+    /// <summary>A file of two packets, the first a pcapng file of ten packets (<paramref name="dir"/>/fake.pcapng).</summary>
+    private static (string Path, byte[] Inner, byte[] File) WriteCapturedPcapNg(TempDirectory dir)
     {
-        // A packet whose bytes are a pcapng file of ten packets: a search inside it accepts its blocks. This is why a caller cutting a
-        // file checks that the reader of the part before lands on the start found.
         byte[] inner = OneSection(bigEndian: false, LinkType.Ethernet, 10);
-        int innerInterface = (int)BinaryPrimitives.ReadUInt32LittleEndian(inner.AsSpan(4)); // after its section header
         var b = new PcapNgBuilder();
         b.Section(bigEndian: false);
         b.Interface(LinkType.Ethernet, 9, 0);
         b.Enhanced(0, 1000, inner, inner.Length);
         b.Enhanced(0, 2000, Frame(2), 60);
-        using var dir = new TempDirectory();
         string path = dir.File("fake.pcapng");
         byte[] file = b.ToArray();
         File.WriteAllBytes(path, file);
+        return (path, inner, file);
+    }
+
+    [Fact]
+    public void The_boundary_search_is_fooled_by_a_captured_pcapng_file()
+    {
+        // A packet whose bytes are a pcapng file of ten packets: a search inside it accepts its blocks. This is why a caller cutting a
+        // file checks that the reader of the part before lands on the start found.
+        using var dir = new TempDirectory();
+        (string path, byte[] inner, byte[] file) = WriteCapturedPcapNg(dir);
+        int innerInterface = (int)BinaryPrimitives.ReadUInt32LittleEndian(inner.AsSpan(4)); // after its section header
         using PcapNgReader reader = OpenMapped(path);
         Assert.True(reader.SkipToNextPacket());
         long outer = reader.Position, data = outer + 28;
@@ -322,15 +329,8 @@ public sealed class PcapNgRandomAccessTests
         // The captured pcapng file again, searched from the outer block in a copy that ends inside that block: the
         // mapping finds the outer block, and the copy, which holds fake blocks in full but not the outer block's
         // trailer, must say that it cannot tell rather than take them.
-        byte[] inner = OneSection(bigEndian: false, LinkType.Ethernet, 10);
-        var b = new PcapNgBuilder();
-        b.Section(bigEndian: false);
-        b.Interface(LinkType.Ethernet, 9, 0);
-        b.Enhanced(0, 1000, inner, inner.Length);
-        b.Enhanced(0, 2000, Frame(2), 60);
         using var dir = new TempDirectory();
-        string path = dir.File("fake.pcapng");
-        File.WriteAllBytes(path, b.ToArray());
+        (string path, byte[] inner, _) = WriteCapturedPcapNg(dir);
         using PcapNgReader reader = OpenMapped(path);
         Assert.True(reader.SkipToNextPacket());
         long outer = reader.Position, end = outer + 28 + inner.Length - 40;

@@ -368,8 +368,8 @@ public sealed partial class FlowStatistics
                     last = us;
                 fixed (byte* d = p.Data)
                 {
-                    // Only the route of another shard's frame is needed now; the common case gets it from the raw
-                    // headers (a run of the straight-line path's checks), the rest are decoded.
+                    // Only the frame's route is needed now; the common case gets it from the raw headers (a run of
+                    // the straight-line path's checks), the rest are decoded.
                     if (FrameDecoder.TryRouteHash(d, p.Data.Length, (int)p.LinkType, out uint hash))
                     {
                         slot.Add(owners[hash & mask], at, clock);
@@ -389,7 +389,6 @@ public sealed partial class FlowStatistics
             _chunkLasts[chunk] = last;
             Volatile.Write(ref slot.Chunk, chunk);
         }
-
 
         /// <summary>
         /// After a failed run, once every thread has stopped: one reader goes on from the first chunk that some shard
