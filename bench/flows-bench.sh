@@ -5,7 +5,9 @@
 # median wall time of each tool is reported with its packet rate and its ratio to the peers measured in the same
 # run. mOS cannot run here: its figures (reference/mos/PERF.md, last section, measured on the reference box beside
 # the same peers) are compared through the mmap peer, i.e. "reference-box equivalent" = our rate / mmap rate here
-# x mmap rate there (13.4 Mpps).
+# x mmap rate there (13.4 Mpps). The same capture converted to pcapng (editcap, beside it) is run with one and two
+# threads too: pcapng chunks are searched and read differently, and a regression there once made two threads slower
+# than one.
 #
 #   usage: bench/flows-bench.sh [-n RUNS] [-p BIG.pcap] [-d PEERS_DIR]
 #   defaults: 5 runs; /dev/shm/flows-bench/big.pcap (built when missing, ~1.7 GB, never in the repository);
@@ -21,7 +23,7 @@ while getopts "n:p:d:" o; do
     n) runs=$OPTARG ;;
     p) big=$OPTARG ;;
     d) peers=$OPTARG ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
   esac
 done
 
@@ -29,6 +31,11 @@ if [[ ! -s $big ]]; then
   mkdir -p "$(dirname "$big")"
   echo "building $big with tools/flows/gen_big.sh ..." >&2
   "$shared/tools/flows/gen_big.sh" "$big" >&2
+fi
+bigng=${big%.pcap}.pcapng
+if [[ ! -s $bigng || $bigng -ot $big ]]; then
+  command -v editcap >/dev/null || { echo "editcap (tshark's package) is needed for the pcapng rows" >&2; exit 1; }
+  editcap -F pcapng "$big" "$bigng.tmp" && mv "$bigng.tmp" "$bigng"
 fi
 if [[ ! -x $peers/mmap_count || ! -x $peers/nids_count || ! -x $peers/pcap_count ]]; then
   rm -rf "$peers" && cp -r "$shared/tools/flows/peers" "$peers"
@@ -50,8 +57,11 @@ declare -A cmd=(
   [stats_buffers_checksums]="$trib flows stats --buffers --checksums $big"
   [stats_threads2]="$trib flows stats --threads 2 $big"
   [stats_buffers_checksums_threads2]="$trib flows stats --buffers --checksums --threads 2 $big"
+  [stats_pcapng]="$trib flows stats $bigng"
+  [stats_pcapng_threads2]="$trib flows stats --threads 2 $bigng"
 )
-order=(mmap mmap_touch pcap libnids libnids_chksum stats stats_buffers_checksums stats_threads2 stats_buffers_checksums_threads2)
+order=(mmap mmap_touch pcap libnids libnids_chksum stats stats_buffers_checksums stats_threads2 stats_buffers_checksums_threads2
+  stats_pcapng stats_pcapng_threads2)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat "$big" >/dev/null # page cache
@@ -91,6 +101,7 @@ def paired(one, two, series):
     return f"{statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f})"
 walls = lambda t: [w for w, _, _ in data[t]]
 print(f"  paired per round, whole process    {paired('stats', 'stats_threads2', walls)} buffers off, {paired('stats_buffers_checksums', 'stats_buffers_checksums_threads2', walls)} with buffers")
+print(f"  pcapng, paired, whole process      {paired('stats_pcapng', 'stats_pcapng_threads2', walls)}; one thread on pcapng {mpps['stats_pcapng'] / s:.2f}x the pcap rate")
 print(f"  paired per round, in-process       {paired('stats', 'stats_threads2', inside.get)} buffers off, {paired('stats_buffers_checksums', 'stats_buffers_checksums_threads2', inside.get)} with buffers")
 ins = {t: statistics.median(v) for t, v in inside.items()}
 print(f"  same, in-process (tool's seconds)  {ins['stats'] / ins['stats_threads2']:.2f}x buffers off, {ins['stats_buffers_checksums'] / ins['stats_buffers_checksums_threads2']:.2f}x with buffers; "
