@@ -383,17 +383,18 @@ public sealed class PcapNgRandomAccessTests
 
     [Theory]
     [MemberData(nameof(FuzzedFilesSeeds))]
-    public void Fuzzed_files_read_by_a_cursor_give_the_reader_s_packets_and_errors(int seed)
+    public unsafe void Fuzzed_files_read_by_a_cursor_give_the_reader_s_packets_and_errors(int seed)
     {
         // On every mutated file: the cursor reads the packets the reader reads, and where the reader meets a corrupt
         // block the cursor meets it too (same offset), unless it stopped before at a section header or interface
-        // description. The boundary search returns -1 or a block-aligned offset in its range, and never throws.
+        // description. The boundary search returns -1 or a block-aligned offset in its range, and never throws; in a
+        // copy of part of the file it gives the same answer or says that it cannot tell.
         var rng = new Random(seed);
         string[] seeds = ["pub__cs__http_ip4and6.pcapng", "pub__ppp__many_interfaces.pcapng", "pub__cs__tcp_dupack.pcapng",
             "pub__ppp__pcapng_example_snap128.pcapng"];
         byte[][] files = [.. seeds.Select(s => File.ReadAllBytes(Corpus(s)))];
         using var dir = new TempDirectory();
-        int corrupt = 0, walked = 0;
+        int corrupt = 0, walked = 0, copiesConclusive = 0;
         for (int i = 0; i < 1200; i++)
         {
             byte[] f = Mutations.Mutate(files[i % files.Length], rng);
@@ -462,11 +463,22 @@ public sealed class PcapNgRandomAccessTests
                     long from = rng.NextInt64(reader.MappedLength + 8), limit = from + rng.Next(1, 100_000);
                     long found = reader.FindRecordBoundary(from, limit);
                     Assert.True(found == -1 || (found >= from && found < limit && found < reader.MappedLength && (found & 3) == 0), $"file {i}: {found} from {from}");
+                    long length = reader.MappedLength;
+                    long begin = Math.Clamp(from - rng.Next(0, 128), 0, length), end = Math.Clamp(from + rng.Next(0, 4096), begin, length);
+                    byte[] copy = GC.AllocateUninitializedArray<byte>((int)Math.Max(1, end - begin), pinned: true);
+                    Assert.Equal(end - begin, reader.ReadAt(begin, copy.AsSpan(0, (int)(end - begin))));
+                    fixed (byte* c = copy)
+                    {
+                        long inCopy = reader.FindRecordBoundary(c - begin, begin, end, from, limit, confirm: 8, out bool inconclusive);
+                        Assert.Equal(inconclusive ? -1 : found, inCopy);
+                        copiesConclusive += inconclusive ? 0 : 1;
+                    }
                 }
             }
         }
         Assert.InRange(corrupt, 100, 1199);
         Assert.True(walked > 100, $"only {walked} files walked");
+        Assert.True(copiesConclusive > 500, $"only {copiesConclusive} searches in a copy could tell");
     }
 
     [Fact]
