@@ -173,6 +173,9 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     private static bool IsKnownBlockType(uint type) =>
         type is >= PcapNgFormat.InterfaceDescriptionBlock and <= 0x0000000A or 0x00000BAD or 0x40000BAD;
 
+    /// <summary>Where an Enhanced Packet Block's interface and captured length end (the chain checks them).</summary>
+    private const int EnhancedPacketFieldsEnd = 24;
+
     private static bool IsPacketBlock(uint type) =>
         type is PcapNgFormat.EnhancedPacketBlock or PcapNgFormat.SimplePacketBlock or PcapNgFormat.PacketBlock;
 
@@ -343,8 +346,8 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     /// plausibly starts; -1 when there is none. Blocks start at multiples of 4. A plausible start begins a chain of
     /// <paramref name="confirm"/> blocks in a row, or of every block up to the end of the file or the next section
     /// header. In the chain, each block is of a type the specification assigns, and its length is a multiple of 4,
-    /// from 12 bytes to 16 MiB, and is repeated in its trailer. Each Enhanced Packet Block refers to an interface of the current section and holds its captured
-    /// bytes. Bytes inside a packet can still mimic such a chain (a captured pcapng file, say): splitting a file for
+    /// from 12 bytes to 16 MiB, and is repeated in its trailer. Each Enhanced Packet Block refers to an interface of
+    /// the current section and holds its captured bytes. Bytes inside a packet can still mimic such a chain (a captured pcapng file, say): splitting a file for
     /// parallel readers, a caller must check that the reader of the part before lands exactly on the start found.
     /// </summary>
     public long FindRecordBoundary(long from, long limit, int confirm = 8)
@@ -397,8 +400,8 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
             if (end - at < PcapNgFormat.MinimumBlockSize)
                 return RecordChain.Cut;
             byte* b = start + at;
-            if (*(uint*)b == PcapNgFormat.SectionHeaderBlock)
-                return i > 0 ? RecordChain.Found : RecordChain.None; // the next section may be of the other byte order: the chain ends here
+            if (*(uint*)b == PcapNgFormat.SectionHeaderBlock) // the next section may be of the other byte order: the chain ends here
+                return i > 0 ? RecordChain.Found : RecordChain.None;
             uint type = U32(b), total = U32(b + 4);
             // The length is checked before the trailer is read: a wild length would touch a page far away. So are the
             // type and a packet block's fields, which bytes of a packet rarely pass: in a copy, a candidate that passes
@@ -410,7 +413,7 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
             {
                 if (total < PcapNgFormat.EnhancedPacketMinimumSize)
                     return RecordChain.None;
-                if (end - at < 24)
+                if (end - at < EnhancedPacketFieldsEnd)
                     return RecordChain.Cut;
                 if (U32(b + 8) >= (uint)_sectionInterfaceCount || U32(b + 20) > total - PcapNgFormat.EnhancedPacketMinimumSize)
                     return RecordChain.None;
