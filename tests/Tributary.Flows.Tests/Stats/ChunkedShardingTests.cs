@@ -315,6 +315,33 @@ public sealed class ChunkedShardingTests
     }
 
     [Fact]
+    public void Two_pcapng_files_one_after_the_other_resume_at_the_second_section_with_the_totals_of_one_thread()
+    {
+        // `cat a.pcapng b.pcapng`: a second section header half-way, where cursors stop (its byte order, interfaces
+        // and clock are its own). One reader goes on from the chunk it is in, with the contexts of the chunks.
+        string first = Path.Combine(Path.GetTempPath(), $"flows-section-a-{Environment.ProcessId}.pcapng");
+        string second = Path.Combine(Path.GetTempPath(), $"flows-section-b-{Environment.ProcessId}.pcapng");
+        string both = Path.Combine(Path.GetTempPath(), $"flows-sections-{Environment.ProcessId}.pcapng");
+        try
+        {
+            WritePcapNg("gen__http_v4.pcap", first);
+            WritePcapNg("gen__seed.pcap", second);
+            File.WriteAllBytes(both, [.. File.ReadAllBytes(first), .. File.ReadAllBytes(second)]);
+            FlowStatisticsResult one = Run(both, 1);
+            Assert.Equal(Run(first, 1).Packets + Run(second, 1).Packets, one.Packets);
+            FlowStatisticsResult resumed = Run(both, 2, 4096);
+            Assert.Equal("resumed", resumed.Strategy);
+            AssertSameTotals(one, resumed);
+        }
+        finally
+        {
+            File.Delete(first);
+            File.Delete(second);
+            File.Delete(both);
+        }
+    }
+
+    [Fact]
     public void A_run_resumed_after_a_time_jump_starts_from_the_clock_of_the_chunks_before()
     {
         // pcapng: the seed capture's first 8,000 frames, a UDP frame stamped a day late, 100 ARP frames at the old time
