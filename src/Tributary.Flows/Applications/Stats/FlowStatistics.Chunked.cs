@@ -45,12 +45,12 @@ public sealed partial class FlowStatistics
     /// chunk is corrupt, or a cursor stops, the run resumes on one reader (<see cref="ChunkedRun{TRecords}.Resume"/>),
     /// and the results and errors are those of one thread. False when the file cannot be cut (nothing is read).
     /// </summary>
-    private bool RunChunked(CaptureFileReader source, string path, int n, ref Shard[] shards, ref string strategy, CancellationToken ct)
+    private bool RunChunked(CaptureFileReader source, int n, ref Shard[] shards, ref string strategy, CancellationToken ct)
     {
         switch (source)
         {
             case PcapReader pcap when pcap.SupportsRandomAccess:
-                return RunChunked(new PcapRecords(pcap), path, pcap.Position, pcap.MappedLength, n, ref shards, ref strategy, ct);
+                return RunChunked(new PcapRecords(pcap), source, pcap.Position, pcap.MappedLength, n, ref shards, ref strategy, ct);
             case PcapNgReader pcapng when pcapng.IsMemoryMapped:
                 try
                 {
@@ -62,13 +62,13 @@ public sealed partial class FlowStatistics
                 {
                     return false; // the single reader meets the same block and reports it
                 }
-                return RunChunked(new PcapNgRecords(pcapng), path, pcapng.Position, pcapng.MappedLength, n, ref shards, ref strategy, ct);
+                return RunChunked(new PcapNgRecords(pcapng), source, pcapng.Position, pcapng.MappedLength, n, ref shards, ref strategy, ct);
             default:
                 return false;
         }
     }
 
-    private bool RunChunked<TRecords>(TRecords records, string path, long first, long length, int n, ref Shard[] shards,
+    private bool RunChunked<TRecords>(TRecords records, CaptureFileReader source, long first, long length, int n, ref Shard[] shards,
         ref string strategy, CancellationToken ct)
         where TRecords : struct, IRecordAccess
     {
@@ -95,7 +95,7 @@ public sealed partial class FlowStatistics
                 // are those of one thread.
                 shards = run.Shards;
                 strategy = "resumed";
-                run.Resume(path, ct);
+                run.Resume(source, ct);
                 return true;
             default:
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(run.Failure).Throw();
@@ -393,12 +393,13 @@ public sealed partial class FlowStatistics
         /// <summary>
         /// After a failed run, once every thread has stopped: one reader goes on from the first chunk that some shard
         /// has not processed (its start was verified by the reader of the chunk before), and each frame goes to its
-        /// shard unless that shard processed it already. The file is opened again to be read rather than mapped. A
+        /// shard unless that shard processed it already. The file is read (<see cref="CaptureFileReader.OpenReadingCopy"/>
+        /// of <paramref name="source"/>), not mapped. A
         /// fault the reader meets ends every shard's clock at the latest capture time before it, as it ends one
         /// context's, and is thrown.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Resume(string path, CancellationToken ct)
+        public void Resume(CaptureFileReader source, CancellationToken ct)
         {
             for (int i = 0; i < _n; i++)
             {
@@ -417,7 +418,7 @@ public sealed partial class FlowStatistics
             int[] owners = _bucketOwner;
             uint mask = (uint)owners.Length - 1;
             var decoded = new PacketContext();
-            using CaptureFileReader reader = CaptureFile.Open(path);
+            using CaptureFileReader reader = source.OpenReadingCopy();
             try
             {
                 // The cursors read the interfaces described before the first packet, and none after up to here.

@@ -105,7 +105,7 @@ public sealed partial class FlowStatistics
                     shards[0] = new Shard(_options);
                     shards[0].Run(reader, cancellationToken);
                 }
-                else if (RunChunked(reader, path, threads, ref shards, ref strategy, cancellationToken))
+                else if (RunChunked(reader, threads, ref shards, ref strategy, cancellationToken))
                 {
                     // "chunked", or "resumed" when one reader went on from where a chunk failed
                 }
