@@ -35,6 +35,17 @@ public sealed class ChunkedShardingTests
     }
 
     /// <summary>
+    /// Two threads in chunks of 4 KiB read <paramref name="path"/> by <paramref name="strategy"/>, with the totals
+    /// that <paramref name="one"/> thread gave.
+    /// </summary>
+    private static void AssertTwoThreadsAsOne(FlowStatisticsResult one, string path, string strategy)
+    {
+        FlowStatisticsResult two = Run(path, 2, 4096);
+        Assert.Equal(strategy, two.Strategy);
+        AssertSameTotals(one, two);
+    }
+
+    /// <summary>
     /// How a run of <paramref name="threads"/> threads reads the file in chunks of <paramref name="chunk"/> bytes:
     /// "chunked" when it is a mapping that cursors can read from the first packet to the end, cut into at least two
     /// chunks per thread; "resumed" when cursors stop before the end (a pcapng file that describes an interface after
@@ -155,9 +166,7 @@ public sealed class ChunkedShardingTests
             foreach ((string path, long packets) in new[] { (fake, 26_772L), (late, 26_772L) })
             {
                 FlowStatisticsResult one = Run(path, 1);
-                FlowStatisticsResult sharded = Run(path, 2, 4096);
-                Assert.Equal("resumed", sharded.Strategy);
-                AssertSameTotals(one, sharded);
+                AssertTwoThreadsAsOne(one, path, "resumed");
                 Assert.Equal(packets, one.Packets);
             }
         }
@@ -214,9 +223,7 @@ public sealed class ChunkedShardingTests
                 }
             }
             FlowStatisticsResult one = Run(path, 1);
-            FlowStatisticsResult sharded = Run(path, 2, 4096);
-            Assert.Equal("resumed", sharded.Strategy);
-            AssertSameTotals(one, sharded);
+            AssertTwoThreadsAsOne(one, path, "resumed");
             Assert.Equal(26_772, one.Packets);
         }
         finally
@@ -298,14 +305,10 @@ public sealed class ChunkedShardingTests
             FlowStatisticsResult straight = Run(Path.Combine(SharedPaths.Corpus, "gen__seed.pcap"), 1);
             FlowStatisticsResult one = Run(pcap, 1);
             Assert.NotEqual(straight.FinalStates, one.FinalStates); // the jump times flows out
-            FlowStatisticsResult chunked = Run(pcap, 2, 4096);
-            Assert.Equal("chunked", chunked.Strategy);
-            AssertSameTotals(one, chunked);
+            AssertTwoThreadsAsOne(one, pcap, "chunked");
             FlowStatisticsResult oneNg = Run(pcapng, 1);
             Assert.Equal(one.FinalStates, oneNg.FinalStates);
-            FlowStatisticsResult resumed = Run(pcapng, 2, 4096);
-            Assert.Equal("resumed", resumed.Strategy);
-            AssertSameTotals(oneNg, resumed);
+            AssertTwoThreadsAsOne(oneNg, pcapng, "resumed");
         }
         finally
         {
@@ -329,9 +332,7 @@ public sealed class ChunkedShardingTests
             File.WriteAllBytes(both, [.. File.ReadAllBytes(first), .. File.ReadAllBytes(second)]);
             FlowStatisticsResult one = Run(both, 1);
             Assert.Equal(Run(first, 1).Packets + Run(second, 1).Packets, one.Packets);
-            FlowStatisticsResult resumed = Run(both, 2, 4096);
-            Assert.Equal("resumed", resumed.Strategy);
-            AssertSameTotals(one, resumed);
+            AssertTwoThreadsAsOne(one, both, "resumed");
         }
         finally
         {
@@ -375,9 +376,7 @@ public sealed class ChunkedShardingTests
             FlowStatisticsResult straight = Run(Path.Combine(SharedPaths.Corpus, "gen__seed.pcap"), 1);
             FlowStatisticsResult one = Run(path, 1);
             Assert.NotEqual(straight.FinalStates, one.FinalStates); // the jump times flows out
-            FlowStatisticsResult resumed = Run(path, 2, 4096);
-            Assert.Equal("resumed", resumed.Strategy);
-            AssertSameTotals(one, resumed);
+            AssertTwoThreadsAsOne(one, path, "resumed");
         }
         finally
         {
@@ -417,9 +416,7 @@ public sealed class ChunkedShardingTests
             Assert.Contains("exceeds the maximum", one.InputError, StringComparison.Ordinal);
             Assert.Equal(8_001, one.Packets);
             Assert.DoesNotContain(one.FinalStates.Keys, k => k.StartsWith("open:ESTABLISHED", StringComparison.Ordinal)); // all timed out
-            FlowStatisticsResult sharded = Run(pcap, 2, 4096);
-            Assert.Equal("resumed", sharded.Strategy);
-            AssertSameTotals(one, sharded);
+            AssertTwoThreadsAsOne(one, pcap, "resumed");
         }
         finally
         {
