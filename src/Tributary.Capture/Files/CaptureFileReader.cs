@@ -171,19 +171,6 @@ public abstract unsafe class CaptureFileReader : PacketSource
     public long Position => _bufferOffset + _pos;
 
     /// <summary>
-    /// For a memory-mapped file: another reader of the same file from its start, which reads it (positional reads of
-    /// this reader's descriptor) rather than mapping it: the file that was opened, even if its path was since removed
-    /// or now names another file. Valid while this reader is open; disposed by the caller.
-    /// </summary>
-    internal CaptureFileReader OpenReadingCopy()
-    {
-        ThrowIfDisposed();
-        if (_mapped is null)
-            throw new NotSupportedException("a reading copy is made of a memory-mapped file");
-        return CaptureFile.Open(_mapped.ReadingFeed(), _name, DefaultBufferSize);
-    }
-
-    /// <summary>
     /// Moves the reader forward to <paramref name="offset"/>, which must be where a record (or block) starts, without
     /// reading what lies before it (a file that is read is not read there at all). For resuming at a place that
     /// cursors (<see cref="PcapReader.TryReadAt"/>, <see cref="PcapNgReader.TryReadAt"/>) have found: the reader's

@@ -41,14 +41,13 @@ internal abstract class InputFeed : IDisposable
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
             bufferSize: 0, FileOptions.SequentialScan);
         // FIFOs and character devices (e.g. /dev/stdin) have no positions: read them as streams.
-        return stream.CanSeek ? new FileFeed(stream.SafeFileHandle, stream) : new StreamFeed(stream, ownsStream: true);
+        return stream.CanSeek ? new FileFeed(stream) : new StreamFeed(stream, ownsStream: true);
     }
 }
 
-/// <summary>Positional reads of a regular file's descriptor from offset 0 on; <paramref name="owner"/> (if any) closes it on disposal.</summary>
-internal sealed class FileFeed(SafeFileHandle handle, IDisposable? owner) : InputFeed
+internal sealed class FileFeed(FileStream stream) : InputFeed
 {
-    private readonly SafeFileHandle _handle = handle;
+    private readonly SafeFileHandle _handle = stream.SafeFileHandle;
     private long _offset;
 
     public override bool FillsBuffer => true;
@@ -68,7 +67,7 @@ internal sealed class FileFeed(SafeFileHandle handle, IDisposable? owner) : Inpu
         return skipped;
     }
 
-    public override void Dispose() => owner?.Dispose();
+    public override void Dispose() => stream.Dispose();
 }
 
 internal sealed class StreamFeed(Stream stream, bool ownsStream) : InputFeed
@@ -174,16 +173,6 @@ internal sealed unsafe class MappedFeed : InputFeed
         // MADV_POPULATE_READ) was slower than fault-around here.
         Interop.Libc.madvise(address, (nuint)length, Interop.Libc.MADV_SEQUENTIAL);
         return new MappedFeed(address, length, stream.SafeFileHandle); // the descriptor stays open for ReadAt
-    }
-
-    /// <summary>
-    /// The same file read from its start with positional reads of this mapping's descriptor (the file that was mapped,
-    /// even if its path now names another or none); valid while this feed is open, which keeps the descriptor.
-    /// </summary>
-    public InputFeed ReadingFeed()
-    {
-        ObjectDisposedException.ThrowIf(_address is null, this);
-        return new FileFeed(_handle, owner: null);
     }
 
     /// <summary>Copies the file's bytes at <paramref name="offset"/> with positional reads (the length the file had when mapped).</summary>

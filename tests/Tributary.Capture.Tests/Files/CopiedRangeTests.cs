@@ -200,37 +200,6 @@ public sealed unsafe class CopiedRangeTests
     }
 
     [Fact]
-    public void A_reading_copy_reads_the_file_that_was_mapped_even_when_its_path_names_another()
-    {
-        // A capture rotated away while it is read (tcpdump -W reuses names): the copy a resumed run reads with must be
-        // of the file that was mapped, not whatever the path names now.
-        using var dir = new TempDirectory();
-        string path = dir.File("rotating.pcap");
-        File.Copy(Corpus("gen__http_v6_nsec.pcap"), path);
-        var expected = new List<byte[]>();
-        using (CaptureFileReader original = CaptureFile.Open(path))
-        {
-            while (original.TryReadNext(out Packet p))
-                expected.Add(p.Data.ToArray());
-        }
-        using CaptureFileReader mapped = OpenMapped(path);
-        File.Delete(path);
-        File.Copy(Corpus("gen__seed.pcap"), path);
-        using (CaptureFileReader copy = mapped.OpenReadingCopy())
-        {
-            Assert.False(copy.IsMemoryMapped);
-            var read = new List<byte[]>();
-            while (copy.TryReadNext(out Packet p))
-                read.Add(p.Data.ToArray());
-            Assert.Equal(expected, read);
-        }
-        long at = 24;
-        Assert.True(((PcapReader)mapped).TryReadAt(ref at, out _)); // the mapped reader is still open
-        using CaptureFileReader piped = CaptureFile.Open(File.OpenRead(path), "piped");
-        Assert.Throws<NotSupportedException>(() => piped.OpenReadingCopy());
-    }
-
-    [Fact]
     public void ReadAt_copies_the_file_stops_at_its_end_and_needs_an_open_mapped_reader()
     {
         string path = Corpus("gen__http_v6_nsec.pcap");

@@ -36,13 +36,15 @@ public sealed class ChunkedShardingTests
 
     /// <summary>
     /// Two threads in chunks of 4 KiB read <paramref name="path"/> by <paramref name="strategy"/>, with the totals
-    /// that <paramref name="one"/> thread gave.
+    /// that <paramref name="one"/> thread gave; for "resumed", the file is cut again after the failure (at least
+    /// <paramref name="segments"/> times in all).
     /// </summary>
-    private static void AssertTwoThreadsAsOne(FlowStatisticsResult one, string path, string strategy)
+    private static void AssertTwoThreadsAsOne(FlowStatisticsResult one, string path, string strategy, int segments = 1)
     {
         FlowStatisticsResult two = Run(path, 2, 4096);
         Assert.Equal(strategy, two.Strategy);
         AssertSameTotals(one, two);
+        Assert.True(two.ChunkedSegments >= segments, $"{two.ChunkedSegments} chunked segments");
     }
 
     /// <summary>
@@ -166,7 +168,7 @@ public sealed class ChunkedShardingTests
             foreach ((string path, long packets) in new[] { (fake, 26_772L), (late, 26_772L) })
             {
                 FlowStatisticsResult one = Run(path, 1);
-                AssertTwoThreadsAsOne(one, path, "resumed");
+                AssertTwoThreadsAsOne(one, path, "resumed", segments: 2);
                 Assert.Equal(packets, one.Packets);
             }
         }
@@ -223,7 +225,7 @@ public sealed class ChunkedShardingTests
                 }
             }
             FlowStatisticsResult one = Run(path, 1);
-            AssertTwoThreadsAsOne(one, path, "resumed");
+            AssertTwoThreadsAsOne(one, path, "resumed", segments: 2);
             Assert.Equal(26_772, one.Packets);
         }
         finally
@@ -308,7 +310,7 @@ public sealed class ChunkedShardingTests
             AssertTwoThreadsAsOne(one, pcap, "chunked");
             FlowStatisticsResult oneNg = Run(pcapng, 1);
             Assert.Equal(one.FinalStates, oneNg.FinalStates);
-            AssertTwoThreadsAsOne(oneNg, pcapng, "resumed");
+            AssertTwoThreadsAsOne(oneNg, pcapng, "resumed", segments: 2);
         }
         finally
         {
@@ -332,7 +334,7 @@ public sealed class ChunkedShardingTests
             File.WriteAllBytes(both, [.. File.ReadAllBytes(first), .. File.ReadAllBytes(second)]);
             FlowStatisticsResult one = Run(both, 1);
             Assert.Equal(Run(first, 1).Packets + Run(second, 1).Packets, one.Packets);
-            AssertTwoThreadsAsOne(one, both, "resumed");
+            AssertTwoThreadsAsOne(one, both, "resumed", segments: 2);
         }
         finally
         {
@@ -376,7 +378,7 @@ public sealed class ChunkedShardingTests
             FlowStatisticsResult straight = Run(Path.Combine(SharedPaths.Corpus, "gen__seed.pcap"), 1);
             FlowStatisticsResult one = Run(path, 1);
             Assert.NotEqual(straight.FinalStates, one.FinalStates); // the jump times flows out
-            AssertTwoThreadsAsOne(one, path, "resumed");
+            AssertTwoThreadsAsOne(one, path, "resumed", segments: 2);
         }
         finally
         {

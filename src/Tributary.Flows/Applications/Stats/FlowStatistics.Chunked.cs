@@ -42,15 +42,16 @@ public sealed partial class FlowStatistics
     /// pcap has no markers between records, and even pcapng's lengths at both ends of a block can be mimicked by the
     /// bytes of a packet. A pcapng file is cut with the interfaces described before its first packet: a cursor stops at
     /// any later interface description or section header. When a reader does not land on the next chunk's start, any
-    /// chunk is corrupt, or a cursor stops, the run resumes on one reader (<see cref="ChunkedRun{TRecords}.Resume"/>),
-    /// and the results and errors are those of one thread. False when the file cannot be cut (nothing is read).
+    /// chunk is corrupt, or a cursor stops, the reader itself reads on past the failure
+    /// (<see cref="ChunkedRun{TRecords}.ResumeThrough"/>) and what follows is cut again, with the same contexts; the
+    /// results and errors are those of one thread. False when the file cannot be cut (nothing is read).
     /// </summary>
-    private bool RunChunked(CaptureFileReader source, int n, ref Shard[] shards, ref string strategy, CancellationToken ct)
+    private bool RunChunked(CaptureFileReader source, int n, ref Shard[] shards, ref string strategy, ref int segments, CancellationToken ct)
     {
         switch (source)
         {
             case PcapReader pcap when pcap.SupportsRandomAccess:
-                return RunChunked(new PcapRecords(pcap), source, pcap.Position, pcap.MappedLength, n, ref shards, ref strategy, ct);
+                return RunChunked(new PcapRecords(pcap), source, pcap.Position, pcap.MappedLength, n, ref shards, ref strategy, ref segments, ct);
             case PcapNgReader pcapng when pcapng.IsMemoryMapped:
                 try
                 {
@@ -62,46 +63,89 @@ public sealed partial class FlowStatistics
                 {
                     return false; // the single reader meets the same block and reports it
                 }
-                return RunChunked(new PcapNgRecords(pcapng), source, pcapng.Position, pcapng.MappedLength, n, ref shards, ref strategy, ct);
+                return RunChunked(new PcapNgRecords(pcapng), source, pcapng.Position, pcapng.MappedLength, n, ref shards, ref strategy, ref segments, ct);
             default:
                 return false;
         }
     }
 
     private bool RunChunked<TRecords>(TRecords records, CaptureFileReader source, long first, long length, int n, ref Shard[] shards,
-        ref string strategy, CancellationToken ct)
+        ref string strategy, ref int segments, CancellationToken ct)
         where TRecords : struct, IRecordAccess
     {
         long chunkBytes = _options.ChunkBytes;
-        int chunks = (int)Math.Min(int.MaxValue / 2, (length - first + chunkBytes - 1) / chunkBytes);
-        if (chunks < 2 * n)
+        if (ChunkCount(first, length, chunkBytes) < 2 * n)
             return false; // too small to be worth it: one reader
-        var starts = new long[chunks + 1];
-        Array.Fill(starts, -1);
-        starts[0] = first;
-        starts[chunks] = length;
-        var run = new ChunkedRun<TRecords>(records, starts, chunkBytes, n, _options, ct);
-        RunOnThreads(n, run.Work);
-        ct.ThrowIfCancellationRequested();
-        switch (run.Failure)
+        Shard[]? carried = null;
+        long before = long.MinValue;
+        // Segments: the file from `first` is cut into chunks; where they fail, one reader goes on and the rest is cut
+        // again once it is past the failure, with the same contexts and clock.
+        while (true)
         {
-            case null:
-                shards = run.Shards; // each finished by its thread
-                strategy = "chunked";
+            int chunks = ChunkCount(first, length, chunkBytes);
+            var starts = new long[chunks + 1];
+            Array.Fill(starts, -1);
+            starts[0] = first;
+            starts[chunks] = length;
+            var run = new ChunkedRun<TRecords>(records, starts, chunkBytes, n, _options, ct, carried, before);
+            segments++;
+            RunOnThreads(n, run.Work);
+            ct.ThrowIfCancellationRequested();
+            switch (run.Failure)
+            {
+                case null:
+                    shards = run.Shards; // each finished by its thread
+                    strategy = carried is null ? "chunked" : "resumed";
+                    return true;
+                case CaptureFileException or InvalidDataException:
+                    break;
+                default:
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(run.Failure).Throw();
+                    return false;
+            }
+            // A chunk is corrupt, was cut at the wrong place, or holds a block that cursors do not read (a late
+            // interface description, another section): the reader itself goes on from the first chunk some shard
+            // has not processed (its start verified by the reader of the chunk before) to past the failure, and
+            // the results and errors are those of one thread.
+            shards = run.Shards;
+            strategy = "resumed";
+            if (!run.ResumeThrough(source, out before))
+                return true; // the end of the file: every shard finished
+            carried = run.Shards;
+            if (source is PcapNgReader pcapng && !NextPacketChunkable(pcapng, carried, before))
+            {
+                // The end of the file, or a section whose packets cursors cannot read: the reader reads the rest.
+                run.ReadRest(source, before);
                 return true;
-            case CaptureFileException or InvalidDataException:
-                // A chunk is corrupt, was cut at the wrong place, or holds a block that cursors do not read (a late
-                // interface description, another section): one reader goes on from there, and the results and errors
-                // are those of one thread.
-                shards = run.Shards;
-                strategy = "resumed";
-                run.Resume(source, ct);
-                return true;
-            default:
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(run.Failure).Throw();
-                return false;
+            }
+            first = source.Position;
+            if (ChunkCount(first, length, chunkBytes) >= 2 * n)
+                continue;
+            run.ReadRest(source, before);
+            return true;
         }
     }
+
+    /// <summary>
+    /// Reads the blocks before the next packet (interface descriptions, a section header) as the single reader would;
+    /// true when cursors can read on from there. A fault there ends every context's clock at <paramref name="before"/>.
+    /// </summary>
+    private static bool NextPacketChunkable(PcapNgReader pcapng, Shard[] shards, long before)
+    {
+        try
+        {
+            return pcapng.SkipToNextPacket() && pcapng.SupportsRandomAccess;
+        }
+        catch (CaptureFileException)
+        {
+            foreach (Shard shard in shards)
+                shard.CatchUp(before);
+            throw;
+        }
+    }
+
+    private static int ChunkCount(long first, long length, long chunkBytes) =>
+        (int)Math.Min(int.MaxValue / 2, (length - first + chunkBytes - 1) / chunkBytes);
 
     /// <summary>
     /// A chunk in flight: each shard's frame offsets, with the latest capture time in the chunk before each frame
@@ -193,10 +237,17 @@ public sealed partial class FlowStatistics
         private readonly long[] _chunkLasts;
         private bool _shardsReady;
         private int _claimed; // the next chunk nobody has taken to read
+        /// <summary>The contexts came from the segment before (made, and their clock, by then).</summary>
+        private readonly bool _carried;
+        /// <summary>The latest capture time before the segment (long.MinValue for none).</summary>
+        private readonly long _before;
+        /// <summary>The chunk whose reader failed first (-1: none, or the failure was not a reader's).</summary>
+        private int _failedChunk = -1;
         /// <summary>Each shard's next chunk to process: the run resumes from the first chunk some shard is not past.</summary>
         private readonly int[] _next;
 
-        public ChunkedRun(TRecords records, long[] starts, long chunkBytes, int n, FlowStatisticsOptions options, CancellationToken ct)
+        public ChunkedRun(TRecords records, long[] starts, long chunkBytes, int n, FlowStatisticsOptions options, CancellationToken ct,
+            Shard[]? carried, long before)
         {
             _chunkBytes = chunkBytes;
             _records = records;
@@ -204,7 +255,10 @@ public sealed partial class FlowStatistics
             _n = n;
             _options = options;
             _ct = ct;
-            Shards = new Shard[n];
+            Shards = carried ?? new Shard[n];
+            _carried = carried is not null;
+            _shardsReady = _carried;
+            _before = before;
             _next = new int[n];
             _chunkLasts = new long[starts.Length - 1];
             _slots = new ChunkSlot[SlotsPerThread * n];
@@ -215,7 +269,7 @@ public sealed partial class FlowStatistics
                 _bucketOwner[bucket] = (int)((long)bucket * n / _bucketOwner.Length);
         }
 
-        /// <summary>One context per thread (thread 0 makes them all, while the others start reading).</summary>
+        /// <summary>One context per thread (thread 0 makes them all, while the others start reading; or those of the segment before).</summary>
         public Shard[] Shards { get; }
 
         public Exception? Failure => Volatile.Read(ref _failure);
@@ -270,9 +324,10 @@ public sealed partial class FlowStatistics
         /// <summary>Thread <paramref name="index"/>: reads chunks as it takes them, and processes its shard's frames of every chunk in order.</summary>
         public void Work(int index)
         {
+            int reading = -1;
             try
             {
-                if (index == 0)
+                if (index == 0 && !_carried)
                 {
                     // Making the first context loads the engine's types (milliseconds, one thread at a time): thread 0
                     // makes them all while the others read ahead and compile the loops.
@@ -286,7 +341,7 @@ public sealed partial class FlowStatistics
                     foreach (string name in (string[])[nameof(Read), nameof(Process)])
                         RuntimeHelpers.PrepareMethod(typeof(ChunkedRun<TRecords>).GetMethod(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
                 }
-                long clock = long.MinValue; // the latest capture time of the chunks this shard is past
+                long clock = _before; // the latest capture time of the chunks this shard is past
                 int nextProcess = 0;
                 bool ready = false;
                 // Work-conserving, and balancing itself: a thread reads the next unread chunk (whichever it is) when
@@ -301,7 +356,9 @@ public sealed partial class FlowStatistics
                     if (claim < Chunks && (claim - nextProcess < ReadAhead || !canProcess) && SlotFree(claim)
                         && Interlocked.CompareExchange(ref _claimed, claim + 1, claim) == claim)
                     {
+                        reading = claim;
                         Read(claim);
+                        reading = -1;
                         spins = 0;
                     }
                     else if (canProcess)
@@ -321,7 +378,7 @@ public sealed partial class FlowStatistics
                 }
                 // Every chunk is published by now (this shard is past them all), so the input's latest capture time
                 // is known: each thread finishes its own shard, the contexts in parallel (measured: 3-8 ms in a row).
-                long last = 0;
+                long last = Math.Max(0, _before);
                 foreach (long chunkLast in _chunkLasts)
                     last = Math.Max(last, chunkLast);
                 Shards[index].Finish(last);
@@ -329,7 +386,8 @@ public sealed partial class FlowStatistics
             catch (Exception ex)
             {
                 // The first failure of any thread decides; the others stop at their next wait.
-                Interlocked.CompareExchange(ref _failure, ex, null);
+                if (Interlocked.CompareExchange(ref _failure, ex, null) is null)
+                    _failedChunk = reading;
             }
         }
 
@@ -391,15 +449,15 @@ public sealed partial class FlowStatistics
         }
 
         /// <summary>
-        /// After a failed run, once every thread has stopped: one reader goes on from the first chunk that some shard
-        /// has not processed (its start was verified by the reader of the chunk before), and each frame goes to its
-        /// shard unless that shard processed it already. The file is read (<see cref="CaptureFileReader.OpenReadingCopy"/>
-        /// of <paramref name="source"/>), not mapped. A
-        /// fault the reader meets ends every shard's clock at the latest capture time before it, as it ends one
+        /// After a failed run, once every thread has stopped: <paramref name="source"/> itself reads on from the first
+        /// chunk that some shard has not processed (its start was verified by the reader of the chunk before), each
+        /// frame going to its shard unless that shard processed it already, to past the start of the chunk after the
+        /// one that failed (to the end when the failure was not a reader's). True when it stopped there, with
+        /// <paramref name="latest"/> the latest capture time read; false at the end of the file, every shard finished.
+        /// A fault the reader meets ends every shard's clock at the latest capture time before it, as it ends one
         /// context's, and is thrown.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Resume(CaptureFileReader source, CancellationToken ct)
+        public bool ResumeThrough(CaptureFileReader source, out long latest)
         {
             for (int i = 0; i < _n; i++)
             {
@@ -412,20 +470,27 @@ public sealed partial class FlowStatistics
             int from = _next.Min();
             // Each shard's frames before the start of its next chunk are processed.
             long[] done = [.. _next.Select(next => _starts[next])];
-            long last = long.MinValue;
+            long last = _before;
             for (int chunk = 0; chunk < from; chunk++)
                 last = Math.Max(last, _chunkLasts[chunk]);
+            long until = _failedChunk < 0 ? long.MaxValue : Nominal(_failedChunk + 2);
+            source.SkipTo(_starts[from]);
+            return ReadOn(source, done, last, until, out latest);
+        }
+
+        /// <summary>Every frame of <paramref name="source"/> from where it is to the end, then every shard finished.</summary>
+        public void ReadRest(CaptureFileReader source, long before) =>
+            ReadOn(source, new long[_n], before, long.MaxValue, out _);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private bool ReadOn(CaptureFileReader source, long[] done, long last, long until, out long latest)
+        {
             int[] owners = _bucketOwner;
             uint mask = (uint)owners.Length - 1;
             var decoded = new PacketContext();
-            using CaptureFileReader reader = source.OpenReadingCopy();
             try
             {
-                // The cursors read the interfaces described before the first packet, and none after up to here.
-                if (reader is PcapNgReader pcapng)
-                    pcapng.SkipToNextPacket();
-                reader.SkipTo(_starts[from]);
-                for (int n = 0; reader.TryReadNext(out Packet p); n++)
+                for (int n = 1; source.TryReadNext(out Packet p); n++)
                 {
                     long us = p.TimestampNanoseconds / 1000, clock = last;
                     if (us > last)
@@ -437,8 +502,13 @@ public sealed partial class FlowStatistics
                         if (p.FileOffset >= done[owner])
                             Shards[owner].ProcessDecoded(ref decoded, us, clock);
                     }
+                    if (source.Position >= until)
+                    {
+                        latest = last;
+                        return true;
+                    }
                     if ((n & 0xFFFF) == 0)
-                        ct.ThrowIfCancellationRequested();
+                        _ct.ThrowIfCancellationRequested();
                 }
             }
             catch (CaptureFileException)
@@ -449,6 +519,8 @@ public sealed partial class FlowStatistics
             }
             foreach (Shard shard in Shards)
                 shard.Finish(Math.Max(0, last));
+            latest = last;
+            return false;
         }
 
         /// <summary>

@@ -54,11 +54,14 @@ public sealed class FlowStatisticsResult
     /// </summary>
     public string? InputError { get; internal set; }
     /// <summary>
-    /// How a file run was read: "chunked" (every thread reads), "resumed" (chunked until a chunk could not be read by a
-    /// cursor, then one reader for the rest), "pipelined" (one reader, several contexts) or "single" (one context;
-    /// also a live group).
+    /// How a file run was read: "chunked" (every thread reads), "resumed" (chunked, and where chunks failed the
+    /// reader itself read on past the failure, the rest cut again), "pipelined" (one reader, several contexts) or
+    /// "single" (one context; also a live group).
     /// </summary>
     internal string Strategy { get; set; } = "single";
+
+    /// <summary>How many times the file (what was left of it) was cut into chunks.</summary>
+    internal int ChunkedSegments { get; set; }
     public double MegaPacketsPerSecond => Elapsed.TotalSeconds > 0 ? Packets / Elapsed.TotalSeconds / 1e6 : 0;
     /// <summary>Frames each context processed, in shard order (one entry without sharding): how evenly the work was spread.</summary>
     public IReadOnlyList<long> ShardPackets => _shardPackets;
@@ -91,6 +94,7 @@ public sealed partial class FlowStatistics
     {
         string? error = null;
         string strategy = "single";
+        int segments = 0;
         Shard[] shards;
         var watch = Stopwatch.StartNew();
         // Opened once for every strategy; a file that is not a capture at all fails here, before anything is read.
@@ -105,7 +109,7 @@ public sealed partial class FlowStatistics
                     shards[0] = new Shard(_options);
                     shards[0].Run(reader, cancellationToken);
                 }
-                else if (RunChunked(reader, threads, ref shards, ref strategy, cancellationToken))
+                else if (RunChunked(reader, threads, ref shards, ref strategy, ref segments, cancellationToken))
                 {
                     // "chunked", or "resumed" when one reader went on from where a chunk failed
                 }
@@ -121,7 +125,7 @@ public sealed partial class FlowStatistics
             }
         }
         watch.Stop();
-        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error, Strategy = strategy };
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, InputError = error, Strategy = strategy, ChunkedSegments = segments };
         foreach (Shard s in shards)
             s.AddTo(result);
         return result;
