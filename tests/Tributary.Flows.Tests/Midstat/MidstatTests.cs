@@ -14,6 +14,7 @@ namespace Tributary.Flows.Tests.Midstat;
 /// <c>flows midstat</c>, mOS's midstat sample (SAMPLES.md §1): the table's states against the reference traces, its
 /// timer on a capture's clock, and live on the wall clock.
 /// </summary>
+[Collection(LiveTimingCollection.Name)]
 public sealed partial class MidstatTests
 {
     private const string Header = "Proto CPU Client Address        Client State Server Address        Server State";

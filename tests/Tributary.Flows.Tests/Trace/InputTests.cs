@@ -5,6 +5,7 @@ using Tributary.Flows.Tests.Support;
 namespace Tributary.Flows.Tests.Trace;
 
 /// <summary>Capture input of the flows commands: truncated files, standard input, live capture (DESIGN.md "Bad input").</summary>
+[Collection(LiveTimingCollection.Name)]
 public sealed class InputTests
 {
     private static string Bin => Launcher.Path;
