@@ -347,8 +347,9 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     /// <paramref name="confirm"/> blocks in a row, or of every block up to the end of the file or the next section
     /// header. In the chain, each block is of a type the specification assigns, and its length is a multiple of 4,
     /// from 12 bytes to 16 MiB, and is repeated in its trailer. Each Enhanced Packet Block refers to an interface of
-    /// the current section and holds its captured bytes. Bytes inside a packet can still mimic such a chain (a captured pcapng file, say): splitting a file for
-    /// parallel readers, a caller must check that the reader of the part before lands exactly on the start found.
+    /// the current section and holds its captured bytes. Bytes inside a packet can still mimic such a chain (a
+    /// captured pcapng file, say): splitting a file for parallel readers, a caller must check that the reader of the
+    /// part before lands exactly on the start found.
     /// </summary>
     public long FindRecordBoundary(long from, long limit, int confirm = 8)
     {

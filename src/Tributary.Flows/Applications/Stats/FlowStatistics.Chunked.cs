@@ -112,15 +112,13 @@ public sealed partial class FlowStatistics
             if (!run.ResumeThrough(source, out before))
                 return true; // the end of the file: every shard finished
             carried = run.Shards;
-            if (source is PcapNgReader pcapng && !NextPacketChunkable(pcapng, carried, before))
+            if (source is not PcapNgReader pcapng || NextPacketChunkable(pcapng, carried, before))
             {
-                // The end of the file, or a section whose packets cursors cannot read: the reader reads the rest.
-                run.ReadRest(source, before);
-                return true;
+                first = source.Position;
+                if (ChunkCount(first, length, chunkBytes) >= 2 * n)
+                    continue;
             }
-            first = source.Position;
-            if (ChunkCount(first, length, chunkBytes) >= 2 * n)
-                continue;
+            // Too little left to cut, the end of the file, or a section whose packets cursors cannot read.
             run.ReadRest(source, before);
             return true;
         }
