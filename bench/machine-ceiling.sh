@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# How much faster can two cores of this machine do the flow workload than one, whatever the program? The sharded
+# mode's target (issue 5: `--threads 2` >= 1.6x its one-thread rate) assumes the machine scales; this measures the
+# ceiling with no sharing at all: the big capture is split into two files of half its frames each, and the same
+# program runs on the whole file alone and on both halves at once (two processes, one per half, nothing shared but
+# the machine). That is the best any sharded run can do: it has the same work and process costs and none of the
+# routing, copying or flows split across shards. A pure arithmetic loop shows what the vCPUs give when memory is
+# not involved; `cat` to /dev/null what the kernel's read path gives (the copies `--threads` reads chunks with).
+#
+#   usage: bench/machine-ceiling.sh [-n ROUNDS] [-p BIG.pcap] [-d PEERS_DIR]
+#   defaults: 5 rounds; /dev/shm/flows-bench/big.pcap (built by bench/flows-bench.sh when missing); peers in
+#             /tmp/flows-peers (built by bench/flows-bench.sh). The halves go beside the big capture.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+shared=$(cd "$here/../shared" 2>/dev/null && pwd || echo /work/shared)
+rounds=5
+big=/dev/shm/flows-bench/big.pcap
+peers=/tmp/flows-peers
+while getopts "n:p:d:" o; do
+  case $o in
+    n) rounds=$OPTARG ;;
+    p) big=$OPTARG ;;
+    d) peers=$OPTARG ;;
+    *) echo "usage: $0 [-n ROUNDS] [-p BIG.pcap] [-d PEERS_DIR]" >&2; exit 2 ;;
+  esac
+done
+if [[ ! -f $big || ! -x $peers/mmap_count || ! -x $peers/nids_count ]]; then
+  echo "the big capture or the peers are missing: run bench/flows-bench.sh -n 1 first" >&2
+  exit 1
+fi
+command -v editcap >/dev/null || { echo "editcap (tshark's package) is needed to split the capture" >&2; exit 1; }
+"$here/tributary" flows stats "$shared/reference/mos/pcaps/01_handshake_close.pcap" >/dev/null # build once
+trib="$here/artifacts/launcher/tributary"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+dir=$(dirname "$big")
+frames=$(capinfos -c -M "$big" 2>/dev/null | awk '/Number of packets/{print $NF}')
+half=$(((frames + 1) / 2))
+if [[ ! -f $dir/half-b.pcap || $dir/half-b.pcap -ot $big ]]; then
+  rm -f "$dir"/half_*.pcap
+  editcap -F pcap -c "$half" "$big" "$dir/half.pcap"
+  parts=("$dir"/half_*.pcap)
+  mv "${parts[0]}" "$dir/half-a.pcap"
+  mv "${parts[1]}" "$dir/half-b.pcap"
+fi
+a=$dir/half-a.pcap
+b=$dir/half-b.pcap
+
+cat >"$tmp/spin.c" <<'EOF'
+/* A dependent arithmetic chain with no memory traffic: what one vCPU computes in a fixed number of steps. */
+#include <stdio.h>
+#include <stdint.h>
+int main(void) {
+  uint64_t x = 88172645463325252ull;
+  for (long i = 0; i < 400000000L; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+  printf("%llu\n", (unsigned long long)x);
+  return 0;
+}
+EOF
+gcc -O2 -o "$tmp/spin" "$tmp/spin.c"
+
+# Each workload: the command on the whole file alone, then the same command on both halves at once.
+declare -A one=(
+  [spin]="$tmp/spin"
+  [read]="cat $big"
+  [mmap]="$peers/mmap_count $big"
+  [libnids]="$peers/nids_count $big"
+  [flows_stats]="$trib flows stats $big"
+  [flows_stats_buffers]="$trib flows stats --buffers --checksums $big"
+)
+declare -A halfcmd=(
+  [spin]="$tmp/spin"
+  [read]="cat"
+  [mmap]="$peers/mmap_count"
+  [libnids]="$peers/nids_count"
+  [flows_stats]="$trib flows stats"
+  [flows_stats_buffers]="$trib flows stats --buffers --checksums"
+)
+declare -A sharded=(
+  [flows_stats]="$trib flows stats --threads 2 $big"
+  [flows_stats_buffers]="$trib flows stats --buffers --checksums --threads 2 $big"
+)
+order=(spin read mmap libnids flows_stats flows_stats_buffers)
+now() { date +%s.%N; }
+cat "$big" "$a" "$b" >/dev/null
+for ((r = 1; r <= rounds; r++)); do
+  for t in "${order[@]}"; do
+    s=$(now); ${one[$t]} >/dev/null 2>&1; e=$(now)
+    alone=$(echo "$e - $s" | bc)
+    s=$(now)
+    if [[ $t == spin ]]; then
+      ${halfcmd[$t]} >/dev/null & p1=$!; ${halfcmd[$t]} >/dev/null & p2=$!
+    else
+      ${halfcmd[$t]} "$a" >/dev/null 2>&1 & p1=$!; ${halfcmd[$t]} "$b" >/dev/null 2>&1 & p2=$!
+    fi
+    wait $p1 $p2; e=$(now)
+    both=$(echo "$e - $s" | bc)
+    threads=0
+    if [[ -n ${sharded[$t]:-} ]]; then
+      s=$(now); ${sharded[$t]} >/dev/null 2>&1; e=$(now)
+      threads=$(echo "$e - $s" | bc)
+    fi
+    echo "$t $alone $both $threads" >>"$tmp/runs"
+  done
+done
+echo "# $(date -u +%FT%TZ) $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds, $frames frames, halves of $half"
+python3 - "$tmp/runs" <<'EOF'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    t, alone, both, threads = line.split()
+    rows.setdefault(t, []).append((float(alone), float(both), float(threads)))
+print(f"{'workload':22} {'alone s':>8} {'halves s':>9} {'ceiling':>8} {'(range)':>13} {'--threads 2':>12} {'speed-up':>9}")
+for t, v in rows.items():
+    alone = statistics.median(a for a, _, _ in v)
+    both = statistics.median(b for _, b, _ in v)
+    # Paired per round: the whole file alone against both halves at once, seconds apart.
+    r = [a / b for a, b, _ in v]
+    # "spin" runs the whole loop in each process: two loops in the time of one is 2x.
+    k = 2 if t == 'spin' else 1
+    ceil = [k * x for x in r]
+    line = f"{t:22} {alone:8.3f} {both:9.3f} {statistics.median(ceil):7.2f}x {min(ceil):5.2f}-{max(ceil):.2f}x"
+    if any(th for _, _, th in v):
+        thr = statistics.median(th for _, _, th in v)
+        line += f" {thr:11.3f}s {statistics.median(a / th for a, _, th in v):8.2f}x"
+    print(line)
+print()
+print("ceiling: the whole file alone over both halves at once (paired per round); 2x is perfect scaling.")
+print("speed-up: the whole file alone over --threads 2 on the whole file, paired per round.")
+EOF
