@@ -83,25 +83,30 @@ declare -A sharded=(
 )
 order=(spin read mmap libnids flows_stats flows_stats_buffers)
 now() { date +%s.%N; }
+# The tool's own elapsed time (after process start, before exit) where it prints one; 0 for the others.
+inside() { awk '/^seconds /{print $2; found=1} END{if (!found) print 0}' "$1"; }
+# Where a run's output goes: a file for the tool (its seconds), /dev/null for the rest (cat prints the capture).
+out() { if [[ -n ${sharded[$t]:-} ]]; then echo "$tmp/$1"; else : >"$tmp/$1"; echo /dev/null; fi; }
 cat "$big" "$a" "$b" >/dev/null
 for ((r = 1; r <= rounds; r++)); do
   for t in "${order[@]}"; do
-    s=$(now); ${one[$t]} >/dev/null 2>&1; e=$(now)
+    s=$(now); ${one[$t]} >"$(out one)" 2>/dev/null; e=$(now)
     alone=$(echo "$e - $s" | bc)
     s=$(now)
     if [[ $t == spin ]]; then
-      ${halfcmd[$t]} >/dev/null & p1=$!; ${halfcmd[$t]} >/dev/null & p2=$!
+      ${halfcmd[$t]} >"$(out a)" & p1=$!; ${halfcmd[$t]} >"$(out b)" & p2=$!
     else
-      ${halfcmd[$t]} "$a" >/dev/null 2>&1 & p1=$!; ${halfcmd[$t]} "$b" >/dev/null 2>&1 & p2=$!
+      ${halfcmd[$t]} "$a" >"$(out a)" 2>/dev/null & p1=$!; ${halfcmd[$t]} "$b" >"$(out b)" 2>/dev/null & p2=$!
     fi
     wait $p1 $p2; e=$(now)
     both=$(echo "$e - $s" | bc)
     threads=0
+    : >"$tmp/threads"
     if [[ -n ${sharded[$t]:-} ]]; then
-      s=$(now); ${sharded[$t]} >/dev/null 2>&1; e=$(now)
+      s=$(now); ${sharded[$t]} >"$tmp/threads" 2>/dev/null; e=$(now)
       threads=$(echo "$e - $s" | bc)
     fi
-    echo "$t $alone $both $threads" >>"$tmp/runs"
+    echo "$t $alone $both $threads $(inside "$tmp/one") $(inside "$tmp/a") $(inside "$tmp/b") $(inside "$tmp/threads")" >>"$tmp/runs"
   done
 done
 echo "# $(date -u +%FT%TZ) $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds, $frames frames, halves of $half"
@@ -109,22 +114,31 @@ python3 - "$tmp/runs" <<'EOF'
 import sys, statistics
 rows = {}
 for line in open(sys.argv[1]):
-    t, alone, both, threads = line.split()
-    rows.setdefault(t, []).append((float(alone), float(both), float(threads)))
+    t, *v = line.split()
+    rows.setdefault(t, []).append([float(x) for x in v])
 print(f"{'workload':22} {'alone s':>8} {'halves s':>9} {'ceiling':>8} {'(range)':>13} {'--threads 2':>12} {'speed-up':>9}")
+inproc = []
 for t, v in rows.items():
-    alone = statistics.median(a for a, _, _ in v)
-    both = statistics.median(b for _, b, _ in v)
+    alone = statistics.median(x[0] for x in v)
+    both = statistics.median(x[1] for x in v)
     # Paired per round: the whole file alone against both halves at once, seconds apart.
-    r = [a / b for a, b, _ in v]
+    r = [x[0] / x[1] for x in v]
     # "spin" runs the whole loop in each process: two loops in the time of one is 2x.
     k = 2 if t == 'spin' else 1
     ceil = [k * x for x in r]
     line = f"{t:22} {alone:8.3f} {both:9.3f} {statistics.median(ceil):7.2f}x {min(ceil):5.2f}-{max(ceil):.2f}x"
-    if any(th for _, _, th in v):
-        thr = statistics.median(th for _, _, th in v)
-        line += f" {thr:11.3f}s {statistics.median(a / th for a, _, th in v):8.2f}x"
+    if any(x[2] for x in v):
+        line += f" {statistics.median(x[2] for x in v):11.3f}s {statistics.median(x[0] / x[2] for x in v):8.2f}x"
+        # In-process: the tool's own seconds, the slower half for the halves (process start and exit left out).
+        ic = [x[3] / max(x[4], x[5]) for x in v]
+        it = [x[3] / x[6] for x in v]
+        inproc.append(f"{t:22} {statistics.median(x[3] for x in v):8.3f} {statistics.median(max(x[4], x[5]) for x in v):9.3f} "
+                      f"{statistics.median(ic):7.2f}x {min(ic):5.2f}-{max(ic):.2f}x {statistics.median(x[6] for x in v):11.3f}s {statistics.median(it):8.2f}x")
     print(line)
+if inproc:
+    print()
+    print("in-process (the tool's own seconds; for the halves the slower one):")
+    print(*inproc, sep="\n")
 print()
 print("ceiling: the whole file alone over both halves at once (paired per round); 2x is perfect scaling.")
 print("speed-up: the whole file alone over --threads 2 on the whole file, paired per round.")
