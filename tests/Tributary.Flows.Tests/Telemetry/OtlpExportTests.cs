@@ -111,6 +111,7 @@ public sealed partial class OtlpExportTests
         if (file == "gen__seed.pcap")
         {
             Assert.Equal(2, totals["threads"]);
+            Assert.Contains("\nstrategy chunked\n", r.StandardOutput, StringComparison.Ordinal);
             Assert.Equal(1054, Value(decoded, "tributary.flows.started")); // the corpus oracle's connections
         }
         else

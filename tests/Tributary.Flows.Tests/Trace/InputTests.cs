@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Tributary.Flows.Applications.Stats;
 using Tributary.Flows.Tests.Support;
 
 namespace Tributary.Flows.Tests.Trace;
@@ -68,6 +69,11 @@ public sealed class InputTests
         using JsonDocument mapped = JsonDocument.Parse(ProcessRunner.Run(Bin, ["flows", "stats", "--threads", "2", "--json", pcap]).StandardOutput);
         Assert.Equal(1, piped.RootElement.GetProperty("threads").GetInt32());
         Assert.Equal(2, mapped.RootElement.GetProperty("threads").GetInt32());
+        // And how each was read: the pipe by one context; the file as the engine reads it (too small to cut: one
+        // reader routing to two contexts).
+        Assert.Equal("single", piped.RootElement.GetProperty("strategy").GetString());
+        Assert.Equal("pipelined", new FlowStatistics(new FlowStatisticsOptions { Threads = 2 }).Run(pcap).Strategy);
+        Assert.Equal("pipelined", mapped.RootElement.GetProperty("strategy").GetString());
         long packets = piped.RootElement.GetProperty("packets").GetInt64();
         Assert.Equal([packets], piped.RootElement.GetProperty("shard_packets").EnumerateArray().Select(e => e.GetInt64()));
         Assert.Equal(2, mapped.RootElement.GetProperty("shard_packets").GetArrayLength());
@@ -164,6 +170,8 @@ t.join()
             outputs.Add(JsonDocument.Parse(stdout).RootElement);
         }
         Assert.Equal(2, outputs[1].GetProperty("threads").GetInt32());
+        Assert.Equal("single", outputs[0].GetProperty("strategy").GetString());
+        Assert.Equal("fanout", outputs[1].GetProperty("strategy").GetString());
         // The kernel spread the connections over both captures (all 40 on one side: 2^-39), and they add up.
         long[] shards = [.. outputs[1].GetProperty("shard_packets").EnumerateArray().Select(e => e.GetInt64())];
         Assert.Equal(2, shards.Length);

@@ -127,6 +127,7 @@ internal static class FlowsStatsCommand
             foreach (long n in r.ShardPackets)
                 w.WriteNumberValue(n);
             w.WriteEndArray();
+            w.WriteString("strategy", r.Strategy);
             w.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 6));
             w.WriteNumber("mpps", Math.Round(r.MegaPacketsPerSecond, 3));
             w.WriteEndObject();
@@ -140,7 +141,7 @@ internal static class FlowsStatsCommand
         t.Write(F($"malformed {r.Malformed}\nchecksum_errors {r.ChecksumErrors}\nnew_data {r.NewDataEvents}\npeeked_bytes {r.PeekedBytes}\n"));
         foreach ((string k, long v) in r.FinalStates)
             t.Write(F($"state {k} {v}\n"));
-        t.Write(F($"threads {r.ShardPackets.Count}\nshard_packets {string.Join(' ', r.ShardPackets)}\nseconds {r.Elapsed.TotalSeconds:F6}\nmpps {r.MegaPacketsPerSecond:F3}\n"));
+        t.Write(F($"threads {r.ShardPackets.Count}\nshard_packets {string.Join(' ', r.ShardPackets)}\nstrategy {r.Strategy}\nseconds {r.Elapsed.TotalSeconds:F6}\nmpps {r.MegaPacketsPerSecond:F3}\n"));
         return status;
     }
 }

@@ -54,11 +54,13 @@ public sealed class FlowStatisticsResult
     /// </summary>
     public string? InputError { get; internal set; }
     /// <summary>
-    /// How a file run was read: "chunked" (every thread reads), "resumed" (chunked, and where chunks failed the
-    /// reader itself read on past the failure, the rest cut again), "pipelined" (one reader, several contexts) or
-    /// "single" (one context; also a live group).
+    /// How the input was read: "single" (one context: one thread reading a file, standard input or one live
+    /// capture), "chunked" (a file cut into chunks that every thread reads), "resumed" (chunked, and where chunks
+    /// failed the file's reader read on past the failure with the same contexts, the rest cut again), "pipelined" (a
+    /// file that cannot be cut: one thread reads and routes to several contexts) or "fanout" (a live group, one
+    /// capture per context). Where <c>--threads N</c> gains less than expected, this says why.
     /// </summary>
-    internal string Strategy { get; set; } = "single";
+    public string Strategy { get; internal set; } = "single";
 
     /// <summary>How many times the file (what was left of it) was cut into chunks.</summary>
     internal int ChunkedSegments { get; set; }
@@ -377,7 +379,7 @@ public sealed partial class FlowStatistics
             }
         });
         watch.Stop();
-        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed };
+        var result = new FlowStatisticsResult { Elapsed = watch.Elapsed, Strategy = "fanout" };
         foreach (Exception? ex in errors)
         {
             switch (ex)
