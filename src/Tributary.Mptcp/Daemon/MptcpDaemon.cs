@@ -124,6 +124,7 @@ public static class MptcpDaemon
                 return ExitFailure;
             }
             log.LogDebug("\"mptcp_pm\" generic netlink family appeared");
+            NetworkManagerCheck.Run(pm.RegisteredPlugins, log);
             using var metrics = s.Otlp is null ? null : new PathManagerMetrics(pm);
             IDisposable? export = metrics is null ? null : StartExport(s, startExport, stderr, log);
             SystemdNotifier.Notify(string.Create(CultureInfo.InvariantCulture,
