@@ -60,16 +60,9 @@ int main(void) {
 EOF
 gcc -O2 -o "$tmp/spin" "$tmp/spin.c"
 
-# Each workload: the command on the whole file alone, then the same command on both halves at once.
-declare -A one=(
-  [spin]="$tmp/spin"
-  [read]="cat $big"
-  [mmap]="$peers/mmap_count $big"
-  [libnids]="$peers/nids_count $big"
-  [flows_stats]="$trib flows stats $big"
-  [flows_stats_buffers]="$trib flows stats --buffers --checksums $big"
-)
-declare -A halfcmd=(
+# Each workload: the command on the whole file alone, then the same command on both halves at once ("spin"
+# takes no file: each process runs the whole loop).
+declare -A cmd=(
   [spin]="$tmp/spin"
   [read]="cat"
   [mmap]="$peers/mmap_count"
@@ -77,33 +70,30 @@ declare -A halfcmd=(
   [flows_stats]="$trib flows stats"
   [flows_stats_buffers]="$trib flows stats --buffers --checksums"
 )
-declare -A sharded=(
-  [flows_stats]="$trib flows stats --threads 2 $big"
-  [flows_stats_buffers]="$trib flows stats --buffers --checksums --threads 2 $big"
-)
+# Also run with --threads 2 on the whole file.
+declare -A sharded=([flows_stats]=1 [flows_stats_buffers]=1)
 order=(spin read mmap libnids flows_stats flows_stats_buffers)
 now() { date +%s.%N; }
 # The tool's own elapsed time (after process start, before exit) where it prints one; 0 for the others.
 inside() { awk '/^seconds /{print $2; found=1} END{if (!found) print 0}' "$1"; }
+# The file argument of workload $t.
+file() { [[ $t == spin ]] || echo "$1"; }
 # Where a run's output goes: a file for the tool (its seconds), /dev/null for the rest (cat prints the capture).
 out() { if [[ -n ${sharded[$t]:-} ]]; then echo "$tmp/$1"; else : >"$tmp/$1"; echo /dev/null; fi; }
 cat "$big" "$a" "$b" >/dev/null
 for ((r = 1; r <= rounds; r++)); do
   for t in "${order[@]}"; do
-    s=$(now); ${one[$t]} >"$(out one)" 2>/dev/null; e=$(now)
+    s=$(now); ${cmd[$t]} $(file "$big") >"$(out one)" 2>/dev/null; e=$(now)
     alone=$(echo "$e - $s" | bc)
     s=$(now)
-    if [[ $t == spin ]]; then
-      ${halfcmd[$t]} >"$(out a)" & p1=$!; ${halfcmd[$t]} >"$(out b)" & p2=$!
-    else
-      ${halfcmd[$t]} "$a" >"$(out a)" 2>/dev/null & p1=$!; ${halfcmd[$t]} "$b" >"$(out b)" 2>/dev/null & p2=$!
-    fi
+    ${cmd[$t]} $(file "$a") >"$(out a)" 2>/dev/null & p1=$!
+    ${cmd[$t]} $(file "$b") >"$(out b)" 2>/dev/null & p2=$!
     wait $p1 $p2; e=$(now)
     both=$(echo "$e - $s" | bc)
     threads=0
     : >"$tmp/threads"
     if [[ -n ${sharded[$t]:-} ]]; then
-      s=$(now); ${sharded[$t]} >"$tmp/threads" 2>/dev/null; e=$(now)
+      s=$(now); ${cmd[$t]} --threads 2 "$big" >"$tmp/threads" 2>/dev/null; e=$(now)
       threads=$(echo "$e - $s" | bc)
     fi
     echo "$t $alone $both $threads $(inside "$tmp/one") $(inside "$tmp/a") $(inside "$tmp/b") $(inside "$tmp/threads")" >>"$tmp/runs"
