@@ -24,6 +24,10 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
     private int _sectionInterfaceCount;
     private int _section = -1;
 
+    // The current section's interface description blocks as read, for cursors to recognise a section that repeats
+    // them (TrySkipRepeatedSection).
+    private readonly List<byte[]> _sectionInterfaceBlocks = [];
+
     internal PcapNgReader(InputFeed feed, string name, int bufferSize)
         : base(feed, name, bufferSize)
     {
@@ -301,7 +305,60 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
                 Prefetch(start + at, start + offset);
             return true;
         }
+        // A section header in the copy stops the cursor as the mapping's would (below), without touching the mapping.
+        if (start != null && (at & 3) == 0 && at >= PcapNgFormat.SectionHeaderMinimumSize && length - at >= PcapNgFormat.BlockHeaderSize
+            && *(uint*)(start + at) == PcapNgFormat.SectionHeaderBlock)
+        {
+            packet = default;
+            ThrowIfNoRandomAccess(SupportsRandomAccess);
+            return false;
+        }
         return ReadAtSlow(ref offset, out packet);
+    }
+
+    /// <summary>
+    /// For a cursor that <see cref="TryReadAt(ref long, out Packet, bool, bool)"/> stopped at a section header: when
+    /// that section is of this reader's byte order and describes exactly the interfaces of the current section, block
+    /// for block (what <c>cat a.pcapng b.pcapng</c> gives for files from one capture setup), moves
+    /// <paramref name="offset"/> past its header and interface descriptions and returns true, so that the cursor
+    /// reads on; its packets then carry the current section's interface ids (the reader itself, reading on, gives
+    /// the new section's interfaces ids of their own). False, with <paramref name="offset"/> unchanged, for anything
+    /// else: the reader itself must read it. The current section is the one this reader is in.
+    /// </summary>
+    public bool TrySkipRepeatedSection(ref long offset)
+    {
+        ThrowIfNoRandomAccess(SupportsRandomAccess);
+        return TrySkipRepeatedSection(MappedStart, MappedLength, ref offset);
+    }
+
+    /// <summary>
+    /// <see cref="TrySkipRepeatedSection(ref long)"/> over a copy of part of the file addressed as <c>start + offset</c>,
+    /// whose blocks must end by <paramref name="end"/>; false for a section that does not.
+    /// </summary>
+    internal bool TrySkipRepeatedSection(byte* start, long end, ref long offset)
+    {
+        long at = offset;
+        if (_swap || _section < 0 || (at & 3) != 0 || at < PcapNgFormat.SectionHeaderMinimumSize || end - at < PcapNgFormat.SectionHeaderMinimumSize)
+            return false;
+        byte* b = start + at;
+        uint total = *(uint*)(b + 4);
+        if (*(uint*)b != PcapNgFormat.SectionHeaderBlock || *(uint*)(b + 8) != PcapNgFormat.ByteOrderMagic || *(ushort*)(b + 12) != 1
+            || total < PcapNgFormat.SectionHeaderMinimumSize || (total & 3) != 0 || total > end - at || *(uint*)(b + total - 4) != total)
+        {
+            return false;
+        }
+        at += total;
+        foreach (byte[] block in _sectionInterfaceBlocks)
+        {
+            if (end - at < block.Length || !new ReadOnlySpan<byte>(start + at, block.Length).SequenceEqual(block))
+                return false;
+            at += block.Length;
+        }
+        // One more interface is not a repeat; at the end of the copy, the block after cannot be seen.
+        if (at == end ? end != MappedLength : end - at >= 4 && *(uint*)(start + at) == PcapNgFormat.InterfaceDescriptionBlock)
+            return false;
+        offset = at;
+        return true;
     }
 
     /// <summary>Block by block, for <see cref="TryReadAt"/>: every block other than an ordinary Enhanced Packet Block.</summary>
@@ -454,6 +511,7 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
         _section++;
         _sectionFirstInterface = _interfaces.Count;
         _sectionInterfaceCount = 0;
+        _sectionInterfaceBlocks.Clear();
         _pos += (int)total;
     }
 
@@ -507,6 +565,7 @@ public sealed unsafe class PcapNgReader : CaptureFileReader
         _scales[id] = scale;
         _interfaces.Add(new CaptureInterface(id, linkType, (int)Math.Min(snap, int.MaxValue), name, description, unitsPerSecond, _section));
         _sectionInterfaceCount++;
+        _sectionInterfaceBlocks.Add(new ReadOnlySpan<byte>(b, total).ToArray());
     }
 
     private static string Utf8(byte* p, int length)

@@ -213,6 +213,64 @@ public sealed class PcapNgRandomAccessTests
         return b.ToArray();
     }
 
+    /// <summary>
+    /// <c>cat a.pcapng b.pcapng</c> of files from one capture set-up: the second section header and interface
+    /// descriptions repeat the first's block for block, and a cursor may step over them (nothing it reads changes).
+    /// Any other section (another link type, byte order, one more interface) is the reader's.
+    /// </summary>
+    [Fact]
+    public void A_cursor_steps_over_a_section_that_repeats_the_interfaces_block_for_block_and_no_other()
+    {
+        const int packetBlock = 12 + 20 + 60;
+        byte[] first = OneSection(bigEndian: false, LinkType.Ethernet, 3);
+        int header = first.Length - 3 * packetBlock; // section header and interface description
+        var more = new PcapNgBuilder();
+        more.Section(bigEndian: false);
+        more.Interface(LinkType.Ethernet, 9, 0);
+        more.Interface(LinkType.Raw, 9, 0);
+        more.Enhanced(0, 1000, Frame(1), 60);
+        using var dir = new TempDirectory();
+        string path = dir.File("joined.pcapng");
+        foreach ((byte[] second, bool repeats) in new[]
+        {
+            (OneSection(bigEndian: false, LinkType.Ethernet, 3), true),
+            (first[..header], true), // a section without packets, at the end of the file
+            (OneSection(bigEndian: false, LinkType.Raw, 3), false),
+            (OneSection(bigEndian: true, LinkType.Ethernet, 3), false),
+            (more.ToArray(), false),
+        })
+        {
+            File.WriteAllBytes(path, [.. first, .. second]);
+            using PcapNgReader reader = OpenMapped(path);
+            Assert.True(reader.SkipToNextPacket());
+            long offset = reader.Position;
+            var seen = new List<(int, long)>();
+            while (true)
+            {
+                if (reader.TryReadAt(ref offset, out Packet p))
+                    seen.Add((p.Data[0], p.TimestampNanoseconds));
+                else if (!reader.TrySkipRepeatedSection(ref offset))
+                    break;
+            }
+            if (repeats)
+            {
+                Assert.Equal(reader.MappedLength, offset);
+                int again = (second.Length - header) / packetBlock;
+                Assert.Equal([.. Enumerable.Range(1, 3).Select(n => (n, n * 1000L)), .. Enumerable.Range(1, again).Select(n => (n, n * 1000L))], seen);
+            }
+            else
+            {
+                Assert.Equal(first.Length, offset); // left at the section header
+                Assert.Equal(Enumerable.Range(1, 3).Select(n => (n, n * 1000L)), seen);
+            }
+            // The reader itself reads every packet either way.
+            int all = 0;
+            while (reader.TryReadNext(out _))
+                all++;
+            Assert.Equal(3 + (second.Length - header) / packetBlock, all);
+        }
+    }
+
     [Fact]
     public void A_big_endian_section_is_read_by_cursors_unless_its_null_headers_are_converted_in_place()
     {

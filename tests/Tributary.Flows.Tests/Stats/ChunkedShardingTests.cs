@@ -66,7 +66,7 @@ public sealed class ChunkedShardingTests
             case PcapNgReader pcapng when pcapng.SkipToNextPacket() && pcapng.SupportsRandomAccess:
                 offset = pcapng.Position;
                 long cursor = offset;
-                while (pcapng.TryReadAt(ref cursor, out _))
+                while (pcapng.TryReadAt(ref cursor, out _) || pcapng.TrySkipRepeatedSection(ref cursor))
                 {
                 }
                 late = cursor != pcapng.MappedLength; // stopped at an interface described late
@@ -322,15 +322,14 @@ public sealed class ChunkedShardingTests
     [Fact]
     public void Two_pcapng_files_one_after_the_other_resume_at_the_second_section_with_the_totals_of_one_thread()
     {
-        // `cat a.pcapng b.pcapng`: a second section header half-way, where cursors stop (its byte order, interfaces
-        // and clock are its own). One reader goes on from the chunk it is in, with the contexts of the chunks.
+        // `cat a.pcapng b.pcapng` of two capture set-ups: a second section header half-way, with interfaces of its
+        // own, where cursors stop. One reader goes on from the chunk it is in, with the contexts of the chunks.
         string first = Path.Combine(Path.GetTempPath(), $"flows-section-a-{Environment.ProcessId}.pcapng");
-        string second = Path.Combine(Path.GetTempPath(), $"flows-section-b-{Environment.ProcessId}.pcapng");
         string both = Path.Combine(Path.GetTempPath(), $"flows-sections-{Environment.ProcessId}.pcapng");
+        string second = Path.Combine(SharedPaths.Corpus, "pub__cs__http_espn.pcapng");
         try
         {
-            WritePcapNg("gen__http_v4.pcap", first);
-            WritePcapNg("gen__seed.pcap", second);
+            WritePcapNg("gen__seed.pcap", first);
             File.WriteAllBytes(both, [.. File.ReadAllBytes(first), .. File.ReadAllBytes(second)]);
             FlowStatisticsResult one = Run(both, 1);
             Assert.Equal(Run(first, 1).Packets + Run(second, 1).Packets, one.Packets);
@@ -339,8 +338,50 @@ public sealed class ChunkedShardingTests
         finally
         {
             File.Delete(first);
-            File.Delete(second);
             File.Delete(both);
+        }
+    }
+
+    [Fact]
+    public void Pcapng_files_of_one_set_up_joined_by_cat_are_read_in_chunks_through_their_sections()
+    {
+        // Sections that repeat the first section's interfaces block for block change nothing a shard sees: the
+        // cursors step over them, so the file is cut once, as if it had one section. Three copies of one file and
+        // one of another with the same interface; then a fourth section with a second interface is one the
+        // cursors leave to the reader.
+        string a = Path.Combine(Path.GetTempPath(), $"flows-cat-a-{Environment.ProcessId}.pcapng");
+        string b = Path.Combine(Path.GetTempPath(), $"flows-cat-b-{Environment.ProcessId}.pcapng");
+        string c = Path.Combine(Path.GetTempPath(), $"flows-cat-c-{Environment.ProcessId}.pcapng");
+        string joined = Path.Combine(Path.GetTempPath(), $"flows-cat-{Environment.ProcessId}.pcapng");
+        try
+        {
+            WritePcapNg("gen__http_v4.pcap", a);
+            WritePcapNg("gen__seed.pcap", b);
+            byte[] first = File.ReadAllBytes(a), second = File.ReadAllBytes(b);
+            File.WriteAllBytes(joined, [.. first, .. second, .. first, .. first]);
+            FlowStatisticsResult one = Run(joined, 1);
+            Assert.Equal(3 * Run(a, 1).Packets + Run(b, 1).Packets, one.Packets);
+            FlowStatisticsResult two = Run(joined, 2, 4096);
+            Assert.Equal(("chunked", 1), (two.Strategy, two.ChunkedSegments));
+            AssertSameTotals(one, two);
+            Assert.Equal("chunked", Strategy(joined, 2, 4096));
+
+            // A section with one more interface: not a repeat.
+            WritePcapNg("gen__http_v4.pcap", c, (writer, n, p) =>
+            {
+                if (n == 1)
+                    writer.Write(p.Data[14..], p.OriginalLength - 14, p.TimestampNanoseconds, LinkType.Raw, interfaceId: 1);
+            });
+            File.WriteAllBytes(joined, [.. first, .. second, .. File.ReadAllBytes(c), .. first]);
+            one = Run(joined, 1);
+            AssertTwoThreadsAsOne(one, joined, "resumed", segments: 2);
+        }
+        finally
+        {
+            File.Delete(a);
+            File.Delete(b);
+            File.Delete(c);
+            File.Delete(joined);
         }
     }
 

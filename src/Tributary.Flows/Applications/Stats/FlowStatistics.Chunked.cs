@@ -418,7 +418,12 @@ public sealed partial class FlowStatistics
             {
                 long at = offset;
                 if (!_records.TryReadAt(start, end, ref offset, out Packet p, sequential: true))
+                {
+                    // A section that repeats the interfaces (files joined by cat) changes nothing a shard sees.
+                    if (_records.TrySkipRepeatedSection(start, end, ref offset))
+                        continue;
                     break;
+                }
                 long us = p.TimestampNanoseconds / 1000, clock = last;
                 if (us > last)
                     last = us;

@@ -13,6 +13,12 @@ internal unsafe interface IRecordAccess
     /// <summary>Reads the record (or packet block) at <paramref name="offset"/> of the copy and moves the offset past it; false at the end or at a block a cursor cannot read.</summary>
     bool TryReadAt(byte* start, long end, ref long offset, out Packet packet, bool sequential);
 
+    /// <summary>
+    /// At a block where <see cref="TryReadAt"/> stopped: steps over a section that repeats the current section's
+    /// interfaces exactly (pcapng files joined by <c>cat</c>) and returns true; false for anything else.
+    /// </summary>
+    bool TrySkipRepeatedSection(byte* start, long end, ref long offset);
+
     /// <summary>Reads again a record that <see cref="TryReadAt"/> has read, jumping to it: checks that bytes other than its header would cost a cache miss are skipped.</summary>
     bool TryReadAgain(byte* start, long end, ref long offset, out Packet packet);
 

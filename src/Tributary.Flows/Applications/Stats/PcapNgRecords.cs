@@ -25,5 +25,8 @@ internal readonly unsafe struct PcapNgRecords(PcapNgReader reader) : IRecordAcce
     public long FindRecordBoundary(byte* start, long begin, long end, long from, long limit, out bool inconclusive) =>
         reader.FindRecordBoundary(start, begin, end, from, limit, confirm: 8, out inconclusive);
 
+    public bool TrySkipRepeatedSection(byte* start, long end, ref long offset) =>
+        reader.TrySkipRepeatedSection(start, end, ref offset);
+
     public int ReadAt(long offset, Span<byte> destination) => reader.ReadAt(offset, destination);
 }

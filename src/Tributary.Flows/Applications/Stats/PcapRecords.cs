@@ -11,6 +11,9 @@ internal readonly unsafe struct PcapRecords(PcapReader reader) : IRecordAccess
     public bool TryReadAt(byte* start, long end, ref long offset, out Packet packet, bool sequential) =>
         reader.TryReadAt(start, end, ref offset, out packet, sequential);
 
+    /// <summary>A classic pcap file has one header: a cursor never stops at another.</summary>
+    public bool TrySkipRepeatedSection(byte* start, long end, ref long offset) => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryReadAgain(byte* start, long end, ref long offset, out Packet packet) =>
         reader.TryReadAt(start, end, ref offset, out packet, sequential: false);
