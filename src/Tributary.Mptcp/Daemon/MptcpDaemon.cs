@@ -125,6 +125,19 @@ public static class MptcpDaemon
             }
             log.LogDebug("\"mptcp_pm\" generic netlink family appeared");
             NetworkManagerCheck.Run(pm.RegisteredPlugins, log);
+            ControlServer? control;
+            try
+            {
+                control = s.ControlSocket is null ? null : ControlServer.Start(s.ControlSocket, pm, log);
+            }
+            catch (PathManagerException ex)
+            {
+                log.LogError("{Message}", ex.Message);
+                return ExitFailure;
+            }
+            using var controlServer = control; // stops serving before the plugins exit
+            if (control is not null)
+                log.LogInformation("Serving the control socket {Path}", s.ControlSocket);
             using var metrics = s.Otlp is null ? null : new PathManagerMetrics(pm);
             IDisposable? export = metrics is null ? null : StartExport(s, startExport, stderr, log);
             SystemdNotifier.Notify(string.Create(CultureInfo.InvariantCulture,

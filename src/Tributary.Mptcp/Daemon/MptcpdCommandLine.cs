@@ -17,7 +17,8 @@ public sealed record MptcpdParseResult(MptcpdSettings? Settings, int ExitCode, s
 /// exit 64 (EX_USAGE). <c>--help</c>, <c>--usage</c> and <c>--version</c> print to standard output and exit 0
 /// when they are reached, as argp does. Extensions: <c>--config=FILE</c>, <c>--remove-endpoints-on-exit</c>,
 /// <c>--interfaces</c>, <c>--exclude-interfaces</c> and <c>--interface-flags</c> (<see cref="MptcpdInterfaceOptions"/>),
-/// <c>--otlp</c>, <c>--otlp-interval</c> and <c>--otlp-instance</c> (OpenTelemetry metrics, values as <see cref="OtlpValues"/> parses them).
+/// <c>--otlp</c>, <c>--otlp-interval</c> and <c>--otlp-instance</c> (OpenTelemetry metrics, values as <see cref="OtlpValues"/> parses them),
+/// <c>--control-socket</c> (<see cref="ControlServer"/>).
 /// </summary>
 public static class MptcpdCommandLine
 {
@@ -39,6 +40,7 @@ public static class MptcpdCommandLine
     [
         new("addr-flags", '\0', Arg.Required, "FLAGS", "Set flags for announced address, e.g. --addr-flags=subflow"),
         new("config", '\0', Arg.Required, "FILE", $"Read settings from FILE instead of {DefaultConfigFile}"),
+        new("control-socket", '\0', Arg.Required, "PATH", "Answer queries and stream MPTCP events as JSON lines on this Unix socket (mode 0600), e.g. --control-socket=/run/tributary-mptcpd.sock"),
         new("debug", 'd', Arg.None, null, "Enable debug log messages"),
         new("exclude-interfaces", '\0', Arg.Required, "LIST", "Never make endpoints of the addresses of these interfaces (names or globs), e.g. --exclude-interfaces=docker*,wwan1"),
         new("interface-flags", '\0', Arg.Required, "LIST", "Endpoint flags per interface instead of --addr-flags, e.g. --interface-flags=wwan*:subflow+backup,eth1:signal"),
@@ -215,6 +217,11 @@ public static class MptcpdCommandLine
                     return UsageError("Empty OTLP instance command line option.");
                 s.OtlpInstance = value;
                 return null;
+            case "control-socket":
+                if (value!.Trim().Length == 0)
+                    return UsageError("Empty control socket command line option.");
+                s.ControlSocket = value;
+                return null;
             default:
                 throw new InvalidOperationException(o.Long);
         }
@@ -322,6 +329,7 @@ public static class MptcpdCommandLine
         public Uri? Otlp;
         public TimeSpan? OtlpInterval;
         public string? OtlpInstance;
+        public string? ControlSocket;
         public List<string> Warnings = [];
 
         public MptcpdSettings Build() => new()
@@ -341,6 +349,7 @@ public static class MptcpdCommandLine
             Otlp = Otlp,
             OtlpInterval = OtlpInterval,
             OtlpInstance = OtlpInstance,
+            ControlSocket = ControlSocket,
             Warnings = Warnings,
         };
     }

@@ -6,7 +6,7 @@ namespace Tributary.Mptcp.Daemon;
 /// <summary>
 /// mptcpd's configuration file (INVENTORY f.2): an ELL l_settings INI file whose <c>[core]</c> group holds
 /// log, plugin-dir, path-manager, addr-flags, notify-flags and load-plugins (plus this daemon's
-/// remove-endpoints-on-exit, interfaces, exclude-interfaces, interface-flags, otlp, otlp-interval and otlp-instance, whose values are as on
+/// remove-endpoints-on-exit, interfaces, exclude-interfaces, interface-flags, otlp, otlp-interval, otlp-instance and control-socket, whose values are as on
 /// the command line, <see cref="MptcpdInterfaceOptions"/>; a bad one is ignored with a warning). Unknown keys and groups are ignored; a file that does not parse is ignored
 /// as a whole (with a debug message), as in mptcpd. Two corrections: an empty value means "not set"
 /// (mptcpd used an empty plugin-dir verbatim and failed, contrary to its NEWS), and an unknown log
@@ -126,6 +126,7 @@ public static class MptcpdConfigFile
             Otlp = otlp,
             OtlpInterval = otlpInterval,
             OtlpInstance = otlpInstance,
+            ControlSocket = Value(core, "control-socket"),
             Log = log,
             PluginDirectory = Value(core, "plugin-dir"),
             PathManager = Value(core, "path-manager"),

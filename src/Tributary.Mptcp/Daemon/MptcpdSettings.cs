@@ -56,6 +56,9 @@ public sealed record MptcpdSettings
     /// <summary>Extension: the exported metrics' service.instance.id (default HOST:PID).</summary>
     public string? OtlpInstance { get; init; }
 
+    /// <summary>Extension: the path of the control socket (<see cref="ControlServer"/>); null: none.</summary>
+    public string? ControlSocket { get; init; }
+
     /// <summary>Warnings found while parsing (unknown flag tokens), logged once the log target is known.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
@@ -80,6 +83,7 @@ public sealed record MptcpdSettings
             Otlp = Otlp ?? fallback.Otlp,
             OtlpInterval = OtlpInterval ?? fallback.OtlpInterval,
             OtlpInstance = OtlpInstance ?? fallback.OtlpInstance,
+            ControlSocket = ControlSocket ?? fallback.ControlSocket,
             Warnings = [.. Warnings, .. fallback.Warnings],
         };
     }

@@ -168,6 +168,14 @@ public sealed partial class PathManager : IDisposable
     /// <summary>Raised once when the path manager is ready (mptcpd's <c>mptcpd_pm_ops.ready</c>).</summary>
     public event Action<PathManager>? Ready;
 
+    /// <summary>
+    /// Raised for every MPTCP event delivered to a plugin, after the plugin's operation, with the operation's name
+    /// (<c>new_connection</c>, <c>connection_established</c>, …) and the plugin's: the events as plugins see them
+    /// (repeats dropped, transitions a resync derived included). Raised on the event thread under the dispatch
+    /// lock: a handler must return at once (queue the event) and must not call back into the path manager.
+    /// </summary>
+    public event Action<string, string, MptcpEventAttributes>? EventDelivered;
+
     /// <summary>The loaded plugins in initialisation order.</summary>
     public IReadOnlyList<MptcpPlugin> Plugins => _plugins;
 
@@ -583,6 +591,16 @@ public sealed partial class PathManager : IDisposable
         {
             CountPluginFailure(r);
             _log.LogError(ex, "Plugin \"{Plugin}\" failed in {Operation}", r.Name, op);
+        }
+        try
+        {
+            EventDelivered?.Invoke(op, r.Name, e);
+        }
+#pragma warning disable CA1031 // an observer's failure must not stop the daemon
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _log.LogError(ex, "An observer of MPTCP events failed in {Operation}", op);
         }
     }
 

@@ -52,6 +52,8 @@ public class CommandLineTests
     [InlineData("--otlp-interval=0.05", "Invalid OTLP interval command line option \"0.05\": must be between 0.1 and 86400 seconds")]
     [InlineData("--otlp-interval|86401", "Invalid OTLP interval command line option \"86401\": must be between 0.1 and 86400 seconds")]
     [InlineData("--otlp-instance=", "Empty OTLP instance command line option.")]
+    [InlineData("--control-socket=", "Empty control socket command line option.")]
+    [InlineData("--co=x", "option '--co' is ambiguous; possibilities: '--config' '--control-socket'")]
     [InlineData("--otlp-instance=  ", "Empty OTLP instance command line option.")]
     [InlineData("--otl=x", "option '--otl' is ambiguous; possibilities: '--otlp' '--otlp-instance' '--otlp-interval'")]
     [InlineData("--otlp-in=x", "option '--otlp-in' is ambiguous; possibilities: '--otlp-instance' '--otlp-interval'")]
@@ -85,7 +87,12 @@ public class CommandLineTests
         foreach (string line in mptcpdOptionLines)
             Assert.Contains(line + "\n", help, StringComparison.Ordinal);
         Assert.Contains("Supported Linux kernel: upstream\n", help, StringComparison.Ordinal);
-        // The OTLP extension, in argp's alphabetical place (after --notify-flags) and layout.
+        // The control socket, after --config, and the OTLP extension, after --notify-flags: argp's alphabetical places and layout.
+        Assert.Contains(
+            "      --control-socket=PATH  Answer queries and stream MPTCP events as JSON\n" +
+            "                             lines on this Unix socket (mode 0600), e.g.\n" +
+            "                             --control-socket=/run/tributary-mptcpd.sock\n" +
+            "  -d, --debug ", help, StringComparison.Ordinal);
         Assert.Contains(
             "      --otlp=URL             Export the daemon's metrics to this OpenTelemetry\n" +
             "                             collector (OTLP over HTTP/protobuf), e.g.\n" +
@@ -98,12 +105,12 @@ public class CommandLineTests
             "      --path-manager=PLUGIN ", help, StringComparison.Ordinal);
         Assert.Equal(
             "Usage: tributary mptcpd [-d?V] [-l DEST] [--addr-flags=FLAGS] [--config=FILE]\n" +
-            "            [--debug] [--exclude-interfaces=LIST] [--interface-flags=LIST]\n" +
-            "            [--interfaces=LIST] [--load-plugins=PLUGINS] [--log=DEST]\n" +
-            "            [--notify-flags=FLAGS] [--otlp=URL] [--otlp-instance=NAME]\n" +
-            "            [--otlp-interval=SECONDS] [--path-manager=PLUGIN]\n" +
-            "            [--plugin-dir=DIR] [--remove-endpoints-on-exit] [--help] [--usage]\n" +
-            "            [--version]\n",
+            "            [--control-socket=PATH] [--debug] [--exclude-interfaces=LIST]\n" +
+            "            [--interface-flags=LIST] [--interfaces=LIST]\n" +
+            "            [--load-plugins=PLUGINS] [--log=DEST] [--notify-flags=FLAGS]\n" +
+            "            [--otlp=URL] [--otlp-instance=NAME] [--otlp-interval=SECONDS]\n" +
+            "            [--path-manager=PLUGIN] [--plugin-dir=DIR]\n" +
+            "            [--remove-endpoints-on-exit] [--help] [--usage] [--version]\n",
             MptcpdCommandLine.Parse(["--usage"]).StandardOutput);
         Assert.Equal("tributary mptcpd 0.12\n", MptcpdCommandLine.Parse(["-V"]).StandardOutput);
         Assert.Equal("tributary mptcpd 0.12\n", MptcpdCommandLine.Parse(["--vers"]).StandardOutput);

@@ -86,6 +86,16 @@ public class ConfigFileTests
     }
 
     [Fact]
+    public void The_control_socket_key_is_read_and_the_command_line_wins()
+    {
+        MptcpdSettings file = MptcpdConfigFile.Parse("[core]\ncontrol-socket=/run/a.sock\n", out _)!;
+        Assert.Equal("/run/a.sock", file.ControlSocket);
+        Assert.Null(MptcpdConfigFile.Parse("[core]\ncontrol-socket=\n", out _)!.ControlSocket); // empty: not set
+        Assert.Equal("/run/a.sock", MptcpdCommandLine.Parse(["-d"]).Settings!.Over(file).ControlSocket);
+        Assert.Equal("/tmp/b.sock", MptcpdCommandLine.Parse(["--control-socket=/tmp/b.sock"]).Settings!.Over(file).ControlSocket);
+    }
+
+    [Fact]
     public void Otlp_keys_parse_bad_ones_are_ignored_with_a_warning_and_the_command_line_wins()
     {
         MptcpdSettings file = MptcpdConfigFile.Parse("""
