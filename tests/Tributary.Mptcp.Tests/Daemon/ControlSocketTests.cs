@@ -50,6 +50,9 @@ public sealed class ControlSocketTests : IDisposable
 
         public JsonElement Read() => JsonDocument.Parse(_reader.ReadLine() ?? throw new IOException("the daemon closed the connection")).RootElement;
 
+        /// <summary>The next line as sent; null when the daemon closed the connection.</summary>
+        public string? ReadLine() => _reader.ReadLine();
+
         public JsonElement Ask(string command)
         {
             Send($"{{\"command\":\"{command}\"}}");
@@ -146,6 +149,62 @@ public sealed class ControlSocketTests : IDisposable
         Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(10)), "the daemon did not stop");
         Assert.Equal(0, daemon.ExitCode);
         Assert.False(File.Exists(path), "the control socket is removed at exit");
+    }
+
+    [KernelFact]
+    public async Task A_subscriber_that_stops_reading_is_told_it_overflowed_and_dropped_while_others_go_on()
+    {
+        using TestNetworkNamespace ns = Namespace();
+        string path = Path.Combine(_dir, "control.sock");
+        using BackgroundProcess daemon = StartDaemon(ns, path);
+        TaskTimeouts.WaitUntil(() => daemon.Error.Contains("Serving the control socket", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the control socket");
+        using var slow = new Client(path);
+        using var fast = new Client(path);
+        Assert.True(slow.Ask("subscribe").GetProperty("ok").GetBoolean());
+        Assert.True(fast.Ask("subscribe").GetProperty("ok").GetBoolean());
+        int fastEvents = 0;
+        Task reader = Task.Run(() =>
+        {
+            while (fast.ReadLine() is { } line) // until the test closes it
+            {
+                if (line.Contains("\"event\":\"connection_closed\"", StringComparison.Ordinal))
+                    Interlocked.Increment(ref fastEvents);
+            }
+        });
+        // Six events a connection (both sides' CREATED, ESTABLISHED, CLOSED): the slow subscriber's socket buffer
+        // and its queue of 4,096 fill within about a thousand connections.
+        using (Socket server = MptcpSocket.Create(AddressFamily.InterNetwork, ns.Name))
+        {
+            server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            server.Listen(64);
+            for (int n = 1; n <= 3000 && !daemon.Error.Contains("events behind", StringComparison.Ordinal); n++)
+            {
+                using (Socket client = MptcpSocket.Create(AddressFamily.InterNetwork, ns.Name))
+                {
+                    await client.ConnectAsync(server.LocalEndPoint!).WithTimeout();
+                    using Socket accepted = await server.AcceptAsync().WithTimeout();
+                }
+                // The reading subscriber is kept within 50 connections of the events (however loaded the machine),
+                // so that only the other one can fall behind.
+                if (n % 50 == 0)
+                    TaskTimeouts.WaitUntil(() => Volatile.Read(ref fastEvents) >= 2 * (n - 50), TimeSpan.FromSeconds(20), "the reading subscriber");
+            }
+        }
+        Assert.Contains("A control socket subscriber fell 4096 events behind and was disconnected.", daemon.Error, StringComparison.Ordinal);
+        // The slow one reads what was sent before the queue overflowed, then the notice, then the end.
+        string? last = null, line;
+        var lines = 0;
+        while ((line = slow.ReadLine()) is not null)
+        {
+            last = line;
+            lines++;
+        }
+        Assert.Equal("{\"event\":\"overflow\"}", last);
+        Assert.True(lines > 4096, $"{lines} lines before the end");
+        // The one that kept reading is still subscribed and saw every connection close.
+        Assert.Equal(1, Subscribers(path));
+        Assert.False(reader.IsCompleted, reader.Exception?.ToString()); // still reading: not disconnected
+        Assert.True(Volatile.Read(ref fastEvents) > 1000, $"{fastEvents} connection_closed events");
     }
 
     [KernelFact]
