@@ -476,17 +476,40 @@ public sealed class ChunkedShardingTests
     {
         // Mutated pcap and pcapng files cut into 4 KiB chunks: whether the chunks are read, or a wrong boundary or a
         // corrupt block sends the run to the single reader, the totals and the error are those of one thread.
-        var rng = new Random(seed);
         string[] seeds = ["pub__ppp__many_interfaces.pcapng", "pub__cs__synscan.pcapng", "gen__misc_v4.pcap", "gen__rst_storm.pcap"];
-        byte[][] files = [.. seeds.Select(s => File.ReadAllBytes(Path.Combine(SharedPaths.Corpus, s)))];
-        string dir = Path.Combine(Path.GetTempPath(), $"flows-fuzz-{Environment.ProcessId}");
+        Dictionary<string, int> strategies = Fuzz(seed, [.. seeds.Select(s => (File.ReadAllBytes(Path.Combine(SharedPaths.Corpus, s)), Path.GetExtension(s)))], 160);
+        Assert.True(strategies.GetValueOrDefault("chunked") > 20, string.Join(", ", strategies));
+        Assert.True(strategies.GetValueOrDefault("resumed") > 20, string.Join(", ", strategies)); // a wrong boundary or a corrupt chunk
+    }
+
+    [Theory]
+    [MemberData(nameof(FuzzedFileSeeds))]
+    public void Fuzzed_pcapng_files_joined_by_cat_give_the_totals_and_the_error_of_one_thread(int seed)
+    {
+        // Sections that repeat the interfaces, which cursors step over, with mutations that may fall in a section
+        // header or an interface description (then it is a section of its own, or a corrupt block).
+        byte[] synscan = File.ReadAllBytes(Path.Combine(SharedPaths.Corpus, "pub__cs__synscan.pcapng"));
+        byte[] espn = File.ReadAllBytes(Path.Combine(SharedPaths.Corpus, "pub__cs__http_espn.pcapng"));
+        Dictionary<string, int> strategies = Fuzz(seed, [([.. synscan, .. synscan, .. synscan], ".pcapng"), ([.. espn, .. synscan, .. espn], ".pcapng")], 60);
+        Assert.True(strategies.GetValueOrDefault("chunked") > 5, string.Join(", ", strategies));
+        Assert.True(strategies.GetValueOrDefault("resumed") > 5, string.Join(", ", strategies));
+    }
+
+    /// <summary>
+    /// <paramref name="rounds"/> mutated copies of <paramref name="files"/> in turn, each run with one thread and with
+    /// two in 4 KiB chunks, with the same totals and error; the strategies the two-thread runs took.
+    /// </summary>
+    private static Dictionary<string, int> Fuzz(int seed, (byte[] Bytes, string Extension)[] files, int rounds)
+    {
+        var rng = new Random(seed);
+        string dir = Path.Combine(Path.GetTempPath(), $"flows-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         var strategies = new Dictionary<string, int>();
         try
         {
-            for (int i = 0; i < 160; i++)
+            for (int i = 0; i < rounds; i++)
             {
-                byte[] f = (byte[])files[i % files.Length].Clone();
+                byte[] f = (byte[])files[i % files.Length].Bytes.Clone();
                 for (int m = rng.Next(1, 6); m > 0; m--)
                 {
                     int at = rng.Next(f.Length - 4);
@@ -495,7 +518,7 @@ public sealed class ChunkedShardingTests
                     else
                         BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at), (uint)rng.Next(0, 2000));
                 }
-                string path = Path.Combine(dir, $"fuzz{i}{Path.GetExtension(seeds[i % seeds.Length])}");
+                string path = Path.Combine(dir, $"fuzz{i}{files[i % files.Length].Extension}");
                 File.WriteAllBytes(path, rng.Next(4) == 0 ? f[..rng.Next(f.Length)] : f);
                 FlowStatisticsResult one;
                 try
@@ -517,8 +540,7 @@ public sealed class ChunkedShardingTests
         {
             Directory.Delete(dir, recursive: true);
         }
-        Assert.True(strategies.GetValueOrDefault("chunked") > 20, string.Join(", ", strategies));
-        Assert.True(strategies.GetValueOrDefault("resumed") > 20, string.Join(", ", strategies)); // a wrong boundary or a corrupt chunk
+        return strategies;
     }
 
     [Theory]
