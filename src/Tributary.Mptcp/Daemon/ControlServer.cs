@@ -55,22 +55,9 @@ internal sealed class ControlServer : IDisposable
         {
             if ((mode & Interop.Libc.S_IFMT) != Interop.Libc.S_IFSOCK)
                 throw new PathManagerException($"control socket {path}: the file exists and is not a socket");
-            using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-            {
-                bool served;
-                try
-                {
-                    probe.Connect(new UnixDomainSocketEndPoint(path));
-                    served = true;
-                }
-                catch (SocketException)
-                {
-                    served = false; // nobody listens: the socket of a daemon that died
-                }
-                if (served)
-                    throw new PathManagerException($"control socket {path}: another process serves it");
-            }
-            File.Delete(path);
+            if (IsServed(path))
+                throw new PathManagerException($"control socket {path}: another process serves it");
+            File.Delete(path); // nobody listens: the socket of a daemon that died
         }
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -87,6 +74,21 @@ internal sealed class ControlServer : IDisposable
             throw new PathManagerException($"control socket {path}: {ex.Message}");
         }
         return new ControlServer(path, pm, log, listener);
+    }
+
+    /// <summary>Whether a process accepts connections on the socket at <paramref name="path"/>.</summary>
+    private static bool IsServed(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     private void Accept()
@@ -115,7 +117,7 @@ internal sealed class ControlServer : IDisposable
             using var reader = new StreamReader(stream, new UTF8Encoding(false), false, 4096, leaveOpen: true);
             while (!_stopping && reader.ReadLine() is { } line)
             {
-                if (line.Trim().Length == 0)
+                if (string.IsNullOrWhiteSpace(line))
                     continue;
                 string? command = Command(line, out string? error);
                 if (command == "subscribe")

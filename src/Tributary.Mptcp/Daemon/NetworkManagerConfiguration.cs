@@ -40,10 +40,10 @@ internal sealed class NetworkManagerConfiguration
     {
         string[] etc = Snippets(configDirectory);
         string[] run = Snippets(runDirectory);
-        var shadowing = new HashSet<string>(etc.Select(Path.GetFileName)!, StringComparer.Ordinal);
+        HashSet<string> inEtc = Names(etc), inRun = Names(run);
         var files = new List<string>();
-        files.AddRange(Snippets(systemDirectory).Where(f => !shadowing.Contains(Path.GetFileName(f)) && !run.Any(r => Path.GetFileName(r) == Path.GetFileName(f))));
-        files.AddRange(run.Where(f => !shadowing.Contains(Path.GetFileName(f))));
+        files.AddRange(Snippets(systemDirectory).Where(f => !inEtc.Contains(Path.GetFileName(f)) && !inRun.Contains(Path.GetFileName(f))));
+        files.AddRange(run.Where(f => !inEtc.Contains(Path.GetFileName(f))));
         if (File.Exists(mainFile))
             files.Add(mainFile);
         files.AddRange(etc);
@@ -51,6 +51,8 @@ internal sealed class NetworkManagerConfiguration
             files.Add(internFile);
         return files;
     }
+
+    private static HashSet<string> Names(string[] files) => new(files.Select(Path.GetFileName)!, StringComparer.Ordinal);
 
     /// <summary>The <c>*.conf</c> files of <paramref name="directory"/> in ordinal order of their names; none when it cannot be read.</summary>
     private static string[] Snippets(string directory)
